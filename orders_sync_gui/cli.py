@@ -1,0 +1,376 @@
+"""The headless face: `orders-sync`. Its words and JSON keys are stable; scripts depend on them.
+
+Exit codes: 0 success, 1 an operational error (one line on stderr, no traceback),
+2 a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlalchemy.exc import DBAPIError
+
+from . import __version__
+from .core.models import STAGEABLE, ChangeType, RowChange, RowError
+from .services import detection, staging
+from .services.context import Context, open_context
+from .services.demo import demo_init
+from .store.database import Store
+from .store.demo import DEFAULT_ORDERS, DEFAULT_SEED
+
+log = logging.getLogger("orders_sync_gui")
+
+
+class UsageError(Exception):
+    pass
+
+
+def _emit(args: argparse.Namespace, payload: dict[str, Any], text: Callable[[], str]) -> None:
+    if args.json:
+        print(json.dumps(payload, ensure_ascii=False, default=str))
+    else:
+        print(text())
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    cells = [[str(h) for h in headers]] + [["" if v is None else str(v) for v in r] for r in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    lines = [
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells
+    ]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _error_json(err: RowError) -> dict[str, Any]:
+    return {
+        "record_uuid": err.record_uuid,
+        "order_number": err.order_number,
+        "field": err.field,
+        "message": err.message,
+    }
+
+
+def _errors_text(errors: Sequence[RowError], limit: int = 20) -> str:
+    if not errors:
+        return ""
+    lines = [f"\n{len(errors)} row(s) cannot be synced:"]
+    lines += [f"  {e}" for e in errors[:limit]]
+    if len(errors) > limit:
+        lines.append(f"  ... and {len(errors) - limit} more (use --json for all)")
+    return "\n".join(lines)
+
+
+def cmd_demo_init(args: argparse.Namespace) -> int:
+    from .services.context import resolve_db_url
+
+    url, _ = resolve_db_url(args.db)
+    store = Store(url)
+    try:
+        result = demo_init(store, orders=args.orders, seed=args.seed, force=args.force)
+    finally:
+        store.dispose()
+    _emit(
+        args,
+        result,
+        lambda: (
+            f"demo database ready: {result['orders']} orders "
+            f"(seed {result['seed']}) in {result['database']}"
+        ),
+    )
+    return 0
+
+
+def cmd_detect(args: argparse.Namespace, ctx: Context) -> int:
+    counts, errors = detection.detect_counts(ctx, args.customer)
+    payload = {
+        "customers": [
+            {
+                "customer": c.customer,
+                "new": c.new,
+                "changed": c.changed,
+                "deleted": c.deleted,
+                "unchanged": c.unchanged,
+                "invalid": c.invalid,
+            }
+            for c in counts
+        ],
+        "errors": [_error_json(e) for e in errors],
+    }
+    _emit(
+        args,
+        payload,
+        lambda: (
+            _table(
+                ["CUSTOMER", "NEW", "CHANGED", "DELETED", "UNCHANGED", "INVALID"],
+                [[c.customer, c.new, c.changed, c.deleted, c.unchanged, c.invalid] for c in counts],
+            )
+            + _errors_text(errors)
+        ),
+    )
+    return 0
+
+
+def _change_json(change: RowChange) -> dict[str, Any]:
+    rec = change.current
+    return {
+        "record_uuid": change.record_uuid,
+        "change_type": change.change_type.value,
+        "order_number": rec.fields.get("AAG ORDER NUMBER"),
+        "po_number": rec.fields.get("PO NUMBER"),
+        "style": rec.fields.get("CUSTOMER STYLE"),
+        "colour": rec.fields.get("CUSTOMER COLOUR DESCRIPTION"),
+        "order_qty": sum(rec.sizes.values()),
+        "fields": [{"field": d.field, "old": d.old, "new": d.new} for d in change.field_diffs],
+        "sizes": [{"size": d.size, "old": d.old, "new": d.new} for d in change.size_diffs],
+    }
+
+
+def _change_text(change: RowChange) -> str:
+    rec = change.current
+    head = (
+        f"{change.change_type.value:<8} {rec.fields.get('AAG ORDER NUMBER') or '':<12} "
+        f"PO {rec.fields.get('PO NUMBER') or '-':<8} {rec.fields.get('CUSTOMER STYLE') or ''}"
+        f" {rec.fields.get('CUSTOMER COLOUR DESCRIPTION') or ''}  qty "
+        f"{sum(rec.sizes.values())}"
+    )
+    lines = [head]
+    lines += [f"           {d.field}: {d.old!s} -> {d.new!s}" for d in change.field_diffs]
+    lines += [
+        f"           size {d.size}: {'-' if d.old is None else d.old} -> "
+        f"{'-' if d.new is None else d.new}"
+        for d in change.size_diffs
+    ]
+    return "\n".join(lines)
+
+
+def cmd_preview(args: argparse.Namespace, ctx: Context) -> int:
+    found = detection.preview(ctx, args.customer, po_number=args.po, limit=args.limit)
+    c = found.counts
+    payload = {
+        "customer": found.customer,
+        "counts": {
+            "new": c.new,
+            "changed": c.changed,
+            "deleted": c.deleted,
+            "unchanged": c.unchanged,
+            "invalid": c.invalid,
+        },
+        "rows": [_change_json(ch) for ch in found.changes],
+        "errors": [_error_json(e) for e in found.errors],
+    }
+    _emit(
+        args,
+        payload,
+        lambda: (
+            f"{found.customer}: {c.new} new, {c.changed} changed, {c.deleted} deleted, "
+            f"{c.unchanged} unchanged, {c.invalid} invalid\n\n"
+            + "\n".join(_change_text(ch) for ch in found.changes)
+            + _errors_text(found.errors)
+        ),
+    )
+    return 0
+
+
+def _parse_types(text: str) -> list[ChangeType]:
+    out: list[ChangeType] = []
+    for part in (p.strip().upper() for p in text.split(",") if p.strip()):
+        try:
+            kind = ChangeType(part)
+        except ValueError:
+            kind = None
+        if kind not in STAGEABLE:
+            raise UsageError(f"--types: {part!r} is not one of NEW, CHANGED, DELETED")
+        out.append(kind)
+    if not out:
+        raise UsageError("--types: name at least one of NEW, CHANGED, DELETED")
+    return out
+
+
+def cmd_stage(args: argparse.Namespace, ctx: Context) -> int:
+    types = _parse_types(args.types)
+    if args.limit is not None and args.limit < 1:
+        raise UsageError("--limit must be at least 1")
+    batch = staging.stage(ctx, args.customer, types=types, po_number=args.po, limit=args.limit)
+    payload = {
+        "batch_id": batch.batch_id,
+        "customer": batch.customer,
+        "items": batch.item_count,
+        "subitems": batch.subitem_count,
+        "status": batch.status,
+        "new": batch.new_count,
+        "changed": batch.changed_count,
+        "deleted": batch.deleted_count,
+        "invalid": batch.invalid_count,
+    }
+    _emit(
+        args,
+        payload,
+        lambda: (
+            f"staged batch {batch.batch_id} for {batch.customer}: {batch.item_count} items "
+            f"({batch.new_count} new, {batch.changed_count} changed, "
+            f"{batch.deleted_count} deleted),"
+            f" {batch.subitem_count} subitems; status {batch.status}"
+            + (
+                f"\n{batch.invalid_count} invalid row(s) left out: see `orders-sync preview`"
+                if batch.invalid_count
+                else ""
+            )
+        ),
+    )
+    return 0
+
+
+def cmd_rollback(args: argparse.Namespace, ctx: Context) -> int:
+    batch = staging.rollback(ctx, args.batch)
+    _emit(
+        args,
+        {"batch_id": batch.batch_id, "status": batch.status},
+        lambda: f"batch {batch.batch_id}: {batch.status} ({batch.message})",
+    )
+    return 0
+
+
+def cmd_batches(args: argparse.Namespace, ctx: Context) -> int:
+    batches = staging.history(ctx, args.customer)
+    _emit(
+        args,
+        {"batches": [b.to_dict() for b in batches]},
+        lambda: (
+            _table(
+                [
+                    "BATCH",
+                    "CUSTOMER",
+                    "STATUS",
+                    "OPERATOR",
+                    "CREATED",
+                    "ITEMS",
+                    "SUBITEMS",
+                    "NEW",
+                    "CHANGED",
+                    "DELETED",
+                    "OK",
+                    "FAILED",
+                ],
+                [
+                    [
+                        b.batch_id,
+                        b.customer,
+                        b.status,
+                        b.operator,
+                        f"{b.created_at:%Y-%m-%d %H:%M}",
+                        b.item_count,
+                        b.subitem_count,
+                        b.new_count,
+                        b.changed_count,
+                        b.deleted_count,
+                        b.succeeded_count,
+                        b.failed_count,
+                    ]
+                    for b in batches
+                ],
+            )
+            if batches
+            else "no batches yet"
+        ),
+    )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="orders-sync",
+        description="Keep the monday.com Customer Master Schedule in step with ORDERS_UNIFIED.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "--db",
+        metavar="URL",
+        help="database URL (default: $ORDERS_SYNC_DB_URL, else the embedded demo database)",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.add_argument("--json", action="store_true", help="print one JSON object")
+        return p
+
+    p = add("demo-init", "create the demo ORDERS_UNIFIED")
+    p.add_argument("--orders", type=int, default=DEFAULT_ORDERS, metavar="N")
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED, metavar="S")
+    p.add_argument(
+        "--force", action="store_true", help="replace existing demo data, batches and sync state"
+    )
+    p = add("detect", "count NEW / CHANGED / DELETED / UNCHANGED rows per customer")
+    p.add_argument("--customer", metavar="NAME")
+    p = add("preview", "list a customer's changed rows with their field diffs")
+    p.add_argument("--customer", metavar="NAME", required=True)
+    p.add_argument("--po", metavar="PO")
+    p.add_argument("--limit", type=int, metavar="N")
+    p = add("stage", "stage a customer's changes as a batch")
+    p.add_argument("--customer", metavar="NAME", required=True)
+    p.add_argument("--types", default="NEW,CHANGED,DELETED", metavar="TYPES")
+    p.add_argument("--po", metavar="PO", help="only this PO (a pilot batch)")
+    p.add_argument("--limit", type=int, metavar="N", help="only the first N orders")
+    p = add("rollback", "roll back a batch")
+    p.add_argument("--batch", type=int, metavar="ID", required=True)
+    p = add("batches", "batch history")
+    p.add_argument("--customer", metavar="NAME")
+    return parser
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace, Context], int]] = {
+    "detect": cmd_detect,
+    "preview": cmd_preview,
+    "stage": cmd_stage,
+    "rollback": cmd_rollback,
+    "batches": cmd_batches,
+}
+
+
+def _one_line(exc: BaseException) -> str:
+    if isinstance(exc, DBAPIError) and exc.orig is not None:
+        text = str(exc.orig)
+        return f"database error: {text.splitlines()[0] if text else type(exc.orig).__name__}"
+    text = str(exc).strip() or type(exc).__name__
+    return text.replace("\n", "; ") if len(text.splitlines()) > 1 else text
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        if args.command == "demo-init":
+            return cmd_demo_init(args)
+        ctx = open_context(args.db)
+        try:
+            return COMMANDS[args.command](args, ctx)
+        finally:
+            ctx.close()
+    except UsageError as exc:
+        parser.error(str(exc))  # exits 2
+    except KeyboardInterrupt:
+        print("orders-sync: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # one clear line for the operator; -v logs the traceback
+        log.debug("command failed", exc_info=True)
+        if args.verbose:
+            log.info("details", exc_info=True)
+        print(f"orders-sync: {_one_line(exc)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

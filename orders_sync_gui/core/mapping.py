@@ -1,0 +1,127 @@
+"""The board mapping: which source columns reach monday.com, and as what.
+
+Only the mapped columns (and the sizes) take part in the row hash, so a change in an
+unmapped pricing column never makes a row CHANGED.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+MONDAY_TYPES = frozenset({"text", "numbers", "date", "status", "dropdown", "long_text"})
+
+
+class MappingError(ValueError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class BoardColumn:
+    column_id: str
+    title: str
+    type: str
+
+
+@dataclass(frozen=True, slots=True)
+class MappedColumn:
+    source: str
+    column: BoardColumn
+
+
+@dataclass(frozen=True, slots=True)
+class BoardMapping:
+    board_name: str
+    board_id: str | None
+    item_name_template: str
+    group_title_template: str
+    record_uuid_column: BoardColumn
+    order_qty_column: BoardColumn
+    columns: tuple[MappedColumn, ...]
+    deleted_action: dict[str, Any]
+    subitem_size_column: BoardColumn
+    subitem_qty_column: BoardColumn
+    subitem_production_columns: tuple[BoardColumn, ...]
+
+    @property
+    def sources(self) -> list[str]:
+        """The mapped source columns, in mapping order (the hash's column order)."""
+        return [m.source for m in self.columns]
+
+    def template_fields(self) -> list[str]:
+        return re.findall(r"\{([^{}]+)\}", self.item_name_template)
+
+
+def _board_column(raw: Any, where: str) -> BoardColumn:
+    if not isinstance(raw, dict):
+        raise MappingError(f"{where}: expected an object with column_id, title and type")
+    try:
+        col = BoardColumn(
+            str(raw["column_id"]), str(raw.get("title", raw["column_id"])), str(raw["type"])
+        )
+    except KeyError as exc:
+        raise MappingError(f"{where}: missing {exc.args[0]!r}") from exc
+    if col.type not in MONDAY_TYPES:
+        raise MappingError(
+            f"{where}: type {col.type!r} is not one of {', '.join(sorted(MONDAY_TYPES))}"
+        )
+    return col
+
+
+def parse_mapping(raw: dict[str, Any]) -> BoardMapping:
+    """Build a mapping from its JSON form, naming every problem found at once."""
+    problems: list[str] = []
+    columns: list[MappedColumn] = []
+    seen_sources: set[str] = set()
+    for i, entry in enumerate(raw.get("columns") or []):
+        where = f"columns[{i}]"
+        try:
+            col = _board_column(entry, where)
+            source = str(entry["source"])
+        except (MappingError, KeyError) as exc:
+            problems.append(str(exc) if isinstance(exc, MappingError) else f"{where}: no source")
+            continue
+        if source in seen_sources:
+            problems.append(f"{where}: source column [{source}] is mapped twice")
+        seen_sources.add(source)
+        columns.append(MappedColumn(source, col))
+    if not columns:
+        problems.append("columns: the mapping maps no column")
+    sub = raw.get("subitems") or {}
+    parts: dict[str, Any] = {}
+    for key, value, where in (
+        ("record_uuid_column", raw.get("record_uuid_column"), "record_uuid_column"),
+        ("order_qty_column", raw.get("order_qty_column"), "order_qty_column"),
+        ("size", sub.get("size_column"), "subitems.size_column"),
+        ("qty", sub.get("qty_column"), "subitems.qty_column"),
+    ):
+        try:
+            parts[key] = _board_column(value, where)
+        except MappingError as exc:
+            problems.append(str(exc))
+    template = str(raw.get("item_name_template") or "")
+    if not template:
+        problems.append("item_name_template: empty")
+    production: list[BoardColumn] = []
+    for i, entry in enumerate(sub.get("production_columns") or []):
+        try:
+            production.append(_board_column(entry, f"subitems.production_columns[{i}]"))
+        except MappingError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise MappingError("the board mapping has problems:\n  " + "\n  ".join(problems))
+    board_id = raw.get("board_id")
+    return BoardMapping(
+        board_name=str(raw.get("board_name") or "Customer Master Schedule"),
+        board_id=None if board_id in (None, "") else str(board_id),
+        item_name_template=template,
+        group_title_template=str(raw.get("group_title_template") or "{CUSTOMER NAME}"),
+        record_uuid_column=parts["record_uuid_column"],
+        order_qty_column=parts["order_qty_column"],
+        columns=tuple(columns),
+        deleted_action=dict(raw.get("deleted_action") or {"kind": "archive"}),
+        subitem_size_column=parts["size"],
+        subitem_qty_column=parts["qty"],
+        subitem_production_columns=tuple(production),
+    )

@@ -1,0 +1,1 @@
+"""monday.com: GraphQL client, push planner and the local sandbox."""

@@ -1,0 +1,1 @@
+"""Use cases that the CLI and the GUI both call: they wire store/ and monday/ together."""

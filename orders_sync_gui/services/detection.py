@@ -1,0 +1,129 @@
+"""Detect and preview: what changed since the last sync, per customer and per field."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..core.columns import CUSTOMER_NAME, ORDER_NUMBER, PO_NUMBER
+from ..core.detect import classify_by_join, count_by_customer
+from ..core.models import ChangeType, CustomerCounts, RowChange, RowError
+from ..core.records import SourceSpec, hash_frame, records_from_frame
+from ..store.source import customer_spellings, existing_uuids, read_rows
+from ..store.syncstate import load_state, load_state_hashes
+from .context import Context
+
+NO_CUSTOMER = "(no customer)"
+
+
+class UnknownCustomerError(LookupError):
+    pass
+
+
+@dataclass(slots=True)
+class Preview:
+    customer: str
+    changes: list[RowChange]  # NEW, CHANGED and DELETED rows, in order-number order
+    counts: CustomerCounts
+    errors: list[RowError] = field(default_factory=list)
+
+
+def _spec(ctx: Context) -> SourceSpec:
+    info = ctx.store.source()
+    return SourceSpec(
+        mapped=ctx.mapping.sources, kinds=info.kinds, sizes=info.sizes, customers=ctx.customers
+    )
+
+
+def _columns(ctx: Context) -> list[str]:
+    info = ctx.store.source()
+    return list(dict.fromkeys([ORDER_NUMBER, CUSTOMER_NAME, *ctx.mapping.sources, *info.sizes]))
+
+
+def list_customers(ctx: Context) -> list[str]:
+    with ctx.store.engine.connect() as conn:
+        names = customer_spellings(conn, ctx.store.source())
+    return sorted({c for n in names if (c := ctx.customers.canonical(n))})
+
+
+def _spellings(ctx: Context, customer: str) -> list[str]:
+    with ctx.store.engine.connect() as conn:
+        spellings = ctx.customers.spellings_of(
+            customer, customer_spellings(conn, ctx.store.source())
+        )
+    return spellings
+
+
+def detect_counts(
+    ctx: Context, customer: str | None = None
+) -> tuple[list[CustomerCounts], list[RowError]]:
+    """Method 2 (hash comparison): NEW / CHANGED / DELETED / UNCHANGED counts per customer."""
+    spec = _spec(ctx)
+    spellings = _spellings(ctx, customer) if customer else None
+    with ctx.store.engine.connect() as conn:
+        frame = read_rows(conn, ctx.store.source(), _columns(ctx), spellings=spellings)
+        state = load_state_hashes(conn)
+        hashed = hash_frame(frame, spec, with_sizes=False)
+        source = [
+            (u, c, h)
+            for u, c, h in zip(hashed.uuids, hashed.customers, hashed.hashes, strict=True)
+            if h is not None
+        ]
+        invalid_uuids = {e.record_uuid for e in hashed.errors if e.record_uuid}
+        if customer:
+            # Rows of this customer's state that its rows no longer hold: DELETED only when
+            # the source has them nowhere (else they moved to another customer's spelling).
+            present = {u for u, _, _ in source} | invalid_uuids
+            candidates = [u for u, c, _ in state if c == customer and u not in present]
+            elsewhere = existing_uuids(conn, ctx.store.source(), candidates)
+            state = [
+                s for s in state if s[0] in present or (s[1] == customer and s[0] not in elsewhere)
+            ]
+    # A row that fails validation is neither new nor deleted: keep its state out of the count.
+    state = [s for s in state if s[0] not in invalid_uuids]
+    counts = count_by_customer(source, state)
+    # Invalid rows (hash None) count under their customer, so the operator sees them.
+    for i in (i for i, h in enumerate(hashed.hashes) if h is None):
+        name = hashed.customers[i] or NO_CUSTOMER
+        counts.setdefault(name, CustomerCounts(name)).invalid += 1
+    if customer:
+        if not spellings and customer not in counts:
+            raise UnknownCustomerError(f"no customer {customer!r} in the source or sync state")
+        return [counts.get(customer, CustomerCounts(customer))], hashed.errors
+    return sorted(counts.values(), key=lambda c: c.customer), hashed.errors
+
+
+def preview(
+    ctx: Context, customer: str, *, po_number: str | None = None, limit: int | None = None
+) -> Preview:
+    """Method 1 (outer join on values): every changed row of a customer with its diffs.
+
+    po_number and limit narrow the change set to a pilot batch: one PO, the first N orders.
+    """
+    spec = _spec(ctx)
+    spellings = _spellings(ctx, customer)
+    with ctx.store.engine.connect() as conn:
+        frame = read_rows(conn, ctx.store.source(), _columns(ctx), spellings=spellings)
+        records, errors = records_from_frame(frame, spec)
+        present = {r.record_uuid for r in records} | {e.record_uuid for e in errors}
+        state = [
+            s.record
+            for s in load_state(conn)
+            if s.record.record_uuid in present or s.record.customer == customer
+        ]
+        gone = [r.record_uuid for r in state if r.record_uuid not in present]
+        elsewhere = existing_uuids(conn, ctx.store.source(), gone)
+    invalid = {e.record_uuid for e in errors}
+    state = [r for r in state if r.record_uuid not in elsewhere and r.record_uuid not in invalid]
+    if not spellings and not state:
+        raise UnknownCustomerError(f"no customer {customer!r} in the source or sync state")
+    changes = classify_by_join(records, state)
+    counts = CustomerCounts(customer, invalid=len(errors))
+    for change in changes:
+        counts.add(change.change_type)
+    changed = [c for c in changes if c.change_type is not ChangeType.UNCHANGED]
+    changed.sort(key=lambda c: (c.value(ORDER_NUMBER) or "", c.record_uuid))
+    if po_number is not None:
+        changed = [c for c in changed if c.value(PO_NUMBER) == po_number]
+    if limit is not None:
+        changed = changed[:limit]
+    return Preview(customer=customer, changes=changed, counts=counts, errors=errors)

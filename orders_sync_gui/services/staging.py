@@ -1,0 +1,83 @@
+"""Stage, roll back and list batches."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import datetime
+
+from ..core.columns import COLOUR, ORDER_NUMBER, PO_NUMBER, STYLE
+from ..core.models import STAGEABLE, ChangeType
+from ..store import staging as store_staging
+from ..store.staging import BatchConflictError, BatchInfo
+from .context import Context
+from .detection import preview
+
+
+class NothingToStageError(RuntimeError):
+    pass
+
+
+def _now() -> datetime:
+    # Naive local time: what operators read in the history, and what DATETIME2 stores.
+    return datetime.now().replace(microsecond=0)
+
+
+def _raise_if_locked(ctx: Context, customer: str) -> None:
+    with ctx.store.engine.connect() as conn:
+        batch_id = store_staging.open_batches(conn).get(customer)
+        if batch_id is None:
+            return
+        batch = store_staging.get_batch(conn, batch_id)
+    raise BatchConflictError(
+        customer, batch.batch_id, batch.operator, batch.created_at, batch.status
+    )
+
+
+def stage(
+    ctx: Context,
+    customer: str,
+    *,
+    types: Sequence[ChangeType] = STAGEABLE,
+    po_number: str | None = None,
+    limit: int | None = None,
+    exclude: Collection[str] = (),
+) -> BatchInfo:
+    """Stage a customer's change set (the chosen types, minus excluded rows) as one batch."""
+    _raise_if_locked(ctx, customer)  # say so before the detection work, not after
+    wanted = set(types)
+    found = preview(ctx, customer, po_number=po_number)
+    chosen = [c for c in found.changes if c.change_type in wanted]
+    excluded = [c for c in chosen if c.record_uuid in exclude]
+    chosen = [c for c in chosen if c.record_uuid not in exclude]
+    if limit is not None:
+        chosen = chosen[:limit]
+    if not chosen:
+        counts = found.counts
+        raise NothingToStageError(
+            f"{customer} has nothing to stage for {','.join(t.value for t in types)}"
+            f"{f' in PO {po_number}' if po_number else ''} ({counts.new} new, "
+            f"{counts.changed} changed, {counts.deleted} deleted, {counts.invalid} invalid)"
+        )
+    return store_staging.stage_batch(
+        ctx.store.engine,
+        customer=customer,
+        operator=ctx.operator,
+        changes=chosen,
+        change_types=[t for t in STAGEABLE if t in wanted],
+        key_fields=(ORDER_NUMBER, PO_NUMBER, STYLE, COLOUR),
+        now=_now(),
+        filter_po=po_number,
+        filter_limit=limit,
+        excluded_count=len(excluded),
+        invalid_count=len(found.errors),
+    )
+
+
+def rollback(ctx: Context, batch_id: int) -> BatchInfo:
+    """Roll back a batch that has not reached monday.com."""
+    return store_staging.rollback_unpushed(ctx.store.engine, batch_id, now=_now())
+
+
+def history(ctx: Context, customer: str | None = None) -> list[BatchInfo]:
+    with ctx.store.engine.connect() as conn:
+        return store_staging.list_batches(conn, customer)

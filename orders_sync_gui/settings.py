@@ -1,0 +1,69 @@
+"""Files the operator may edit: the board mapping and the customer map.
+
+Each is read from the user's config folder when a copy is there, else from `resources/`.
+Secrets never live here: tokens and passwords go to the keyring only.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from .core.customers import CustomerMap
+from .core.mapping import BoardMapping, MappingError, parse_mapping
+from .paths import config_dir
+from .resources import resource_path
+
+MAPPING_FILE = "board_mapping.json"
+CUSTOMER_MAP_FILE = "customer_map.json"
+
+
+class SettingsError(RuntimeError):
+    pass
+
+
+def _user_or_default(name: str) -> Path:
+    user = config_dir() / name
+    return user if user.is_file() else resource_path(name)
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise SettingsError(f"{path} is missing") from exc
+    except json.JSONDecodeError as exc:
+        raise SettingsError(f"{path} is not valid JSON (line {exc.lineno}: {exc.msg})") from exc
+    if not isinstance(data, dict):
+        raise SettingsError(f"{path}: expected a JSON object")
+    return data
+
+
+def load_mapping(path: Path | None = None) -> BoardMapping:
+    path = path or _user_or_default(MAPPING_FILE)
+    try:
+        return parse_mapping(_read_json(path))
+    except MappingError as exc:
+        raise SettingsError(f"{path}: {exc}") from exc
+
+
+def load_customer_map(path: Path | None = None) -> CustomerMap:
+    path = path or _user_or_default(CUSTOMER_MAP_FILE)
+    aliases = _read_json(path).get("aliases", {})
+    if not isinstance(aliases, dict):
+        raise SettingsError(f"{path}: 'aliases' must map spellings to customer names")
+    return CustomerMap({str(k): str(v) for k, v in aliases.items()})
+
+
+def operator_name() -> str:
+    """Who stages a batch, as recorded in its history."""
+    name = os.environ.get("ORDERS_SYNC_OPERATOR")
+    if name:
+        return name
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry, as in some containers
+        return "unknown"

@@ -1,0 +1,1 @@
+"""The database: SQLAlchemy Core tables, staging, batches, locks, sync state and demo data."""

@@ -1,0 +1,174 @@
+"""Table definitions. The names are the ones operators' DBAs already know.
+
+`sql/` holds the same tables as SQL Server DDL; a test compares the two. The order table
+itself is built from the column catalogue only for the demo database: a real
+ORDERS_UNIFIED is reflected (see source.py).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    SmallInteger,
+    String,
+    Table,
+    Unicode,
+    UnicodeText,
+    UniqueConstraint,
+    Uuid,
+)
+from sqlalchemy.dialects import mssql
+from sqlalchemy.types import TypeEngine
+
+from ..core.columns import DEMO_COLUMNS, RECORD_HASH, RECORD_UUID, TOTAL_QTY, Kind
+from ..core.columns import Column as SourceColumn
+
+SOURCE_TABLE = "ORDERS_UNIFIED"
+BATCH_TABLE = "MON_BatchProcessing"
+STAGING_TABLE = "STG_MON_CustMasterSchedule"
+SUBITEM_TABLE = "STG_MON_CustMasterSchedule_Subitems"
+SYNC_STATE_TABLE = "MON_SyncState"
+LOCK_TABLE = "MON_CustomerLock"
+
+# DATETIME2 on SQL Server (DATETIME would round milliseconds); plain elsewhere.
+Timestamp = DateTime().with_variant(mssql.DATETIME2(), "mssql")
+# UNIQUEIDENTIFIER on SQL Server, UUID on PostgreSQL, CHAR(32) on SQLite; strings in Python.
+UuidText = Uuid(as_uuid=False)
+# NVARCHAR(max) on SQL Server (not the deprecated NTEXT); TEXT elsewhere.
+LongText = UnicodeText().with_variant(mssql.NVARCHAR(), "mssql")
+Json = LongText  # JSON documents as text: every dialect has it
+
+
+def _source_type(col: SourceColumn) -> TypeEngine:
+    if col.kind is Kind.TEXT:
+        return Unicode(col.length) if col.length else LongText
+    if col.kind is Kind.DATETIME:
+        return Timestamp
+    if col.kind is Kind.DECIMAL:
+        p, s = col.precision or (18, 4)
+        return Numeric(p, s, asdecimal=True)
+    return SmallInteger() if col.name == TOTAL_QTY else Integer()
+
+
+def build_source_table(
+    metadata: MetaData, columns: tuple[SourceColumn, ...] = DEMO_COLUMNS
+) -> Table:
+    """The demo ORDERS_UNIFIED: record_uuid first, the catalogue's columns in order."""
+    return Table(
+        SOURCE_TABLE,
+        metadata,
+        # Not a key: production adds the column with ALTER TABLE, and the sync must cope
+        # with the duplicates a bad load can bring (they fail alone, named).
+        Column(RECORD_UUID, UuidText, nullable=False, default=lambda: str(uuid.uuid4())),
+        *(Column(c.name, _source_type(c), nullable=True) for c in columns),
+        Column(RECORD_HASH, String(64), nullable=True),
+        Index("IX_ORDERS_UNIFIED_record_uuid", RECORD_UUID),
+        Index("IX_ORDERS_UNIFIED_customer", "CUSTOMER NAME"),
+    )
+
+
+app_metadata = MetaData()
+
+batches = Table(
+    BATCH_TABLE,
+    app_metadata,
+    Column("batch_id", Integer, primary_key=True, autoincrement=True),
+    Column("customer", Unicode(100), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("operator", Unicode(100), nullable=False),
+    Column("created_at", Timestamp, nullable=False),
+    Column("updated_at", Timestamp, nullable=False),
+    Column("change_types", String(40), nullable=False),
+    Column("filter_po", Unicode(50)),
+    Column("filter_limit", Integer),
+    Column("item_count", Integer, nullable=False, default=0),
+    Column("subitem_count", Integer, nullable=False, default=0),
+    Column("new_count", Integer, nullable=False, default=0),
+    Column("changed_count", Integer, nullable=False, default=0),
+    Column("deleted_count", Integer, nullable=False, default=0),
+    Column("excluded_count", Integer, nullable=False, default=0),
+    Column("invalid_count", Integer, nullable=False, default=0),
+    Column("succeeded_count", Integer, nullable=False, default=0),
+    Column("failed_count", Integer, nullable=False, default=0),
+    Column("message", LongText),
+    Index("IX_MON_BatchProcessing_customer", "customer", "created_at"),
+)
+
+staged_rows = Table(
+    STAGING_TABLE,
+    app_metadata,
+    Column("stg_id", Integer, primary_key=True, autoincrement=True),
+    Column("stg_batch_id", Integer, ForeignKey(f"{BATCH_TABLE}.batch_id"), nullable=False),
+    Column("source_uuid", UuidText, nullable=False),
+    Column("source_hash", String(64)),  # NULL for DELETED: the source row is gone
+    Column("change_type", String(10), nullable=False),
+    Column("customer", Unicode(100), nullable=False),
+    Column("order_number", Unicode(50)),
+    Column("po_number", Unicode(50)),
+    Column("style", Unicode(50)),
+    Column("colour", Unicode(100)),
+    Column("order_qty", Integer),
+    Column("stg_values", Json),  # the record to push: {"fields": {...}, "sizes": {...}}
+    Column("stg_previous_values", Json),  # what the board had: the diff's "old", and undo's
+    Column("stg_diff", Json),  # [{"field", "old", "new"}] for CHANGED rows
+    Column("stg_status", String(20), nullable=False),
+    Column("stg_monday_item_id", String(20)),
+    Column("stg_error_message", LongText),
+    Column("stg_retry_count", Integer, nullable=False, default=0),
+    Column("stg_created_at", Timestamp, nullable=False),
+    Column("stg_updated_at", Timestamp, nullable=False),
+    UniqueConstraint("stg_batch_id", "source_uuid", name="UQ_STG_MON_CMS_batch_uuid"),
+    Index("IX_STG_MON_CMS_uuid", "source_uuid"),
+)
+
+staged_subitems = Table(
+    SUBITEM_TABLE,
+    app_metadata,
+    Column("stg_subitem_id", Integer, primary_key=True, autoincrement=True),
+    Column("stg_batch_id", Integer, ForeignKey(f"{BATCH_TABLE}.batch_id"), nullable=False),
+    Column("stg_parent_id", Integer, ForeignKey(f"{STAGING_TABLE}.stg_id"), nullable=False),
+    Column("source_uuid", UuidText, nullable=False),
+    Column("size_label", Unicode(50), nullable=False),
+    Column("order_qty", Integer),  # NULL: the size was removed from the order
+    Column("previous_qty", Integer),  # NULL: the size is new to the order
+    Column("change_type", String(10), nullable=False),
+    Column("stg_status", String(20), nullable=False),
+    Column("stg_monday_subitem_id", String(20)),
+    Column("stg_error_message", LongText),
+    Column("stg_retry_count", Integer, nullable=False, default=0),
+    Column("stg_created_at", Timestamp, nullable=False),
+    Column("stg_updated_at", Timestamp, nullable=False),
+    Index("IX_STG_MON_CMS_Sub_batch", "stg_batch_id", "stg_parent_id"),
+)
+
+sync_state = Table(
+    SYNC_STATE_TABLE,
+    app_metadata,
+    Column("record_uuid", UuidText, primary_key=True),
+    Column("customer", Unicode(100), nullable=False),
+    Column("source_hash", String(64), nullable=False),
+    Column("pushed_values", Json, nullable=False),
+    Column("monday_item_id", String(20)),
+    Column("monday_subitem_ids", Json),  # {"size label": "subitem id"}
+    Column("last_batch_id", Integer),
+    Column("synced_at", Timestamp, nullable=False),
+    Index("IX_MON_SyncState_customer", "customer"),
+)
+
+customer_locks = Table(
+    LOCK_TABLE,
+    app_metadata,
+    # The primary key is the lock: a second open batch for a customer cannot be inserted.
+    Column("customer", Unicode(100), primary_key=True),
+    Column("batch_id", Integer, nullable=False),
+    Column("operator", Unicode(100), nullable=False),
+    Column("locked_at", Timestamp, nullable=False),
+)

@@ -1,0 +1,113 @@
+"""Reading ORDERS_UNIFIED: reflected, never assumed, so a real 417-column table works as is."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+from sqlalchemy import Connection, Engine, MetaData, Table, func, inspect, select
+from sqlalchemy import types as sqltypes
+
+from ..core.columns import CUSTOMER_NAME, PO_NUMBER, RECORD_UUID, Kind, size_columns_between
+from .schema import SOURCE_TABLE, UuidText
+
+# SQL Server accepts at most 2,100 parameters in one statement.
+IN_CHUNK = 1000
+
+
+class SourceSchemaError(RuntimeError):
+    """ORDERS_UNIFIED is missing or lacks what the sync needs; says what to run or map."""
+
+
+@dataclass(slots=True)
+class SourceInfo:
+    table: Table
+    names: list[str]
+    sizes: list[str]
+    kinds: dict[str, Kind]
+
+    def require(self, columns: Iterable[str], what: str) -> None:
+        missing = [c for c in columns if c not in self.table.c]
+        if missing:
+            listed = ", ".join(f"[{c}]" for c in missing)
+            raise SourceSchemaError(f"{SOURCE_TABLE} lacks {what} {listed}")
+
+
+def kind_of(sqltype: sqltypes.TypeEngine) -> Kind:
+    if isinstance(sqltype, sqltypes.Integer):
+        return Kind.INT
+    if isinstance(sqltype, sqltypes.Numeric | sqltypes.Float):
+        return Kind.DECIMAL
+    if isinstance(sqltype, sqltypes.DateTime | sqltypes.Date):
+        return Kind.DATETIME
+    return Kind.TEXT
+
+
+def reflect_source(engine: Engine) -> SourceInfo:
+    try:
+        present = [c["name"] for c in inspect(engine).get_columns(SOURCE_TABLE)]
+    except Exception as exc:  # NoSuchTableError and driver errors alike
+        raise SourceSchemaError(
+            f"cannot read {SOURCE_TABLE} ({type(exc).__name__}). On SQL Server, check the "
+            "connection and that sql/001_orders_unified_columns.sql was run; for the demo "
+            "database, run `orders-sync demo-init`"
+        ) from exc
+    if RECORD_UUID not in present:
+        raise SourceSchemaError(
+            f"{SOURCE_TABLE} has no record_uuid column: ask the DBA to run "
+            "sql/001_orders_unified_columns.sql"
+        )
+    table = Table(SOURCE_TABLE, MetaData(), autoload_with=engine)
+    # Read as Uuid, so that every dialect hands record_uuid back as a dashed string.
+    table.c[RECORD_UUID].type = UuidText
+    names = [c.name for c in table.columns]
+    try:
+        sizes = size_columns_between(names)
+    except ValueError as exc:
+        raise SourceSchemaError(str(exc)) from exc
+    kinds = {c.name: kind_of(c.type) for c in table.columns}
+    return SourceInfo(table=table, names=names, sizes=sizes, kinds=kinds)
+
+
+def customer_spellings(conn: Connection, info: SourceInfo) -> list[str]:
+    col = info.table.c[CUSTOMER_NAME]
+    rows = conn.execute(select(col).where(col.is_not(None)).distinct()).scalars()
+    return [r for r in rows if isinstance(r, str)]
+
+
+def read_rows(
+    conn: Connection,
+    info: SourceInfo,
+    columns: Sequence[str],
+    *,
+    spellings: Sequence[str] | None = None,
+    po_number: str | None = None,
+) -> pd.DataFrame:
+    """Rows of the given columns, of some customer spellings (all rows when None)."""
+    info.require(columns, "the mapped column(s)")
+    t = info.table
+    stmt = select(*(t.c[name] for name in dict.fromkeys([RECORD_UUID, *columns])))
+    if spellings is not None:
+        stmt = stmt.where(t.c[CUSTOMER_NAME].in_(list(spellings)))
+    if po_number is not None:
+        stmt = stmt.where(t.c[PO_NUMBER] == po_number)
+    # A stable order: "first N orders" must mean the same rows on every run.
+    stmt = stmt.order_by(*(t.c[c] for c in ("AAG ORDER NUMBER",) if c in t.c), t.c[RECORD_UUID])
+    result = conn.execute(stmt)
+    return pd.DataFrame(result.fetchall(), columns=list(result.keys()), dtype=object)
+
+
+def existing_uuids(conn: Connection, info: SourceInfo, uuids: Iterable[str]) -> set[str]:
+    """Which of these record_uuids the source still has (whatever their customer)."""
+    col = info.table.c[RECORD_UUID]
+    wanted = list(uuids)
+    found: set[str] = set()
+    for i in range(0, len(wanted), IN_CHUNK):
+        chunk = wanted[i : i + IN_CHUNK]
+        found.update(str(u) for u in conn.execute(select(col).where(col.in_(chunk))).scalars())
+    return found
+
+
+def count_rows(conn: Connection, info: SourceInfo) -> int:
+    return int(conn.execute(select(func.count()).select_from(info.table)).scalar_one())

@@ -1,0 +1,304 @@
+"""Staging batches: one transaction to stage, one to roll back, a lock per customer."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Connection, Engine, delete, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ..core.models import OPEN_BATCH_STATUSES, BatchStatus, ChangeType, RowChange, RowStatus
+from .schema import batches, customer_locks, staged_rows, staged_subitems
+from .syncstate import record_json
+
+
+class BatchConflictError(RuntimeError):
+    """The customer already has an open batch; names it, its operator and its time."""
+
+    def __init__(
+        self, customer: str, batch_id: int, operator: str, since: datetime, status: str
+    ) -> None:
+        super().__init__(
+            f"{customer} already has open batch {batch_id} ({status}), staged by {operator} "
+            f"at {since:%Y-%m-%d %H:%M}: push it or roll it back first"
+        )
+        self.customer = customer
+        self.batch_id = batch_id
+        self.operator = operator
+        self.since = since
+
+
+class BatchStateError(RuntimeError):
+    pass
+
+
+class BatchNotFoundError(LookupError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class BatchInfo:
+    batch_id: int
+    customer: str
+    status: str
+    operator: str
+    created_at: datetime
+    updated_at: datetime
+    change_types: str
+    filter_po: str | None
+    filter_limit: int | None
+    item_count: int
+    subitem_count: int
+    new_count: int
+    changed_count: int
+    deleted_count: int
+    excluded_count: int
+    invalid_count: int
+    succeeded_count: int
+    failed_count: int
+    message: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["created_at"] = self.created_at.isoformat(timespec="seconds")
+        out["updated_at"] = self.updated_at.isoformat(timespec="seconds")
+        return out
+
+
+def _batch(row: Any) -> BatchInfo:
+    return BatchInfo(**{name: getattr(row, name) for name in BatchInfo.__dataclass_fields__})
+
+
+def get_batch(conn: Connection, batch_id: int) -> BatchInfo:
+    row = conn.execute(select(batches).where(batches.c.batch_id == batch_id)).first()
+    if row is None:
+        raise BatchNotFoundError(f"there is no batch {batch_id}")
+    return _batch(row)
+
+
+def list_batches(
+    conn: Connection, customer: str | None = None, limit: int = 500
+) -> list[BatchInfo]:
+    stmt = select(batches).order_by(batches.c.batch_id.desc()).limit(limit)
+    if customer is not None:
+        stmt = stmt.where(batches.c.customer == customer)
+    return [_batch(r) for r in conn.execute(stmt)]
+
+
+def open_batches(conn: Connection) -> dict[str, int]:
+    """{customer: batch id} of every customer that holds a lock."""
+    return {
+        c: b for c, b in conn.execute(select(customer_locks.c.customer, customer_locks.c.batch_id))
+    }
+
+
+def _conflict(engine: Engine, customer: str) -> BatchConflictError | None:
+    with engine.connect() as conn:
+        lock = conn.execute(
+            select(customer_locks).where(customer_locks.c.customer == customer)
+        ).first()
+        if lock is None:
+            return None
+        status = conn.execute(
+            select(batches.c.status).where(batches.c.batch_id == lock.batch_id)
+        ).scalar()
+    return BatchConflictError(
+        customer, lock.batch_id, lock.operator, lock.locked_at, status or "unknown"
+    )
+
+
+def _diff_json(change: RowChange) -> str | None:
+    if change.change_type is not ChangeType.CHANGED:
+        return None
+    return json.dumps(
+        {
+            "fields": [{"field": d.field, "old": d.old, "new": d.new} for d in change.field_diffs],
+            "sizes": [{"size": d.size, "old": d.old, "new": d.new} for d in change.size_diffs],
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+
+
+def _subitem_rows(change: RowChange) -> list[tuple[str, int | None, int | None, ChangeType]]:
+    """(size, qty, previous qty, change type) of the subitem work a staged row carries."""
+    if change.change_type is ChangeType.NEW and change.new is not None:
+        return [(s, q, None, ChangeType.NEW) for s, q in change.new.sizes.items()]
+    if change.change_type is ChangeType.CHANGED:
+        return [
+            (
+                d.size,
+                d.new,
+                d.old,
+                ChangeType.NEW
+                if d.old is None
+                else ChangeType.DELETED
+                if d.new is None
+                else ChangeType.CHANGED,
+            )
+            for d in change.size_diffs
+        ]
+    return []  # DELETED: the item's fate (archive or a status) covers its subitems
+
+
+def stage_batch(
+    engine: Engine,
+    *,
+    customer: str,
+    operator: str,
+    changes: Sequence[RowChange],
+    change_types: Sequence[ChangeType],
+    key_fields: tuple[str, str, str, str],
+    now: datetime,
+    filter_po: str | None = None,
+    filter_limit: int | None = None,
+    excluded_count: int = 0,
+    invalid_count: int = 0,
+) -> BatchInfo:
+    """Stage the changes as one batch, all or nothing; refuse when the customer is locked.
+
+    key_fields: the source columns shown per staged row (order number, PO, style, colour).
+    """
+    counts = {t: sum(1 for c in changes if c.change_type is t) for t in ChangeType}
+    subitems = {c.record_uuid: _subitem_rows(c) for c in changes}
+    order_no, po, style, colour = key_fields
+    try:
+        with engine.begin() as conn:
+            batch_id = conn.execute(
+                batches.insert().values(
+                    customer=customer,
+                    status=BatchStatus.STAGED.value,
+                    operator=operator,
+                    created_at=now,
+                    updated_at=now,
+                    change_types=",".join(t.value for t in change_types),
+                    filter_po=filter_po,
+                    filter_limit=filter_limit,
+                    item_count=len(changes),
+                    subitem_count=sum(len(v) for v in subitems.values()),
+                    new_count=counts[ChangeType.NEW],
+                    changed_count=counts[ChangeType.CHANGED],
+                    deleted_count=counts[ChangeType.DELETED],
+                    excluded_count=excluded_count,
+                    invalid_count=invalid_count,
+                    succeeded_count=0,
+                    failed_count=0,
+                )
+            ).inserted_primary_key[0]
+            # The lock's primary key makes a concurrent second batch fail right here.
+            conn.execute(
+                customer_locks.insert().values(
+                    customer=customer, batch_id=batch_id, operator=operator, locked_at=now
+                )
+            )
+            if changes:
+                conn.execute(
+                    staged_rows.insert(),
+                    [
+                        {
+                            "stg_batch_id": batch_id,
+                            "source_uuid": c.record_uuid,
+                            "source_hash": c.new.hash if c.new else None,
+                            "change_type": c.change_type.value,
+                            "customer": customer,
+                            "order_number": c.value(order_no),
+                            "po_number": c.value(po),
+                            "style": c.value(style),
+                            "colour": c.value(colour),
+                            "order_qty": sum(c.current.sizes.values()),
+                            "stg_values": record_json(c.new) if c.new else None,
+                            "stg_previous_values": record_json(c.old) if c.old else None,
+                            "stg_diff": _diff_json(c),
+                            "stg_status": RowStatus.PENDING.value,
+                            "stg_retry_count": 0,
+                            "stg_created_at": now,
+                            "stg_updated_at": now,
+                        }
+                        for c in changes
+                    ],
+                )
+            parent_ids = dict(
+                conn.execute(
+                    select(staged_rows.c.source_uuid, staged_rows.c.stg_id).where(
+                        staged_rows.c.stg_batch_id == batch_id
+                    )
+                ).all()
+            )
+            sub_rows = [
+                {
+                    "stg_batch_id": batch_id,
+                    "stg_parent_id": parent_ids[uid],
+                    "source_uuid": uid,
+                    "size_label": size,
+                    "order_qty": qty,
+                    "previous_qty": prev,
+                    "change_type": kind.value,
+                    "stg_status": RowStatus.PENDING.value,
+                    "stg_retry_count": 0,
+                    "stg_created_at": now,
+                    "stg_updated_at": now,
+                }
+                for uid, rows in subitems.items()
+                for size, qty, prev, kind in rows
+            ]
+            if sub_rows:
+                conn.execute(staged_subitems.insert(), sub_rows)
+            return get_batch(conn, batch_id)
+    except IntegrityError:
+        conflict = _conflict(engine, customer)
+        if conflict is not None:
+            raise conflict from None
+        raise
+
+
+def rollback_unpushed(engine: Engine, batch_id: int, *, now: datetime) -> BatchInfo:
+    """Discard a STAGED batch in one transaction: its rows go, source and sync state stay."""
+    with engine.begin() as conn:
+        batch = get_batch(conn, batch_id)
+        if batch.status != BatchStatus.STAGED:
+            raise BatchStateError(
+                f"batch {batch_id} is {batch.status}: only a STAGED batch can be rolled back "
+                "without touching monday.com"
+            )
+        conn.execute(delete(staged_subitems).where(staged_subitems.c.stg_batch_id == batch_id))
+        conn.execute(delete(staged_rows).where(staged_rows.c.stg_batch_id == batch_id))
+        conn.execute(delete(customer_locks).where(customer_locks.c.batch_id == batch_id))
+        conn.execute(
+            update(batches)
+            .where(batches.c.batch_id == batch_id)
+            .values(
+                status=BatchStatus.ROLLED_BACK.value,
+                updated_at=now,
+                message=f"rolled back before push; {batch.item_count} staged rows discarded",
+            )
+        )
+        return get_batch(conn, batch_id)
+
+
+def is_open(status: str) -> bool:
+    return status in {s.value for s in OPEN_BATCH_STATUSES}
+
+
+def staged_rows_frame(conn: Connection, batch_id: int) -> pd.DataFrame:
+    stmt = (
+        select(staged_rows)
+        .where(staged_rows.c.stg_batch_id == batch_id)
+        .order_by(staged_rows.c.stg_id)
+    )
+    result = conn.execute(stmt)
+    return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+
+def staged_subitems_frame(conn: Connection, batch_id: int) -> pd.DataFrame:
+    stmt = (
+        select(staged_subitems)
+        .where(staged_subitems.c.stg_batch_id == batch_id)
+        .order_by(staged_subitems.c.stg_subitem_id)
+    )
+    result = conn.execute(stmt)
+    return pd.DataFrame(result.fetchall(), columns=list(result.keys()))

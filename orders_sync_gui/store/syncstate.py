@@ -1,0 +1,93 @@
+"""The sync state: per record_uuid, what was last pushed to monday.com and where it lives."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Connection, delete, select
+
+from ..core.models import Record
+from .schema import sync_state
+
+
+@dataclass(slots=True)
+class StateRow:
+    record: Record
+    monday_item_id: str | None = None
+    subitem_ids: dict[str, str] = field(default_factory=dict)
+    last_batch_id: int | None = None
+    synced_at: datetime | None = None
+
+
+def _record(row) -> Record:  # type: ignore[no-untyped-def]
+    values = json.loads(row.pushed_values)
+    return Record(
+        record_uuid=str(row.record_uuid),
+        customer=row.customer,
+        fields=values.get("fields", {}),
+        sizes={k: int(v) for k, v in values.get("sizes", {}).items()},
+        hash=row.source_hash,
+    )
+
+
+def record_json(record: Record) -> str:
+    return json.dumps(
+        {"fields": record.fields, "sizes": record.sizes}, ensure_ascii=False, separators=(",", ":")
+    )
+
+
+def load_state(conn: Connection, customer: str | None = None) -> list[StateRow]:
+    stmt = select(sync_state)
+    if customer is not None:
+        stmt = stmt.where(sync_state.c.customer == customer)
+    return [
+        StateRow(
+            record=_record(row),
+            monday_item_id=row.monday_item_id,
+            subitem_ids=json.loads(row.monday_subitem_ids or "{}"),
+            last_batch_id=row.last_batch_id,
+            synced_at=row.synced_at,
+        )
+        for row in conn.execute(stmt)
+    ]
+
+
+def load_state_hashes(conn: Connection) -> list[tuple[str, str, str]]:
+    """(uuid, customer, hash) of every synced record: all Method 2 needs."""
+    stmt = select(sync_state.c.record_uuid, sync_state.c.customer, sync_state.c.source_hash)
+    return [(str(u), c, h) for u, c, h in conn.execute(stmt)]
+
+
+def save_state(conn: Connection, rows: Iterable[StateRow], *, now: datetime) -> int:
+    """Insert or replace state rows (delete + insert: portable across all three dialects)."""
+    rows = list(rows)
+    uuids = [r.record.record_uuid for r in rows]
+    for i in range(0, len(uuids), 1000):
+        conn.execute(delete(sync_state).where(sync_state.c.record_uuid.in_(uuids[i : i + 1000])))
+    if rows:
+        conn.execute(
+            sync_state.insert(),
+            [
+                {
+                    "record_uuid": r.record.record_uuid,
+                    "customer": r.record.customer,
+                    "source_hash": r.record.hash,
+                    "pushed_values": record_json(r.record),
+                    "monday_item_id": r.monday_item_id,
+                    "monday_subitem_ids": json.dumps(r.subitem_ids, ensure_ascii=False),
+                    "last_batch_id": r.last_batch_id,
+                    "synced_at": r.synced_at or now,
+                }
+                for r in rows
+            ],
+        )
+    return len(rows)
+
+
+def forget_state(conn: Connection, uuids: Iterable[str]) -> None:
+    wanted = list(uuids)
+    for i in range(0, len(wanted), 1000):
+        conn.execute(delete(sync_state).where(sync_state.c.record_uuid.in_(wanted[i : i + 1000])))
