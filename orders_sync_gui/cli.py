@@ -70,7 +70,7 @@ def cmd_demo_init(args: argparse.Namespace) -> int:
     from .services.context import resolve_db_url
 
     url, _ = resolve_db_url(args.db)
-    store = Store(url)
+    store = Store(url, new_file=True)
     try:
         result = demo_init(store, orders=args.orders, seed=args.seed, force=args.force)
     finally:

@@ -105,7 +105,9 @@ def _size_block(
             size_quantity(size, arr[r, c])
         except SizeError as exc:
             bad.setdefault(int(r), (size, str(exc)))
-    arr[list(bad)] = np.nan
+    if bad:
+        arr = arr.copy() if not arr.flags.writeable else arr  # pandas hands out read-only views
+        arr[list(bad)] = np.nan
     return arr, {r: RowError(None, None, s, m) for r, (s, m) in bad.items()}
 
 

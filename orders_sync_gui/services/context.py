@@ -42,7 +42,7 @@ def resolve_db_url(explicit: str | None = None) -> tuple[str, bool]:
 def open_context(db_url: str | None = None, *, seed_demo: bool = True) -> Context:
     """Open the store; the embedded default is created and seeded with demo data on first use."""
     url, embedded = resolve_db_url(db_url)
-    store = Store(url)
+    store = Store(url, new_file=embedded)
     if embedded and seed_demo and not store.has_source():
         log.info(
             "first run: creating the demo database (%d orders) at %s",

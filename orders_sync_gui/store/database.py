@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import URL, Engine, inspect
 
-from .engine import describe_url, make_engine
+from .engine import describe_url, make_engine, sqlite_path
 from .schema import SOURCE_TABLE, app_metadata
 from .source import SourceInfo, reflect_source
 
@@ -14,7 +14,16 @@ class StoreSchemaError(RuntimeError):
 
 
 class Store:
-    def __init__(self, url: str | URL, *, create: bool = True) -> None:
+    def __init__(self, url: str | URL, *, create: bool = True, new_file: bool = False) -> None:
+        """Open a database; a SQLite file must exist unless `new_file` allows creating it."""
+        path = sqlite_path(url)
+        if path is not None and not path.exists():
+            if not new_file:
+                raise StoreSchemaError(
+                    f"there is no SQLite database at {path}: check the path, or create a demo "
+                    f"database there with `orders-sync --db {describe_url(url)} demo-init`"
+                )
+            path.parent.mkdir(parents=True, exist_ok=True)
         self.url = url
         self.engine: Engine = make_engine(url)
         self._source: SourceInfo | None = None

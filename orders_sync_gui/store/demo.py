@@ -261,7 +261,10 @@ def generate_orders(
         elif col.kind is Kind.DATETIME:
             frame[col.name] = [None] * n
         else:  # sparse INFOR codes and the like: a few percent filled
-            frame[col.name] = _codes(rng, col.name[:2].upper(), n, 0.04)
+            codes = _codes(rng, col.name[:2].upper(), n, 0.04)
+            if col.length:
+                codes = np.array([c[-col.length :] if c else c for c in codes], dtype=object)
+            frame[col.name] = codes
     return pd.DataFrame(frame)
 
 

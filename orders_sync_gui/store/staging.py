@@ -125,6 +125,12 @@ def _diff_json(change: RowChange) -> str | None:
     )
 
 
+def _clip(value: str | None, column: str) -> str | None:
+    """Key fields are for display and search; the full values live in stg_values."""
+    length = getattr(staged_rows.c[column].type, "length", None)
+    return value[:length] if value is not None and length else value
+
+
 def _subitem_rows(change: RowChange) -> list[tuple[str, int | None, int | None, ChangeType]]:
     """(size, qty, previous qty, change type) of the subitem work a staged row carries."""
     if change.change_type is ChangeType.NEW and change.new is not None:
@@ -206,10 +212,10 @@ def stage_batch(
                             "source_hash": c.new.hash if c.new else None,
                             "change_type": c.change_type.value,
                             "customer": customer,
-                            "order_number": c.value(order_no),
-                            "po_number": c.value(po),
-                            "style": c.value(style),
-                            "colour": c.value(colour),
+                            "order_number": _clip(c.value(order_no), "order_number"),
+                            "po_number": _clip(c.value(po), "po_number"),
+                            "style": _clip(c.value(style), "style"),
+                            "colour": _clip(c.value(colour), "colour"),
                             "order_qty": sum(c.current.sizes.values()),
                             "stg_values": record_json(c.new) if c.new else None,
                             "stg_previous_values": record_json(c.old) if c.old else None,
