@@ -8,6 +8,7 @@ RowError naming the order and the field.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -48,8 +49,13 @@ class HashedFrame:
         return [i for i, h in enumerate(self.hashes) if h is not None]
 
 
-def _canonical_column(values: pd.Series, kind: Kind) -> tuple[np.ndarray, dict[int, str]]:
-    """Canonical texts of one column (object array) and {row: message} for bad values."""
+def _canonical_column(
+    values: pd.Series, kind: Kind
+) -> tuple[np.ndarray, np.ndarray, dict[int, str]]:
+    """Canonical texts of one column, their hash encodings, and {row: message} of bad values.
+
+    Work is done once per distinct value, then spread to the rows by numpy indexing.
+    """
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     canon = np.empty(len(uniques) + 1, dtype=object)  # last slot: NULL, for code -1
     bad_codes: dict[int, str] = {}
@@ -60,78 +66,113 @@ def _canonical_column(values: pd.Series, kind: Kind) -> tuple[np.ndarray, dict[i
             canon[i] = None
             bad_codes[i] = str(exc)
     canon[-1] = None
+    encoded = np.array([encode_value(v) for v in canon], dtype=object)
     bad_rows: dict[int, str] = {}
     if bad_codes:
         for row in np.flatnonzero(np.isin(codes, list(bad_codes))):
             bad_rows[int(row)] = bad_codes[int(codes[row])]
-    return canon[codes], bad_rows
+    return canon[codes], encoded[codes], bad_rows
+
+
+_UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 def _normal_uuid(value: object) -> str | None:
+    if isinstance(value, str) and _UUID_TEXT.fullmatch(value):
+        return value  # already in the dashed lower-case form: most rows, no parsing
+    if value is None or value != value:  # NULL or NaN
+        return None
     try:
         return str(uuid.UUID(str(value).strip()))
     except (ValueError, AttributeError):
         return None
 
 
-def _size_block(
-    frame: pd.DataFrame, sizes: Sequence[str]
-) -> tuple[np.ndarray, dict[int, RowError]]:
-    """Quantities as float64 (NaN for NULL), and the rows whose quantities are unusable."""
-    bad: dict[int, tuple[str, str]] = {}
+def _canonical_customers(values: pd.Series, customers: CustomerMap) -> list[str | None]:
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    canon = np.array(
+        [customers.canonical(u) if isinstance(u, str) else None for u in uniques] + [None],
+        dtype=object,
+    )
+    return canon[codes].tolist()
+
+
+@dataclass(slots=True)
+class _SizeCells:
+    """The non-zero, valid size cells of a frame: row, column and quantity, row-major."""
+
+    rows: np.ndarray
+    cols: np.ndarray
+    qtys: np.ndarray
+
+
+def _size_matrix(frame: pd.DataFrame, sizes: Sequence[str]) -> tuple[np.ndarray, dict[int, str]]:
     block = frame.loc[:, list(sizes)]
     try:
-        arr = block.to_numpy(dtype=np.float64, na_value=np.nan)
+        return block.to_numpy(dtype=np.float64, na_value=np.nan), {}
     except (TypeError, ValueError):
-        # Text in a size column (possible in SQLite): read cell by cell, then go on in numpy.
-        arr = np.full(block.shape, np.nan)
-        raw = block.to_numpy(dtype=object)
-        for r in range(raw.shape[0]):
-            for c, size in enumerate(sizes):
-                try:
-                    qty = size_quantity(size, raw[r, c])
-                except SizeError as exc:
-                    bad.setdefault(r, (size, str(exc)))
-                    continue
-                if qty is not None:
-                    arr[r, c] = qty
-    with np.errstate(invalid="ignore"):
-        suspect = ~np.isnan(arr) & (
-            ~np.isfinite(arr) | (arr < 0) | (arr != np.floor(arr)) | (arr > MAX_QTY)
-        )
-    for r, c in zip(*np.nonzero(suspect), strict=True):
-        size = sizes[int(c)]
+        pass
+    # Text in a size column (possible in SQLite): read cell by cell, then go on in numpy.
+    bad: dict[int, str] = {}
+    arr = np.full(block.shape, np.nan)
+    raw = block.to_numpy(dtype=object)
+    for r, c in zip(*np.nonzero(pd.notna(raw)), strict=True):
         try:
-            size_quantity(size, arr[r, c])
+            qty = size_quantity(sizes[c], raw[r, c])
         except SizeError as exc:
-            bad.setdefault(int(r), (size, str(exc)))
+            bad.setdefault(int(r), f"{sizes[c]}\x00{exc}")
+            continue
+        if qty is not None:
+            arr[r, c] = qty
+    return arr, bad
+
+
+def _size_cells(
+    frame: pd.DataFrame, sizes: Sequence[str]
+) -> tuple[_SizeCells, dict[int, RowError]]:
+    """The usable size cells, and a RowError for each row with an unusable quantity.
+
+    Only filled cells are checked (a row has a handful of its ~250 sizes), so the wide,
+    mostly NULL block costs one vectorised pass.
+    """
+    arr, text_bad = _size_matrix(frame, sizes)
+    rows, cols = np.nonzero(~np.isnan(arr))  # row-major: by row, then column order
+    vals = arr[rows, cols]
+    bad = {r: RowError(None, None, *m.split("\x00", 1)) for r, m in text_bad.items()}
+    with np.errstate(invalid="ignore"):
+        suspect = ~np.isfinite(vals) | (vals < 0) | (vals != np.floor(vals)) | (vals > MAX_QTY)
+    for k in np.flatnonzero(suspect):
+        r, size = int(rows[k]), sizes[int(cols[k])]
+        try:
+            size_quantity(size, vals[k])
+        except SizeError as exc:
+            bad.setdefault(r, RowError(None, None, size, str(exc)))
+    keep = vals != 0
     if bad:
-        arr = arr.copy() if not arr.flags.writeable else arr  # pandas hands out read-only views
-        arr[list(bad)] = np.nan
-    return arr, {r: RowError(None, None, s, m) for r, (s, m) in bad.items()}
+        keep &= ~np.isin(rows, list(bad))
+    return _SizeCells(rows[keep], cols[keep], vals[keep].astype(np.int64)), bad
 
 
-def _size_tokens(arr: np.ndarray, sizes: Sequence[str]) -> list[str]:
-    """Per row, the encoded non-zero sizes sorted by label (the hash's size text)."""
-    perm = np.argsort(np.array(sizes, dtype=object))
-    labels = [f"{len(sizes[p])}:{sizes[p]}=" for p in perm]
-    sorted_arr = arr[:, perm]
-    with np.errstate(invalid="ignore"):
-        rows, cols = np.nonzero(~np.isnan(sorted_arr) & (sorted_arr != 0))
-    vals = sorted_arr[rows, cols].astype(np.int64)
-    tokens = [f"{labels[c]}{v};" for c, v in zip(cols.tolist(), vals.tolist(), strict=True)]
-    bounds = np.searchsorted(rows, np.arange(arr.shape[0] + 1))
-    return ["".join(tokens[bounds[i] : bounds[i + 1]]) for i in range(arr.shape[0])]
+def _size_texts(cells: _SizeCells, sizes: Sequence[str], n: int) -> list[str]:
+    """Per row, the encoded sizes sorted by label: the hash's size text."""
+    by_label = np.argsort(np.array(sizes, dtype=object))
+    rank = np.empty(len(sizes), dtype=np.int64)
+    rank[by_label] = np.arange(len(sizes))
+    order = np.lexsort((rank[cells.cols], cells.rows))
+    labels = [f"{len(s)}:{s}=" for s in sizes]
+    tokens = [
+        f"{labels[c]}{q};"
+        for c, q in zip(cells.cols[order].tolist(), cells.qtys[order].tolist(), strict=True)
+    ]
+    bounds = np.searchsorted(cells.rows[order], np.arange(n + 1)).tolist()
+    return ["".join(tokens[bounds[i] : bounds[i + 1]]) for i in range(n)]
 
 
-def _size_dicts(arr: np.ndarray, sizes: Sequence[str]) -> list[dict[str, int]]:
-    """Per row, {size: qty} of its non-zero sizes in column order (the subitems)."""
-    with np.errstate(invalid="ignore"):
-        rows, cols = np.nonzero(~np.isnan(arr) & (arr != 0))
-    vals = arr[rows, cols].astype(np.int64).tolist()
-    out: list[dict[str, int]] = [{} for _ in range(arr.shape[0])]
-    for r, c, v in zip(rows.tolist(), cols.tolist(), vals, strict=True):
-        out[r][sizes[c]] = v
+def _size_dicts(cells: _SizeCells, sizes: Sequence[str], n: int) -> list[dict[str, int]]:
+    """Per row, {size: qty} in column order: the subitems its monday item gets."""
+    out: list[dict[str, int]] = [{} for _ in range(n)]
+    for r, c, q in zip(cells.rows.tolist(), cells.cols.tolist(), cells.qtys.tolist(), strict=True):
+        out[r][sizes[c]] = q
     return out
 
 
@@ -152,7 +193,7 @@ def hash_frame(frame: pd.DataFrame, spec: SourceSpec, *, with_sizes: bool = True
         else [None] * n
     )
 
-    uuids = [_normal_uuid(u) if u is not None and u == u else None for u in frame[RECORD_UUID]]
+    uuids = [_normal_uuid(u) for u in frame[RECORD_UUID].tolist()]
     seen: dict[str, list[int]] = {}
     for i, u in enumerate(uuids):
         if u is None:
@@ -161,58 +202,63 @@ def hash_frame(frame: pd.DataFrame, spec: SourceSpec, *, with_sizes: bool = True
             )
         else:
             seen.setdefault(u, []).append(i)
-    for u, rows in seen.items():
-        if len(rows) > 1:
-            names = ", ".join(str(order_numbers[r] or "(no number)") for r in rows)
-            for r in rows:
-                errors.setdefault(
-                    r,
-                    RowError(
-                        u,
-                        order_numbers[r],
-                        RECORD_UUID,
-                        f"record_uuid {u} is shared by orders {names}",
-                    ),
-                )
+    if len(seen) < n:
+        for u, rows in seen.items():
+            if len(rows) > 1:
+                names = ", ".join(str(order_numbers[r] or "(no number)") for r in rows)
+                for r in rows:
+                    errors.setdefault(
+                        r,
+                        RowError(
+                            u,
+                            order_numbers[r],
+                            RECORD_UUID,
+                            f"record_uuid {u} is shared by orders {names}",
+                        ),
+                    )
 
-    raw_customers = frame[CUSTOMER_NAME].tolist() if CUSTOMER_NAME in frame.columns else [None] * n
-    customers = [spec.customers.canonical(c) if isinstance(c, str) else None for c in raw_customers]
+    customers = (
+        _canonical_customers(frame[CUSTOMER_NAME], spec.customers)
+        if CUSTOMER_NAME in frame.columns
+        else [None] * n
+    )
     fields: dict[str, list[str | None]] = {}
+    encoded: dict[str, list[str]] = {}
     for name in spec.mapped:
         if name == CUSTOMER_NAME:
-            fields[name] = list(customers)
+            fields[name] = customers
+            encoded[name] = [encode_value(c) for c in customers]
             continue
-        canon, bad = _canonical_column(frame[name], spec.kinds.get(name, Kind.TEXT))
+        canon, enc, bad = _canonical_column(frame[name], spec.kinds.get(name, Kind.TEXT))
         for r, msg in bad.items():
             errors.setdefault(r, RowError(uuids[r], order_numbers[r], name, msg))
         fields[name] = canon.tolist()
+        encoded[name] = enc.tolist()
     for i, c in enumerate(customers):
         if c is None:
             errors.setdefault(
                 i, RowError(uuids[i], order_numbers[i], CUSTOMER_NAME, "has no customer name")
             )
 
-    arr, size_errors = _size_block(frame, spec.sizes)
+    cells, size_errors = _size_cells(frame, spec.sizes)
     for r, err in size_errors.items():
         errors.setdefault(r, RowError(uuids[r], order_numbers[r], err.field, err.message))
-    size_text = _size_tokens(arr, spec.sizes)
+    size_text = _size_texts(cells, spec.sizes, n)
 
     header = field_header(list(spec.mapped))
-    names = sorted(spec.mapped)
-    columns = [fields[n] for n in names]
-    hashes: list[str | None] = []
-    for i in range(n):
-        if i in errors:
-            hashes.append(None)
-            continue
-        encoded = "".join(encode_value(col[i]) for col in columns)
-        hashes.append(hash_text(header, encoded, size_text[i]))
+    columns = [encoded[name] for name in sorted(spec.mapped)]
+    hashes: list[str | None] = [
+        hash_text(header, "".join(parts), sizes)
+        for *parts, sizes in zip(*columns, size_text, strict=True)
+    ]
+    for i in errors:
+        hashes[i] = None
     return HashedFrame(
         uuids=uuids,
         customers=customers,
         hashes=hashes,
         fields=fields,
-        size_rows=_size_dicts(arr, spec.sizes) if with_sizes else None,
+        size_rows=_size_dicts(cells, spec.sizes, n) if with_sizes else None,
         errors=[errors[i] for i in sorted(errors)],
     )
 

@@ -39,6 +39,14 @@ def _columns(ctx: Context) -> list[str]:
     return list(dict.fromkeys([ORDER_NUMBER, CUSTOMER_NAME, *ctx.mapping.sources, *info.sizes]))
 
 
+def _canonical(ctx: Context, customer: str) -> str:
+    """Any spelling the operator types names its canonical customer."""
+    name = ctx.customers.canonical(customer)
+    if name is None:
+        raise UnknownCustomerError("the customer name is empty")
+    return name
+
+
 def list_customers(ctx: Context) -> list[str]:
     with ctx.store.engine.connect() as conn:
         names = customer_spellings(conn, ctx.store.source())
@@ -57,6 +65,7 @@ def detect_counts(
     ctx: Context, customer: str | None = None
 ) -> tuple[list[CustomerCounts], list[RowError]]:
     """Method 2 (hash comparison): NEW / CHANGED / DELETED / UNCHANGED counts per customer."""
+    customer = _canonical(ctx, customer) if customer else None
     spec = _spec(ctx)
     spellings = _spellings(ctx, customer) if customer else None
     with ctx.store.engine.connect() as conn:
@@ -99,6 +108,7 @@ def preview(
 
     po_number and limit narrow the change set to a pilot batch: one PO, the first N orders.
     """
+    customer = _canonical(ctx, customer)
     spec = _spec(ctx)
     spellings = _spellings(ctx, customer)
     with ctx.store.engine.connect() as conn:

@@ -43,6 +43,7 @@ def stage(
     exclude: Collection[str] = (),
 ) -> BatchInfo:
     """Stage a customer's change set (the chosen types, minus excluded rows) as one batch."""
+    customer = ctx.customers.canonical(customer) or customer
     _raise_if_locked(ctx, customer)  # say so before the detection work, not after
     wanted = set(types)
     found = preview(ctx, customer, po_number=po_number)

@@ -4,9 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, MetaData, Table, func, inspect, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    MetaData,
+    Table,
+    func,
+    inspect,
+    select,
+    type_coerce,
+)
+from sqlalchemy.types import NullType
 from sqlalchemy import types as sqltypes
 
 from ..core.columns import CUSTOMER_NAME, PO_NUMBER, RECORD_UUID, Kind, size_columns_between
@@ -76,6 +88,16 @@ def customer_spellings(conn: Connection, info: SourceInfo) -> list[str]:
     return [r for r in rows if isinstance(r, str)]
 
 
+def _raw(info: SourceInfo, name: str) -> ColumnElement[Any]:
+    """A column as the driver hands it back. SQLAlchemy's own date and decimal conversion
+    would raise on one malformed value (SQLite stores any text) and sink the whole read;
+    the canonicaliser parses each value itself and names the bad ones."""
+    col = info.table.c[name]
+    if info.kinds[name] in (Kind.DATETIME, Kind.DECIMAL):
+        return type_coerce(col, NullType()).label(name)
+    return col
+
+
 def read_rows(
     conn: Connection,
     info: SourceInfo,
@@ -87,7 +109,7 @@ def read_rows(
     """Rows of the given columns, of some customer spellings (all rows when None)."""
     info.require(columns, "the mapped column(s)")
     t = info.table
-    stmt = select(*(t.c[name] for name in dict.fromkeys([RECORD_UUID, *columns])))
+    stmt = select(*(_raw(info, name) for name in dict.fromkeys([RECORD_UUID, *columns])))
     if spellings is not None:
         stmt = stmt.where(t.c[CUSTOMER_NAME].in_(list(spellings)))
     if po_number is not None:
