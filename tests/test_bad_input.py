@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import inspect, select
 
 from orders_sync_gui.core.models import ChangeType
+from orders_sync_gui.resources import resource_path
 from orders_sync_gui.services import detection, staging
 from orders_sync_gui.services.context import open_context
 from orders_sync_gui.services.demo import demo_init
-from orders_sync_gui.resources import resource_path
 from orders_sync_gui.services.staging import NothingToStageError
 from orders_sync_gui.settings import SettingsError
 from orders_sync_gui.store.database import Store
@@ -25,9 +25,15 @@ LONG = "x" * 300
 
 
 def _row(order: str, customer: str | None = "GREYSON", **values) -> dict:
-    base = {"record_uuid": str(uuid.uuid4()), "AAG ORDER NUMBER": order,
-            "CUSTOMER NAME": customer, "PO NUMBER": "4755", "CUSTOMER STYLE": "BAD1",
-            "CUSTOMER COLOUR DESCRIPTION": "NAVY", "M": 12}
+    base = {
+        "record_uuid": str(uuid.uuid4()),
+        "AAG ORDER NUMBER": order,
+        "CUSTOMER NAME": customer,
+        "PO NUMBER": "4755",
+        "CUSTOMER STYLE": "BAD1",
+        "CUSTOMER COLOUR DESCRIPTION": "NAVY",
+        "M": 12,
+    }
     base.update(values)
     return base
 
@@ -60,15 +66,20 @@ def test_hostile_rows_fail_alone_and_good_ones_stage(ctx):
         _row("BAD-EVIL", customer=EVIL, NOTES=EVIL),
     ]
     if sqlite:  # SQLite keeps what PostgreSQL's column types would refuse or round
-        rows += [_row("BAD-FRACTION", M=2.5), _row("BAD-LONGSTYLE", **{"CUSTOMER STYLE": LONG}),
-                 _row("BAD-DATE")]
+        rows += [
+            _row("BAD-FRACTION", M=2.5),
+            _row("BAD-LONGSTYLE", **{"CUSTOMER STYLE": LONG}),
+            _row("BAD-DATE"),
+        ]
     _insert(ctx, rows)
     if sqlite:  # a date that is not one, as a careless load into SQLite leaves it
         with ctx.store.engine.begin() as conn:
-            conn.exec_driver_sql('UPDATE "ORDERS_UNIFIED" SET "EX FACTORY DATE" = ? '
-                                 'WHERE "AAG ORDER NUMBER" = ?', ("31/02/2026", "BAD-DATE"))
+            conn.exec_driver_sql(
+                'UPDATE "ORDERS_UNIFIED" SET "EX FACTORY DATE" = ? WHERE "AAG ORDER NUMBER" = ?',
+                ("31/02/2026", "BAD-DATE"),
+            )
 
-    counts, errors = detection.detect_counts(ctx)
+    _, errors = detection.detect_counts(ctx)
     by_order = {e.order_number: e for e in errors}
     assert by_order["BAD-NEG"].field == "M" and "negative" in by_order["BAD-NEG"].message
     assert "BAD-DUP-1, BAD-DUP-2" in by_order["BAD-DUP-1"].message
@@ -82,19 +93,23 @@ def test_hostile_rows_fail_alone_and_good_ones_stage(ctx):
     found = detection.preview(ctx, "GREYSON")
     valid = {c.value("AAG ORDER NUMBER"): c for c in found.changes}
     assert valid["BAD-UNICODE"].value("CUSTOMER COLOUR DESCRIPTION") == UNICODE_COLOUR.replace(
-        "e\u0301", "é")  # NFC
+        "e\u0301", "é"
+    )  # NFC
     assert valid["BAD-LONGNOTE"].value("NOTES") == LONG
     assert found.counts.invalid == len({e.order_number for e in found.errors})
 
     batch = staging.stage(ctx, "GREYSON")
     assert batch.item_count == len(valid) and batch.invalid_count == found.counts.invalid
     with ctx.store.engine.connect() as conn:
-        staged = {r.order_number: r for r in conn.execute(
-            select(staged_rows).where(staged_rows.c.stg_batch_id == batch.batch_id))}
+        staged = {
+            r.order_number: r
+            for r in conn.execute(
+                select(staged_rows).where(staged_rows.c.stg_batch_id == batch.batch_id)
+            )
+        }
     assert set(staged) == set(valid)
     unicode_values = json.loads(staged["BAD-UNICODE"].stg_values)["fields"]
-    assert unicode_values["CUSTOMER COLOUR DESCRIPTION"] == UNICODE_COLOUR.replace("e\u0301",
-                                                                                    "é")
+    assert unicode_values["CUSTOMER COLOUR DESCRIPTION"] == UNICODE_COLOUR.replace("e\u0301", "é")
     if sqlite:
         assert len(staged["BAD-LONGSTYLE"].style) == 50  # clipped for display only ...
         assert json.loads(staged["BAD-LONGSTYLE"].stg_values)["fields"]["CUSTOMER STYLE"] == LONG
@@ -114,8 +129,9 @@ def test_sql_metacharacters_in_a_customer_name_are_just_text(ctx):
 
 def test_a_mapped_column_missing_from_the_source_is_named(ctx, isolated_home):
     mapping = json.loads(resource_path("board_mapping.json").read_text(encoding="utf-8"))
-    mapping["columns"].append({"source": "FACTORY CODE", "column_id": "text_factory",
-                               "title": "FACTORY", "type": "text"})
+    mapping["columns"].append(
+        {"source": "FACTORY CODE", "column_id": "text_factory", "title": "FACTORY", "type": "text"}
+    )
     (isolated_home / "config").mkdir(parents=True)
     (isolated_home / "config" / "board_mapping.json").write_text(json.dumps(mapping))
     custom = open_context(str(ctx.store.url))

@@ -18,8 +18,8 @@ from sqlalchemy import (
     select,
     type_coerce,
 )
-from sqlalchemy.types import NullType
 from sqlalchemy import types as sqltypes
+from sqlalchemy.types import NullType
 
 from ..core.columns import CUSTOMER_NAME, PO_NUMBER, RECORD_UUID, Kind, size_columns_between
 from .schema import SOURCE_TABLE, UuidText
