@@ -18,6 +18,7 @@ from .paths import config_dir
 from .resources import resource_path
 
 MAPPING_FILE = "board_mapping.json"
+SETTINGS_FILE = "settings.json"
 CUSTOMER_MAP_FILE = "customer_map.json"
 
 
@@ -67,3 +68,22 @@ def operator_name() -> str:
         return getpass.getuser()
     except (KeyError, OSError):  # no passwd entry, as in some containers
         return "unknown"
+
+
+def load_settings() -> dict[str, Any]:
+    """The operator's settings.json (database, monday.com); empty on first run."""
+    path = config_dir() / SETTINGS_FILE
+    return _read_json(path) if path.is_file() else {}
+
+
+def save_settings(settings: dict[str, Any]) -> Path:
+    """Write settings.json atomically. Refuses anything that looks like a secret."""
+    for section in settings.values():
+        if isinstance(section, dict) and {"password", "token"} & set(section):
+            raise SettingsError("secrets belong in the keyring, not in settings.json")
+    path = config_dir() / SETTINGS_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(settings, indent=2, ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, path)
+    return path

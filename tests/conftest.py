@@ -7,9 +7,42 @@ import os
 # Qt needs a platform before it is first imported; there is no display here.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+import keyring
 import pytest
+from keyring.backend import KeyringBackend
 
 from tests.pg_server import PostgresServer, find_pg_bin
+
+
+class MemoryKeyring(KeyringBackend):
+    """A keyring that forgets everything when the test ends: nothing touches the real one."""
+
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.store: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.store.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.store[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        from keyring.errors import PasswordDeleteError
+
+        if self.store.pop((service, username), None) is None:
+            raise PasswordDeleteError(username)
+
+
+@pytest.fixture(autouse=True)
+def memory_keyring():
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)
 
 
 @pytest.fixture(autouse=True)

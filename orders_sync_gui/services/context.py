@@ -5,13 +5,17 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import URL
 
 from ..core.customers import CustomerMap
 from ..core.mapping import BoardMapping
-from ..settings import load_customer_map, load_mapping, operator_name
+from ..secrets import get_secret, sql_login_key
+from ..settings import load_customer_map, load_mapping, load_settings, operator_name
 from ..store.database import Store
 from ..store.demo import DEFAULT_ORDERS, DEFAULT_SEED, generate_orders, load_orders
-from ..store.engine import default_url
+from ..store.engine import SqlServerSettings, default_url, sqlserver_url
 
 log = logging.getLogger(__name__)
 
@@ -29,13 +33,35 @@ class Context:
         self.store.dispose()
 
 
-def resolve_db_url(explicit: str | None = None) -> tuple[str, bool]:
-    """(url, is the embedded default): --db, then ORDERS_SYNC_DB_URL, then the demo file."""
+def sqlserver_settings(raw: dict[str, Any]) -> SqlServerSettings:
+    return SqlServerSettings(
+        server=str(raw.get("server") or ""),
+        database=str(raw.get("database") or ""),
+        driver=str(raw.get("driver") or SqlServerSettings.driver),
+        trusted_connection=bool(raw.get("trusted_connection", True)),
+        username=raw.get("username") or None,
+        encrypt=bool(raw.get("encrypt", True)),
+        trust_server_certificate=bool(raw.get("trust_server_certificate", False)),
+    )
+
+
+def resolve_db_url(explicit: str | None = None) -> tuple[str | URL, bool]:
+    """(url, is the embedded default): --db, then ORDERS_SYNC_DB_URL, then settings.json's
+    database (SQL Server, its login's password read from the keyring), then the demo file."""
     if explicit:
         return explicit, False
     env = os.environ.get(DB_URL_ENV)
     if env:
         return env, False
+    database = load_settings().get("database") or {}
+    if database.get("kind") == "sqlserver":
+        settings = sqlserver_settings(database)
+        password = None
+        if not settings.trusted_connection and settings.username:
+            password = get_secret(sql_login_key(settings.server, settings.username))
+        return sqlserver_url(settings, password), False
+    if database.get("kind") == "sqlite" and database.get("path"):
+        return f"sqlite:///{database['path']}", False
     return default_url(), True
 
 
