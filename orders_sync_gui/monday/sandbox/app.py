@@ -1,0 +1,361 @@
+"""One GraphQL request through the sandbox, transport-free: limits, faults, idempotency, run.
+
+The order a request goes through, and what a client sees at each step:
+
+1. `Authorization` must equal the token, else HTTP 401 (`UNAUTHENTICATED`).
+2. Concurrency slot, else 429 `maxConcurrencyExceeded`.
+3. IP limit, minute rate, daily calls: 429 `IP_RATE_LIMIT_EXCEEDED` / `RATE_LIMIT_EXCEEDED`
+   ("Minute limit rate exceeded") / `DAILY_LIMIT_EXCEEDED`, each with `Retry-After` and
+   `extensions.retry_in_seconds`.
+4. Body: not JSON -> 400 `JsonParseException`; no `query` -> 400 `BAD_REQUEST`.
+5. Parse: syntax errors -> 200 with `errors` (`GRAPHQL_PARSE_FAILED`, with `locations`).
+6. `Idempotency-Key` on a mutation: replay (`Idempotency-Replayed: true`, nothing runs)
+   or, while the first request with that key still runs, 409 with `Retry-After`.
+7. Fault injection (500, 423, dropped connection, delay), if configured.
+8. Validation against the sandbox SDL -> 200 `GRAPHQL_VALIDATION_FAILED` errors.
+9. Complexity: over the per-query maximum -> 200 `maxComplexityExceeded`; over the budget
+   -> `complexity_error_status` (429) `COMPLEXITY_BUDGET_EXHAUSTED` with `retry_in_seconds`.
+10. Execution under the state lock; failing fields are null with monday's error entries,
+    the other fields (aliases) succeed; HTTP 200.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any, cast
+
+from graphql import (
+    DocumentNode,
+    ExecutionResult,
+    GraphQLError,
+    GraphQLInterfaceType,
+    GraphQLSchema,
+    build_schema,
+    execute,
+    parse,
+    validate,
+)
+
+from .complexity import is_mutation, query_cost
+from .config import SandboxConfig
+from .errors import format_graphql_error
+from .faults import FaultInjector
+from .idempotency import CachedResponse, IdempotencyCache
+from .layout import build_columns, load_mapping
+from .limits import Limits, Receipt, Rejection
+from .resolvers import ExecutionContext, Root, resolve_column_value_type
+from .state import BoardState, StateSaver
+
+SCHEMA_PATH = Path(__file__).with_name("schema.graphql")
+JSON_TYPE = "application/json; charset=utf-8"
+
+
+@cache
+def sandbox_schema() -> GraphQLSchema:
+    schema = build_schema(SCHEMA_PATH.read_text(encoding="utf-8"))
+    column_value = cast(GraphQLInterfaceType, schema.get_type("ColumnValue"))
+    column_value.resolve_type = resolve_column_value_type
+    return schema
+
+
+@dataclass
+class Response:
+    status: int
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    drop: bool = False  # close the connection without answering
+
+
+def json_response(status: int, payload: Any, headers: Mapping[str, str] | None = None) -> Response:
+    body = json.dumps(payload, separators=(",", ":")).encode("utf-8")
+    return Response(status, body, {"Content-Type": JSON_TYPE, **(headers or {})})
+
+
+class Stats:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        with self._lock:
+            self.requests = 0
+            self.mutations = 0
+            self.queries = 0
+            self.errors: Counter[str] = Counter()
+
+    def count(self, attribute: str) -> None:
+        with self._lock:
+            setattr(self, attribute, getattr(self, attribute) + 1)
+
+    def error(self, code: str) -> None:
+        with self._lock:
+            self.errors[code] += 1
+
+    def snapshot(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "requests": self.requests,
+                "mutations": self.mutations,
+                "queries": self.queries,
+                "errors": dict(self.errors),
+            }
+
+
+class Gate:
+    """A door requests pass just before executing; tests close it to hold them there."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._open = True
+        self.waiting = 0
+
+    def set_open(self, is_open: bool) -> None:
+        with self._changed:
+            self._open = is_open
+            self._changed.notify_all()
+
+    def pass_through(self) -> None:
+        with self._changed:
+            self.waiting += 1
+            self._changed.notify_all()
+            self._changed.wait_for(lambda: self._open)
+            self.waiting -= 1
+
+    def wait_waiting(self, count: int, timeout: float) -> bool:
+        with self._changed:
+            return self._changed.wait_for(lambda: self.waiting >= count, timeout)
+
+
+def _cacheable(response: Response | None) -> CachedResponse | None:
+    if response is None:
+        return None
+    return CachedResponse(response.status, tuple(response.headers.items()), response.body)
+
+
+class SandboxApp:
+    """The monday stand-in behind the HTTP server; `handle_graphql` is one request."""
+
+    def __init__(self, config: SandboxConfig) -> None:
+        self.config = config
+        mapping = config.mapping if config.mapping is not None else load_mapping()
+        board_id = str(config.board_id)
+        sub_id = str(config.resolved_subitems_board_id)
+        columns, sub_columns = build_columns(
+            mapping,
+            sub_id,
+            config.extra_columns,
+            config.extra_subitem_columns,
+            config.missing_columns,
+            config.labels,
+        )
+        self.state = BoardState(
+            board_id,
+            sub_id,
+            config.board_name or str(mapping.get("board_name") or "Sandbox board"),
+            columns,
+            sub_columns,
+            first_item_id=config.first_item_id,
+            max_items_per_board=config.max_items_per_board,
+            cursor_ttl_seconds=config.cursor_ttl_seconds,
+            state_file=config.state_file,
+        )
+        self.saver = StateSaver(self.state, config.state_save_interval)
+        self.limits = Limits(config)
+        self.faults = FaultInjector(config.faults)
+        self.idempotency = IdempotencyCache(config.idempotency_ttl_seconds)
+        self.stats = Stats()
+        self.schema = sandbox_schema()
+        self.root = Root()
+        # Test hook: requests wait here, holding a concurrency slot and their idempotency
+        # key, just before they execute (open = no waiting).
+        self.gate = Gate()
+
+    # ------------------------------------------------------------------ helpers
+    def _rejection(self, rejection: Rejection) -> Response:
+        self.stats.error(rejection.code)
+        headers = self.limits.headers()
+        if rejection.retry_in_seconds is not None:
+            headers["Retry-After"] = str(rejection.retry_in_seconds)
+        return json_response(rejection.status, rejection.body(), headers)
+
+    def _errors(self, status: int, errors: list[dict[str, Any]]) -> Response:
+        for error in errors:
+            self.stats.error(error.get("extensions", {}).get("code", "UNKNOWN"))
+        return json_response(status, {"errors": errors}, self.limits.headers())
+
+    def _simple_error(self, status: int, code: str, message: str, **extra: Any) -> Response:
+        error = {"message": message, "extensions": {"code": code, "status_code": status}}
+        retry = extra.pop("retry_after", None)
+        error["extensions"].update(extra)
+        self.stats.error(code)
+        headers = self.limits.headers()
+        if retry is not None:
+            headers["Retry-After"] = str(retry)
+        return json_response(status, {"errors": [error]}, headers)
+
+    # ------------------------------------------------------------------ the request
+    def handle_graphql(self, headers: Mapping[str, str], body: bytes, client_ip: str) -> Response:
+        self.stats.count("requests")
+        if headers.get("Authorization") != self.config.token:
+            self.stats.error("UNAUTHENTICATED")
+            error = {
+                "message": "Not Authenticated",
+                "extensions": {"code": "UNAUTHENTICATED", "status_code": 401},
+            }
+            return json_response(401, {"errors": [error]})
+        refused = self.limits.acquire()
+        if refused is not None:
+            return self._rejection(refused)
+        try:
+            return self._admitted(headers, body, client_ip)
+        finally:
+            self.limits.release()
+
+    def _admitted(self, headers: Mapping[str, str], body: bytes, client_ip: str) -> Response:
+        refused = self.limits.admit(client_ip)
+        if refused is not None:
+            return self._rejection(refused)
+        try:
+            payload = json.loads(body or b"null")
+        except ValueError:
+            return self._simple_error(400, "JsonParseException", "Unable to parse JSON body")
+        if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
+            return self._simple_error(400, "BAD_REQUEST", "Bad request: no query string")
+        variables = payload.get("variables") or {}
+        operation_name = payload.get("operationName")
+        if not isinstance(variables, dict) or not isinstance(operation_name, str | None):
+            return self._simple_error(400, "BAD_REQUEST", "Bad request: invalid variables")
+        try:
+            document = parse(payload["query"])
+        except GraphQLError as error:
+            return self._errors(200, [format_graphql_error(error, "GRAPHQL_PARSE_FAILED")])
+        mutation = is_mutation(document, operation_name)
+        self.stats.count("mutations" if mutation else "queries")
+        key = headers.get("Idempotency-Key") if mutation else None
+        if key:
+            started = self.idempotency.begin(key)
+            if started is False:
+                return self._simple_error(
+                    409,
+                    "IDEMPOTENCY_CONFLICT",
+                    "A request with this idempotency key is currently being processed",
+                    retry_after=1,
+                )
+            if isinstance(started, CachedResponse):
+                replay = dict(started.headers)
+                replay["Idempotency-Replayed"] = "true"
+                return Response(started.status, started.body, replay)
+        executed: Response | None = None
+        try:
+            response, fault, ran = self._faulted_run(document, variables, operation_name, mutation)
+            executed = response if ran else None
+            if fault == "drop_after_execute":
+                return Response(0, drop=True)
+            return response
+        finally:
+            if key:
+                self.idempotency.finish(key, _cacheable(executed))
+
+    def _faulted_run(
+        self,
+        document: DocumentNode,
+        variables: dict[str, Any],
+        operation_name: str | None,
+        mutation: bool,
+    ) -> tuple[Response, str | None, bool]:
+        """Run the request unless a fault refuses it: (response, fault, whether it ran)."""
+        fault = self.faults.decide(mutation)
+        if fault == "error_500":
+            error = self._simple_error(500, "INTERNAL_SERVER_ERROR", "Internal server error")
+            return error, fault, False
+        if fault == "locked_423":
+            message = "Resource is currently locked, please try again later"
+            return self._simple_error(423, "RESOURCE_LOCKED", message, retry_after=1), fault, False
+        if fault == "drop_before_execute":
+            return Response(0, drop=True), fault, False
+        if fault == "delay":
+            time.sleep(self.faults.config.delay_seconds)
+        self.gate.pass_through()
+        response, ran = self._run(document, variables, operation_name)
+        return response, fault, ran
+
+    def _run(
+        self, document: DocumentNode, variables: dict[str, Any], operation_name: str | None
+    ) -> tuple[Response, bool]:
+        """Validate, charge complexity, execute; the flag says whether anything ran."""
+        invalid = validate(self.schema, document)
+        if invalid:
+            errors = [format_graphql_error(e, "GRAPHQL_VALIDATION_FAILED") for e in invalid]
+            return self._errors(200, errors), False
+        charged = self.limits.charge(query_cost(document, operation_name, variables, self.config))
+        if isinstance(charged, Rejection):
+            return self._rejection(charged), False
+        result = self._execute(document, variables, operation_name, charged)
+        payload: dict[str, Any] = {}
+        if result.data is not None:
+            payload["data"] = result.data
+        if result.errors:
+            # Errors without a path concern the whole request (variables, operation name).
+            errors = [
+                format_graphql_error(
+                    e, "INTERNAL_SERVER_ERROR" if e.path else "GRAPHQL_VALIDATION_FAILED"
+                )
+                for e in result.errors
+            ]
+            for error in errors:
+                self.stats.error(error["extensions"]["code"])
+            payload["errors"] = errors
+        payload["account_id"] = self.config.account_id
+        payload["extensions"] = {"request_id": str(uuid.uuid4())}
+        return json_response(200, payload, self.limits.headers()), True
+
+    def _execute(
+        self,
+        document: DocumentNode,
+        variables: dict[str, Any],
+        operation_name: str | None,
+        receipt: Receipt,
+    ) -> ExecutionResult:
+        with self.state.lock:
+            context = ExecutionContext(self.state, self.config, receipt)
+            result = execute(
+                self.schema,
+                document,
+                root_value=self.root,
+                context_value=context,
+                variable_values=variables,
+                operation_name=operation_name,
+            )
+            if context.mutated:
+                self.saver.changed()
+        return cast(ExecutionResult, result)
+
+    # ------------------------------------------------------------------ control
+    def stats_json(self) -> dict[str, Any]:
+        stats = self.stats.snapshot()
+        stats.update(self.state.counts())
+        stats["faults"] = self.faults.counts()
+        stats["fault_config"] = self.faults.config.to_json()
+        stats["idempotent_replays"] = self.idempotency.replays
+        stats["idempotency_conflicts"] = self.idempotency.conflicts
+        limits = self.limits.snapshot()
+        stats["budget_used"] = limits["budget_used"]  # in the current window
+        stats["budget_remaining"] = limits["budget_remaining"]
+        stats["limits"] = limits
+        return stats
+
+    def reset(self, limits: bool = False) -> None:
+        self.state.reset()
+        self.idempotency.clear()
+        if limits:
+            self.limits.reset()
+            self.stats.reset()
+            self.faults.clear_counts()

@@ -1,0 +1,88 @@
+"""`python -m orders_sync_gui.monday.sandbox`: serve until SIGTERM / SIGINT.
+
+Once listening it prints one JSON line to stdout, e.g.
+`{"url": "http://127.0.0.1:53123/v2", "board_id": "1800000001", "subitems_board_id":
+"1800000002", "token": "sandbox-token"}`, so a parent process can read where it is.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
+
+from .config import FaultConfig, SandboxConfig
+from .server import SandboxServer
+
+
+def _parser() -> argparse.ArgumentParser:
+    defaults = SandboxConfig()
+    parser = argparse.ArgumentParser(
+        prog="python -m orders_sync_gui.monday.sandbox",
+        description="A local stand-in for the monday.com API v2, on 127.0.0.1 only.",
+    )
+    parser.add_argument("--host", default=defaults.host, help="loopback address to bind")
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port (default)")
+    parser.add_argument("--state", type=Path, help="JSON file the board is kept in")
+    parser.add_argument("--token", default=defaults.token, help="the accepted Authorization")
+    parser.add_argument(
+        "--window-seconds",
+        type=float,
+        default=defaults.window_seconds,
+        help="length of every per-minute window (compress it for demos/benchmarks)",
+    )
+    parser.add_argument("--max-items", type=int, default=defaults.max_items_per_board)
+    parser.add_argument("--fault-every", type=int, default=0, help="fault every Nth request")
+    parser.add_argument("--fault-rate", type=float, default=0.0, help="random fault rate")
+    parser.add_argument("--fault-seed", type=int, default=0)
+    parser.add_argument(
+        "--fault-kinds", default="error_500", help="comma-separated kinds, used in turn"
+    )
+    return parser
+
+
+def serve_forever_cli(argv: Sequence[str] | None = None) -> int:
+    """Start the sandbox from command-line arguments and serve until SIGTERM / SIGINT."""
+    args = _parser().parse_args(argv)
+    config = SandboxConfig(
+        host=args.host,
+        port=args.port,
+        token=args.token,
+        state_file=args.state,
+        window_seconds=args.window_seconds,
+        max_items_per_board=args.max_items,
+        faults=FaultConfig(
+            every_n=args.fault_every,
+            rate=args.fault_rate,
+            seed=args.fault_seed,
+            kinds=tuple(k.strip() for k in args.fault_kinds.split(",") if k.strip()),
+        ),
+    )
+    stop = threading.Event()
+
+    def _on_signal(_signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {s: signal.signal(s, _on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        with SandboxServer(config) as sandbox:
+            ready = {
+                "url": sandbox.url,
+                "board_id": sandbox.board_id,
+                "subitems_board_id": sandbox.subitems_board_id,
+                "token": config.token,
+            }
+            sys.stdout.write(json.dumps(ready) + "\n")
+            sys.stdout.flush()
+            # wait() with a timeout keeps the main thread responsive to signals on Windows.
+            while not stop.wait(0.5):
+                pass
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    return 0

@@ -1,0 +1,124 @@
+"""Every knob of the sandbox. Defaults are monday's values for an Enterprise account using a
+personal API token (docs as of 2026-09, see shared/monday/REFERENCE.md)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+FAULT_KINDS = (
+    "error_500",  # HTTP 500, nothing executed
+    "drop_before_execute",  # socket closed without a response, nothing executed
+    "drop_after_execute",  # executed (and cached under its Idempotency-Key), then dropped
+    "delay",  # waits `delay_seconds`, then handled normally
+    "locked_423",  # HTTP 423 "Resource is currently locked", nothing executed
+)
+
+DEFAULT_MUTATION_COSTS: dict[str, int] = {
+    "create_item": 10_000,
+    "create_subitem": 10_000,
+    "change_multiple_column_values": 10_000,
+    "archive_item": 10_000,
+    "delete_item": 10_000,
+    "create_group": 10_000,
+}
+
+
+@dataclass(frozen=True)
+class FaultConfig:
+    """Which GraphQL requests fail on purpose, deterministically.
+
+    A request is hit when it is the `every_n`-th eligible one (n, 2n, ...) or, with `rate`,
+    when a `random.Random(seed)` draw falls under it. Hits take their kind from `kinds` in
+    turn (first hit kinds[0], second kinds[1], ...). Only mutations are eligible when
+    `mutations_only` is set.
+    """
+
+    every_n: int = 0
+    rate: float = 0.0
+    seed: int = 0
+    kinds: tuple[str, ...] = ("error_500",)
+    delay_seconds: float = 1.0
+    mutations_only: bool = False
+
+    def __post_init__(self) -> None:
+        unknown = [k for k in self.kinds if k not in FAULT_KINDS]
+        if unknown or not self.kinds:
+            raise ValueError(f"unknown fault kinds {unknown}; known: {', '.join(FAULT_KINDS)}")
+        if self.every_n < 0 or not 0.0 <= self.rate <= 1.0 or self.delay_seconds < 0:
+            raise ValueError("every_n must be >= 0, rate in [0, 1], delay_seconds >= 0")
+
+    @property
+    def enabled(self) -> bool:
+        return self.every_n > 0 or self.rate > 0
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["kinds"] = list(self.kinds)
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> FaultConfig:
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"unknown fault settings {sorted(unknown)}")
+        values = dict(data)
+        if "kinds" in values:
+            kinds = values["kinds"]
+            values["kinds"] = (kinds,) if isinstance(kinds, str) else tuple(kinds)
+        return cls(**values)
+
+
+@dataclass
+class SandboxConfig:
+    # --- server
+    host: str = "127.0.0.1"  # loopback only; anything else is refused
+    port: int = 0  # 0 picks a free port
+    token: str = "sandbox-token"  # the exact `Authorization` header value accepted
+    account_id: int = 90_000_001
+
+    # --- board layout
+    board_id: int = 1_800_000_001
+    subitems_board_id: int | None = None  # None: board_id + 1
+    board_name: str | None = None  # None: the mapping's board_name
+    mapping: dict[str, Any] | None = None  # None: resources/board_mapping.json
+    extra_columns: tuple[dict[str, Any], ...] = ()  # {"column_id", "title", "type"}
+    extra_subitem_columns: tuple[dict[str, Any], ...] = ()
+    missing_columns: tuple[str, ...] = ()  # column ids left off both boards
+    labels: dict[str, list[str]] = field(default_factory=dict)  # labels that already exist
+    first_item_id: int = 1_900_000_001
+    state_file: Path | None = None  # JSON; loaded on start, saved after mutations
+    state_save_interval: float = 1.0  # debounce of those saves; 0 = after each mutation request
+
+    # --- data limits
+    max_items_per_board: int = 10_000
+    max_page_limit: int = 500
+    max_items_query_ids: int = 100
+    cursor_ttl_seconds: float = 3600.0
+
+    # --- rate limits; every "per minute" window lasts `window_seconds`
+    window_seconds: float = 60.0
+    complexity_budget: int = 10_000_000
+    max_complexity_per_query: int = 5_000_000
+    complexity_error_status: int = 429  # HTTP status of COMPLEXITY_BUDGET_EXHAUSTED
+    requests_per_minute: int = 5_000
+    max_concurrency: int = 250
+    daily_limit: int = 25_000
+    daily_window_seconds: float = 86_400.0
+    ip_limit: int | None = 5_000  # None disables the IP limit
+    ip_window_seconds: float = 10.0
+
+    # --- complexity cost model (see complexity.py)
+    mutation_costs: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_MUTATION_COSTS))
+    read_object_cost: int = 1
+    list_estimate: int = 10
+
+    # --- idempotency and faults
+    idempotency_ttl_seconds: float = 1800.0
+    faults: FaultConfig = field(default_factory=FaultConfig)
+
+    @property
+    def resolved_subitems_board_id(self) -> int:
+        return self.subitems_board_id or self.board_id + 1

@@ -1,0 +1,571 @@
+"""Boards and items in memory, behind one lock, optionally persisted to a JSON file.
+
+Every method that reads or writes takes `lock` (re-entrant), so the server may also hold it
+around a whole GraphQL execution to give each request a consistent view. Writes raise
+`MondayError` with monday's codes and change nothing when they fail: a create or change with
+one bad column value leaves the item (and the columns' labels) as they were.
+
+Persistence, when a state file is configured: `StateSaver` writes the whole state (temp file
++ `os.replace`, so a crash leaves the old or the new file, never half of one) at most once
+every `interval` seconds after a mutation request, and once more on stop. Debounced because
+a full board (10,000 items, 60,000 objects) takes a while to serialise and a demo does not
+need each response on disk; `interval=0` saves synchronously after each mutation request.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from .columns import Column, check_item_name, prepare_value, text_of, value_of
+from .errors import MondayError, invalid_argument, invalid_board, invalid_column, invalid_item
+
+STATE_VERSION = 1
+DEFAULT_GROUP = ("topics", "Group Title")
+DEFAULT_GROUP_COLOR = "#579bfc"
+
+
+@dataclass
+class Group:
+    id: str
+    title: str
+    color: str = DEFAULT_GROUP_COLOR
+    position: str = "0"
+    archived: bool = False
+    deleted: bool = False
+
+
+@dataclass
+class Board:
+    id: str
+    name: str
+    columns: list[Column]
+    groups: list[Group]
+    parent_board_id: str | None = None  # set on a subitems board
+    item_ids: list[str] = field(default_factory=list)  # creation order, deleted included
+    live_count: int = 0  # items not deleted, for the items-per-board cap
+
+    def column(self, column_id: str) -> Column | None:
+        return next((c for c in self.columns if c.id == column_id), None)
+
+    def group(self, group_id: str) -> Group | None:
+        return next((g for g in self.groups if g.id == group_id and not g.deleted), None)
+
+
+@dataclass
+class Item:
+    id: str
+    board_id: str
+    group_id: str
+    name: str
+    values: dict[str, Any]
+    created_at: str
+    updated_at: str
+    state: str = "active"  # active | archived | deleted
+    parent_id: str | None = None
+    subitem_ids: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Cursor:
+    board_id: str
+    ids: list[str]
+    created: float
+
+
+class BoardState:
+    """The sandbox's account: one parent board and its subitems board."""
+
+    def __init__(
+        self,
+        board_id: str,
+        subitems_board_id: str,
+        board_name: str,
+        columns: list[Column],
+        subitem_columns: list[Column],
+        *,
+        first_item_id: int = 1_900_000_001,
+        max_items_per_board: int = 10_000,
+        cursor_ttl_seconds: float = 3600.0,
+        state_file: Path | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.lock = threading.RLock()
+        self._layout = (board_id, subitems_board_id, board_name, columns, subitem_columns)
+        self._first_item_id = first_item_id
+        self.max_items_per_board = max_items_per_board
+        self.cursor_ttl_seconds = cursor_ttl_seconds
+        self.state_file = state_file
+        self._clock = clock
+        self._cursors: dict[str, _Cursor] = {}
+        self._cursor_seq = 0
+        self.boards: dict[str, Board] = {}
+        self.items: dict[str, Item] = {}
+        self._next_item_id = first_item_id
+        self._next_group_seq = 1
+        self._fresh_layout()
+        if state_file is not None and state_file.exists():
+            self._load(state_file)
+
+    # ----------------------------------------------------------------- layout / reset
+    def _fresh_layout(self) -> None:
+        board_id, sub_id, name, columns, sub_columns = self._layout
+        self.boards = {
+            board_id: Board(board_id, name, _copy_columns(columns), [Group(*DEFAULT_GROUP)]),
+            sub_id: Board(
+                sub_id,
+                f"Subitems of {name}",
+                _copy_columns(sub_columns),
+                [Group("topics", "Subitems")],
+                parent_board_id=board_id,
+            ),
+        }
+        self.items = {}
+        self._next_item_id = self._first_item_id
+        self._next_group_seq = 1
+        self._cursors.clear()
+
+    def reset(self) -> None:
+        with self.lock:
+            self._fresh_layout()
+            self.save()
+
+    # ----------------------------------------------------------------- lookups
+    def board(self, board_id: Any) -> Board:
+        board = self.boards.get(str(board_id))
+        if board is None:
+            raise invalid_board(str(board_id))
+        return board
+
+    def live_item(self, item_id: Any, board_id: str | None = None) -> Item:
+        """An item that is not deleted (archived items can still be changed, as on monday)."""
+        item = self.items.get(str(item_id))
+        if item is None or item.state == "deleted" or (board_id and item.board_id != board_id):
+            raise invalid_item(None if item_id is None else str(item_id), board_id)
+        return item
+
+    def active_items(self, board: Board) -> list[Item]:
+        return [self.items[i] for i in board.item_ids if self.items[i].state == "active"]
+
+    def item_text(self, item: Item, column: Column) -> str | None:
+        if column.type == "name":
+            return item.name
+        if column.type == "subtasks":
+            return text_of(column, None, [self.items[i].name for i in self._active_subitems(item)])
+        return text_of(column, item.values.get(column.id))
+
+    def item_value(self, item: Item, column: Column) -> str | None:
+        if column.type == "name":
+            return json.dumps(item.name)
+        if column.type == "subtasks":
+            return value_of(column, None, self._active_subitems(item))
+        return value_of(column, item.values.get(column.id))
+
+    def _active_subitems(self, item: Item) -> list[str]:
+        return [i for i in item.subitem_ids if self.items[i].state == "active"]
+
+    def active_subitems(self, item: Item) -> list[Item]:
+        return [self.items[i] for i in self._active_subitems(item)]
+
+    # ----------------------------------------------------------------- writes
+    def create_item(
+        self,
+        board_id: Any,
+        name: Any,
+        group_id: str | None,
+        column_values: Any,
+        create_labels: bool,
+    ) -> Item:
+        with self.lock:
+            board = self.board(board_id)
+            if board.parent_board_id is not None:
+                raise invalid_argument(
+                    "Items of a subitems board are created with create_subitem",
+                    board_id=board.id,
+                )
+            check_item_name(name)
+            group = board.group(group_id) if group_id else _top_group(board)
+            if group is None:
+                raise MondayError(
+                    "Group not found", "InvalidGroupIdException", {"group_id": group_id}
+                )
+            return self._new_item(board, group, name, column_values, create_labels, None)
+
+    def create_subitem(
+        self, parent_item_id: Any, name: Any, column_values: Any, create_labels: bool
+    ) -> Item:
+        with self.lock:
+            parent = self.live_item(parent_item_id)
+            if parent.parent_id is not None:
+                raise invalid_argument(
+                    "A subitem can't have subitems", parent_item_id=str(parent_item_id)
+                )
+            sub_board = next(
+                b for b in self.boards.values() if b.parent_board_id == parent.board_id
+            )
+            check_item_name(name)
+            item = self._new_item(
+                sub_board, _top_group(sub_board), name, column_values, create_labels, parent
+            )
+            parent.subitem_ids.append(item.id)
+            return item
+
+    def _new_item(
+        self,
+        board: Board,
+        group: Group,
+        name: str,
+        column_values: Any,
+        create_labels: bool,
+        parent: Item | None,
+    ) -> Item:
+        if board.live_count >= self.max_items_per_board:
+            raise MondayError(
+                f"You have reached the limit of {self.max_items_per_board} items per board",
+                "ItemsLimitationException",
+                {"board_id": board.id, "limit": self.max_items_per_board},
+            )
+        values, new_name, labels = self._prepare(board, column_values, create_labels, False)
+        now = _now_iso()
+        item = Item(
+            id=str(self._next_item_id),
+            board_id=board.id,
+            group_id=group.id,
+            name=new_name or name,
+            values=values,
+            created_at=now,
+            updated_at=now,
+            parent_id=parent.id if parent else None,
+        )
+        self._next_item_id += 1
+        _apply_labels(board, labels)
+        self.items[item.id] = item
+        board.item_ids.append(item.id)
+        board.live_count += 1
+        return item
+
+    def change_values(
+        self, board_id: Any, item_id: Any, column_values: Any, create_labels: bool
+    ) -> Item:
+        with self.lock:
+            board = self.board(board_id)
+            if item_id is None:
+                raise invalid_argument("item_id is required", board_id=board.id)
+            item = self.live_item(item_id, board.id)
+            values, new_name, labels = self._prepare(board, column_values, create_labels, True)
+            _apply_labels(board, labels)
+            for column_id, stored in values.items():
+                if stored is None:
+                    item.values.pop(column_id, None)
+                else:
+                    item.values[column_id] = stored
+            if new_name:
+                item.name = new_name
+            item.updated_at = _now_iso()
+            return item
+
+    def _prepare(
+        self, board: Board, column_values: Any, create_labels: bool, keep_clears: bool
+    ) -> tuple[dict[str, Any], str | None, dict[str, dict[int, str]]]:
+        """Validate a whole write before touching anything; returns values, name, labels."""
+        parsed = _parse_json_argument(column_values)
+        values: dict[str, Any] = {}
+        labels: dict[str, dict[int, str]] = {}
+        new_name: str | None = None
+        for column_id, raw in parsed.items():
+            column = board.column(column_id)
+            if column is None:
+                raise invalid_column(column_id, board.id)
+            if column.type == "name":
+                new_name = check_item_name(raw)
+                continue
+            working = labels.setdefault(column.id, dict(column.labels))
+            stored = prepare_value(column, raw, working, create_labels)
+            if stored is not None or keep_clears:
+                values[column.id] = stored
+        return values, new_name, labels
+
+    def set_state(self, item_id: Any, state: str) -> Item:
+        """Archive or delete an item; its subitems follow, as on monday."""
+        with self.lock:
+            if item_id is None:
+                raise invalid_argument("item_id is required")
+            item = self.live_item(item_id)
+            for one in [item, *(self.items[i] for i in item.subitem_ids)]:
+                if one.state != "deleted":
+                    one.state = state
+                    one.updated_at = _now_iso()
+                    if state == "deleted":
+                        self.boards[one.board_id].live_count -= 1
+            return item
+
+    def create_group(self, board_id: Any, name: Any, color: str | None) -> Group:
+        with self.lock:
+            board = self.board(board_id)
+            if not isinstance(name, str) or not name.strip() or len(name) > 255:
+                raise invalid_argument("Group name must be between 1 and 255 characters")
+            group = Group(
+                id=f"new_group{self._next_group_seq}",
+                title=name,
+                color=color or DEFAULT_GROUP_COLOR,
+                position=str(len(board.groups)),
+            )
+            self._next_group_seq += 1
+            board.groups.append(group)
+            return group
+
+    # ----------------------------------------------------------------- searches and pages
+    def find_by_column_values(
+        self, board: Board, columns: Iterable[Mapping[str, Any]] | None
+    ) -> list[str]:
+        """Active items whose `text` equals one of the given values, for every column (AND).
+
+        Archived and deleted items are not returned: items_page and this search only ever
+        return active items (an archived item still exists and is found by `items(ids:)`).
+        """
+        wanted: list[tuple[Column, set[str]]] = []
+        for spec in columns or []:
+            column = board.column(str(spec["column_id"]))
+            if column is None:
+                raise invalid_column(str(spec["column_id"]), board.id)
+            values = {"" if v is None else str(v) for v in spec.get("column_values") or []}
+            wanted.append((column, values))
+        found = []
+        for item in self.active_items(board):
+            if all((self.item_text(item, c) or "") in values for c, values in wanted):
+                found.append(item.id)
+        return found
+
+    def open_cursor(self, board: Board, ids: list[str]) -> str:
+        now = self._clock()
+        expired = [k for k, c in self._cursors.items() if now - c.created > self.cursor_ttl_seconds]
+        for key in expired:
+            del self._cursors[key]
+        self._cursor_seq += 1
+        key = f"c{self._cursor_seq}"
+        self._cursors[key] = _Cursor(board.id, ids, now)
+        return key
+
+    def page(self, cursor_key: str, offset: int, limit: int) -> tuple[list[Item], int | None]:
+        """Items at `offset` of a cursor's snapshot; skips items deleted since it opened."""
+        cursor = self._cursors.get(cursor_key)
+        if cursor is None or self._clock() - cursor.created > self.cursor_ttl_seconds:
+            self._cursors.pop(cursor_key, None)
+            raise MondayError(
+                "The cursor has expired or is invalid: cursors are valid for 60 minutes",
+                "CursorException",
+                {"cursor_ttl_seconds": self.cursor_ttl_seconds},
+            )
+        chunk = cursor.ids[offset : offset + limit]
+        items = [self.items[i] for i in chunk if self.items[i].state == "active"]
+        next_offset = offset + limit if offset + limit < len(cursor.ids) else None
+        return items, next_offset
+
+    # ----------------------------------------------------------------- stats and dumps
+    def counts(self) -> dict[str, int]:
+        with self.lock:
+            counts = {"items": 0, "subitems": 0, "archived": 0, "deleted": 0}
+            for item in self.items.values():
+                if item.state == "deleted":
+                    counts["deleted"] += 1
+                    continue
+                counts["subitems" if item.parent_id else "items"] += 1
+                if item.state == "archived":
+                    counts["archived"] += 1
+            return counts
+
+    def dump(self) -> dict[str, Any]:
+        """Everything a test may assert on, including archived and deleted items."""
+        with self.lock:
+            board_id, sub_id = self._layout[0], self._layout[1]
+
+            def item_json(item: Item) -> dict[str, Any]:
+                board = self.boards[item.board_id]
+                return {
+                    "id": item.id,
+                    "name": item.name,
+                    "state": item.state,
+                    "group_id": item.group_id,
+                    "column_values": {
+                        c.id: {"text": self.item_text(item, c), "value": self.item_value(item, c)}
+                        for c in board.columns
+                        if c.type not in ("name", "subtasks")
+                    },
+                    "subitems": [item_json(self.items[i]) for i in item.subitem_ids],
+                }
+
+            return {
+                "board": _board_json(self.boards[board_id]),
+                "subitems_board": _board_json(self.boards[sub_id]),
+                "items": [item_json(self.items[i]) for i in self.boards[board_id].item_ids],
+            }
+
+    # ----------------------------------------------------------------- persistence
+    def save(self) -> None:
+        if self.state_file is None:
+            return
+        with self.lock:
+            data = {
+                "version": STATE_VERSION,
+                "next_item_id": self._next_item_id,
+                "next_group_seq": self._next_group_seq,
+                "boards": [_board_state(b) for b in self.boards.values()],
+                "items": [vars(item) for item in self.items.values()],
+            }
+            text = json.dumps(data, separators=(",", ":"))
+            directory = self.state_file.parent
+            directory.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".sandbox-", suffix=".json", dir=directory)
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                    handle.write(text)
+                os.replace(tmp, self.state_file)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+
+    def _load(self, path: Path) -> None:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if data.get("version") != STATE_VERSION:
+                raise ValueError(f"unsupported state version {data.get('version')!r}")
+            boards = {}
+            for raw in data["boards"]:
+                board = Board(
+                    id=raw["id"],
+                    name=raw["name"],
+                    columns=[Column.from_json(c) for c in raw["columns"]],
+                    groups=[Group(**g) for g in raw["groups"]],
+                    parent_board_id=raw.get("parent_board_id"),
+                    item_ids=list(raw["item_ids"]),
+                )
+                boards[board.id] = board
+            items = {raw["id"]: Item(**raw) for raw in data["items"]}
+            for board in boards.values():
+                board.live_count = sum(items[i].state != "deleted" for i in board.item_ids)
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ValueError(f"Cannot load sandbox state file {path}: {exc}") from exc
+        if set(boards) != set(self.boards):
+            raise ValueError(
+                f"Sandbox state file {path} holds boards {sorted(boards)}, "
+                f"expected {sorted(self.boards)}"
+            )
+        self.boards, self.items = boards, items
+        self._next_item_id = int(data["next_item_id"])
+        self._next_group_seq = int(data["next_group_seq"])
+
+
+def _copy_columns(columns: list[Column]) -> list[Column]:
+    return [Column(c.id, c.title, c.type, dict(c.labels), dict(c.settings)) for c in columns]
+
+
+def _top_group(board: Board) -> Group:
+    return next(g for g in board.groups if not g.deleted)
+
+
+def _apply_labels(board: Board, labels: dict[str, dict[int, str]]) -> None:
+    for column_id, working in labels.items():
+        column = board.column(column_id)
+        if column is not None:
+            column.labels = working
+
+
+def _parse_json_argument(column_values: Any) -> dict[str, Any]:
+    """The JSON scalar arrives as a JSON string (or, from variables, already decoded)."""
+    if column_values is None or column_values == "":
+        return {}
+    parsed = column_values
+    if isinstance(column_values, str):
+        try:
+            parsed = json.loads(column_values)
+        except ValueError as exc:
+            raise MondayError(
+                f"column_values is not valid JSON: {exc}",
+                "JsonParseException",
+                {"column_values": column_values},
+            ) from None
+    if not isinstance(parsed, dict):
+        raise MondayError(
+            "column_values must be a JSON object keyed by column id",
+            "JsonParseException",
+            {"column_values": column_values},
+        )
+    return parsed
+
+
+def _board_json(board: Board) -> dict[str, Any]:
+    return {
+        "id": board.id,
+        "name": board.name,
+        "columns": [
+            {"id": c.id, "title": c.title, "type": c.type, "settings_str": c.settings_str()}
+            for c in board.columns
+        ],
+        "groups": [{"id": g.id, "title": g.title} for g in board.groups if not g.deleted],
+    }
+
+
+def _board_state(board: Board) -> dict[str, Any]:
+    return {
+        "id": board.id,
+        "name": board.name,
+        "parent_board_id": board.parent_board_id,
+        "columns": [c.to_json() for c in board.columns],
+        "groups": [vars(g) for g in board.groups],
+        "item_ids": board.item_ids,
+    }
+
+
+def _now_iso() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class StateSaver:
+    """Saves `state` after changes: debounced by `interval` seconds, or at once when 0."""
+
+    def __init__(self, state: BoardState, interval: float) -> None:
+        self._state = state
+        self.interval = interval
+        self._dirty = threading.Event()
+        self._closed = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self._state.state_file is None or self.interval <= 0 or self._thread is not None:
+            return
+        self._closed.clear()
+        self._thread = threading.Thread(target=self._run, name="sandbox-saver", daemon=True)
+        self._thread.start()
+
+    def changed(self) -> None:
+        if self._state.state_file is None:
+            return
+        if self._thread is None:
+            self._state.save()
+        else:
+            self._dirty.set()
+
+    def _run(self) -> None:
+        while not self._closed.is_set():
+            if self._dirty.wait(timeout=0.2):
+                self._closed.wait(self.interval)  # gather the writes of `interval` seconds
+                self._dirty.clear()
+                self._state.save()
+
+    def close(self) -> None:
+        """Stop the thread and write what is still pending."""
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            self._closed.set()
+            thread.join(timeout=30)
+        if self._dirty.is_set():
+            self._dirty.clear()
+            self._state.save()
