@@ -105,5 +105,7 @@ class RowStatus(StrEnum):
     """A staged row's (or subitem's) state on its way to monday.com."""
 
     PENDING = "PENDING"
+    SENDING = "SENDING"  # in a request whose answer is not recorded: outcome unknown
     PUSHED = "PUSHED"
-    FAILED = "FAILED"
+    FAILED = "FAILED"  # monday refused it (its message kept); offered again on the next push
+    UNDONE = "UNDONE"  # its change was reverted on monday.com by an undo

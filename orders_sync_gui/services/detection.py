@@ -9,7 +9,7 @@ from ..core.detect import classify_by_join, count_by_customer
 from ..core.models import ChangeType, CustomerCounts, RowChange, RowError
 from ..core.records import SourceSpec, hash_frame, records_from_frame
 from ..store.source import customer_spellings, existing_uuids, read_rows
-from ..store.syncstate import load_state, load_state_hashes
+from ..store.syncstate import StateRow, load_state, load_state_hashes
 from .context import Context
 
 NO_CUSTOMER = "(no customer)"
@@ -25,6 +25,7 @@ class Preview:
     changes: list[RowChange]  # NEW, CHANGED and DELETED rows, in order-number order
     counts: CustomerCounts
     errors: list[RowError] = field(default_factory=list)
+    previous: dict[str, StateRow] = field(default_factory=dict)  # sync state of the rows
 
 
 def _spec(ctx: Context) -> SourceSpec:
@@ -115,15 +116,16 @@ def preview(
         frame = read_rows(conn, ctx.store.source(), _columns(ctx), spellings=spellings)
         records, errors = records_from_frame(frame, spec)
         present = {r.record_uuid for r in records} | {e.record_uuid for e in errors}
-        state = [
-            s.record
+        rows = {
+            s.record.record_uuid: s
             for s in load_state(conn)
             if s.record.record_uuid in present or s.record.customer == customer
-        ]
-        gone = [r.record_uuid for r in state if r.record_uuid not in present]
+        }
+        gone = [u for u in rows if u not in present]
         elsewhere = existing_uuids(conn, ctx.store.source(), gone)
     invalid = {e.record_uuid for e in errors}
-    state = [r for r in state if r.record_uuid not in elsewhere and r.record_uuid not in invalid]
+    previous = {u: s for u, s in rows.items() if u not in elsewhere and u not in invalid}
+    state = [s.record for s in previous.values()]
     if not spellings and not state:
         raise UnknownCustomerError(f"no customer {customer!r} in the source or sync state")
     changes = classify_by_join(records, state)
@@ -136,4 +138,6 @@ def preview(
         changed = [c for c in changed if c.value(PO_NUMBER) == po_number]
     if limit is not None:
         changed = changed[:limit]
-    return Preview(customer=customer, changes=changed, counts=counts, errors=errors)
+    return Preview(
+        customer=customer, changes=changed, counts=counts, errors=errors, previous=previous
+    )

@@ -71,6 +71,7 @@ def stage(
         filter_limit=limit,
         excluded_count=len(excluded),
         invalid_count=len(found.errors),
+        previous=found.previous,
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..core.models import OPEN_BATCH_STATUSES, BatchStatus, ChangeType, RowChange, RowStatus
 from .schema import batches, customer_locks, staged_rows, staged_subitems
-from .syncstate import record_json
+from .syncstate import StateRow, record_json, state_json
 
 
 class BatchConflictError(RuntimeError):
@@ -125,6 +125,15 @@ def _diff_json(change: RowChange) -> str | None:
     )
 
 
+def _previous_json(change: RowChange, previous: Mapping[str, StateRow]) -> str | None:
+    """The row's sync state before this batch (values and monday ids): the diff's "old" and
+    what undo writes back."""
+    if change.old is None:
+        return None
+    state = previous.get(change.record_uuid) or StateRow(change.old)
+    return state_json(state)
+
+
 def _clip(value: str | None, column: str) -> str | None:
     """Key fields are for display and search; the full values live in stg_values."""
     length = getattr(staged_rows.c[column].type, "length", None)
@@ -165,11 +174,13 @@ def stage_batch(
     filter_limit: int | None = None,
     excluded_count: int = 0,
     invalid_count: int = 0,
+    previous: Mapping[str, StateRow] | None = None,
 ) -> BatchInfo:
     """Stage the changes as one batch, all or nothing; refuse when the customer is locked.
 
     key_fields: the source columns shown per staged row (order number, PO, style, colour).
     """
+    previous = previous or {}
     counts = {t: sum(1 for c in changes if c.change_type is t) for t in ChangeType}
     subitems = {c.record_uuid: _subitem_rows(c) for c in changes}
     order_no, po, style, colour = key_fields
@@ -218,7 +229,7 @@ def stage_batch(
                             "colour": _clip(c.value(colour), "colour"),
                             "order_qty": sum(c.current.sizes.values()),
                             "stg_values": record_json(c.new) if c.new else None,
-                            "stg_previous_values": record_json(c.old) if c.old else None,
+                            "stg_previous_values": _previous_json(c, previous),
                             "stg_diff": _diff_json(c),
                             "stg_status": RowStatus.PENDING.value,
                             "stg_retry_count": 0,

@@ -39,6 +39,43 @@ def record_json(record: Record) -> str:
     )
 
 
+def state_json(row: StateRow) -> str:
+    """A whole state row as JSON: what undo writes back."""
+    return json.dumps(
+        {
+            "fields": row.record.fields,
+            "sizes": row.record.sizes,
+            "hash": row.record.hash,
+            "customer": row.record.customer,
+            "monday_item_id": row.monday_item_id,
+            "subitem_ids": row.subitem_ids,
+            "last_batch_id": row.last_batch_id,
+            "synced_at": row.synced_at.isoformat() if row.synced_at else None,
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+
+
+def state_from_json(record_uuid: str, text: str) -> StateRow:
+    data = json.loads(text)
+    record = Record(
+        record_uuid,
+        data["customer"],
+        data["fields"],
+        {k: int(v) for k, v in data["sizes"].items()},
+        data["hash"],
+    )
+    synced = data.get("synced_at")
+    return StateRow(
+        record,
+        data.get("monday_item_id"),
+        data.get("subitem_ids") or {},
+        data.get("last_batch_id"),
+        datetime.fromisoformat(synced) if synced else None,
+    )
+
+
 def load_state(conn: Connection, customer: str | None = None) -> list[StateRow]:
     stmt = select(sync_state)
     if customer is not None:

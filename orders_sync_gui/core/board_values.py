@@ -1,0 +1,96 @@
+"""From canonical records to monday.com column values and item names (pure formatting).
+
+`column_values` is a JSON object keyed by column id; each value in the form monday wants
+for the column's type. A NULL clears the column: "" for simple columns, null otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from .mapping import BoardColumn, BoardMapping
+
+MAX_ITEM_NAME = 255
+_FIELD = re.compile(r"\{([^{}]+)\}")
+
+
+class ItemNameError(ValueError):
+    pass
+
+
+def column_value(column: BoardColumn, value: str | None) -> Any:
+    """One canonical value as monday wants it for the column's type."""
+    kind = column.type
+    if value is None or value == "":
+        return "" if kind in ("text", "numbers") else None
+    if kind == "numbers" or kind == "text":
+        return value
+    if kind == "date":
+        day, _, clock = value.partition("T")
+        return {"date": day, "time": clock} if clock else {"date": day}
+    if kind == "status":
+        return {"label": value}
+    if kind == "dropdown":
+        return {"labels": [value]}
+    if kind == "long_text":
+        return {"text": value}
+    raise ValueError(f"column type {kind!r} is not supported")
+
+
+def item_values(
+    mapping: BoardMapping,
+    record_uuid: str,
+    fields: Mapping[str, str | None],
+    sizes: Mapping[str, int],
+    *,
+    only: Iterable[str] | None = None,
+    with_qty: bool = True,
+) -> dict[str, Any]:
+    """column_values of an item. A CHANGED row sends only its changed fields (`only`) and
+    the order quantity only when its sizes changed (`with_qty`)."""
+    wanted = set(only) if only is not None else None
+    out: dict[str, Any] = {}
+    for mapped in mapping.columns:
+        if wanted is None or mapped.source in wanted:
+            out[mapped.column.column_id] = column_value(mapped.column, fields.get(mapped.source))
+    if wanted is None:
+        out[mapping.record_uuid_column.column_id] = record_uuid
+    if wanted is None or with_qty:
+        out[mapping.order_qty_column.column_id] = str(sum(sizes.values()))
+    return out
+
+
+def subitem_values(mapping: BoardMapping, size: str, qty: int | None) -> dict[str, Any]:
+    return {
+        mapping.subitem_size_column.column_id: size,
+        mapping.subitem_qty_column.column_id: "" if qty is None else str(qty),
+    }
+
+
+def item_name(
+    mapping: BoardMapping, fields: Mapping[str, str | None], fallback: str | None = None
+) -> str:
+    """The item name from the template: NULL parts dropped, at most 255 characters."""
+    parts = [
+        (fields.get(name) or "").strip() for name in _FIELD.findall(mapping.item_name_template)
+    ]
+    literal = _FIELD.split(mapping.item_name_template)[::2]
+    separator = next((s.strip() for s in literal if s.strip()), "·")
+    name = f" {separator} ".join(" ".join(p.split()) for p in parts if p)
+    if not name:
+        name = " ".join((fallback or "").split())
+    if not name:
+        raise ItemNameError(
+            "the item name would be empty: its fields and the order number are all blank"
+        )
+    if len(name) > MAX_ITEM_NAME:
+        name = name[: MAX_ITEM_NAME - 1].rstrip() + "…"
+    return name
+
+
+def compact_json(values: Mapping[str, Any]) -> str:
+    """monday wants compact JSON: pretty-printed text with raw newlines has broken clients."""
+    return json.dumps(values, ensure_ascii=False, separators=(",", ":"))

@@ -1,0 +1,169 @@
+"""Reading the board: its columns (checked against the mapping), groups, and lookups."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from ..core.mapping import BoardColumn, BoardMapping
+from .client import MondayClient, MondayRequestError
+
+BOARD_QUERY = """query ($ids: [ID!]) { boards(ids: $ids) { id name
+  columns { id title type settings_str } groups { id title } } }"""
+SUBITEM_BOARD_QUERY = (
+    """query ($ids: [ID!]) { boards(ids: $ids) { id columns { id title type } } }"""
+)
+GROUP_MUTATION = """mutation ($board: ID!, $name: String!) {
+  create_group(board_id: $board, group_name: $name) { id title } }"""
+LOOKUP_QUERY = """query ($board: ID!, $column: String!, $values: [String]!, $limit: Int!) {
+  items_page_by_column_values(board_id: $board, limit: $limit,
+    columns: [{column_id: $column, column_values: $values}]) {
+    cursor items { id name state column_values(ids: [$column]) { id text }
+      subitems { id name } } } }"""
+SUBITEMS_QUERY = """query ($ids: [ID!]) { items(ids: $ids) { id subitems { id name } } }"""
+# monday's column type names for the mapping's types
+_TYPE_ALIASES = {
+    "numbers": {"numbers", "numeric"},
+    "status": {"status", "color"},
+    "dropdown": {"dropdown"},
+    "long_text": {"long_text", "long-text"},
+    "date": {"date"},
+    "text": {"text"},
+}
+
+
+class BoardMismatchError(MondayRequestError):
+    """The mapping does not fit the board; lists every mismatch at once."""
+
+
+@dataclass(slots=True)
+class Board:
+    board_id: str
+    name: str
+    columns: dict[str, tuple[str, str]]  # id -> (title, type)
+    groups: dict[str, str]  # title -> id
+    subitems_board_id: str | None
+    subitem_columns: dict[str, tuple[str, str]]
+
+
+def fetch_board(client: MondayClient, board_id: str) -> Board:
+    result = client.execute(BOARD_QUERY, {"ids": [board_id]})
+    boards = result.data.get("boards") or []
+    if not boards:
+        raise BoardMismatchError(f"board {board_id} does not exist, or the token cannot see it")
+    raw = boards[0]
+    columns = {c["id"]: (c["title"], c["type"]) for c in raw.get("columns") or []}
+    sub_board = None
+    for column in raw.get("columns") or []:
+        if column["type"] == "subtasks":
+            try:
+                ids = json.loads(column.get("settings_str") or "{}").get("boardIds") or []
+            except json.JSONDecodeError:
+                ids = []
+            sub_board = str(ids[0]) if ids else None
+    sub_columns: dict[str, tuple[str, str]] = {}
+    if sub_board:
+        sub = client.execute(SUBITEM_BOARD_QUERY, {"ids": [sub_board]}).data.get("boards") or []
+        if sub:
+            sub_columns = {c["id"]: (c["title"], c["type"]) for c in sub[0].get("columns") or []}
+    groups = {g["title"]: g["id"] for g in raw.get("groups") or []}
+    return Board(str(raw["id"]), raw.get("name", ""), columns, groups, sub_board, sub_columns)
+
+
+def _check(
+    columns: dict[str, tuple[str, str]], wanted: Iterable[BoardColumn], where: str
+) -> list[str]:
+    problems = []
+    for col in wanted:
+        found = columns.get(col.column_id)
+        if found is None:
+            problems.append(f"{where}: no column {col.column_id!r} ({col.title})")
+        elif found[1] not in _TYPE_ALIASES.get(col.type, {col.type}):
+            problems.append(
+                f"{where}: column {col.column_id!r} ({found[0]}) is of type "
+                f"{found[1]!r}, the mapping expects {col.type!r}"
+            )
+    return problems
+
+
+def check_mapping(board: Board, mapping: BoardMapping) -> None:
+    """Raise one error naming every column of the mapping the board lacks or types otherwise."""
+    parent = [m.column for m in mapping.columns]
+    parent += [mapping.record_uuid_column, mapping.order_qty_column]
+    if mapping.deleted_action.get("kind") == "status":
+        parent.append(
+            BoardColumn(
+                str(mapping.deleted_action.get("column_id")),
+                str(mapping.deleted_action.get("title", "")),
+                "status",
+            )
+        )
+    problems = _check(board.columns, parent, f"board {board.board_id}")
+    if board.subitems_board_id is None:
+        problems.append(f"board {board.board_id} has no subitems column (no subitems board)")
+    else:
+        subs = [mapping.subitem_size_column, mapping.subitem_qty_column]
+        problems += _check(board.subitem_columns, subs, f"subitems board {board.subitems_board_id}")
+    if problems:
+        raise BoardMismatchError(
+            "the board does not match the mapping:\n  "
+            + "\n  ".join(problems)
+            + "\nFix the board or the mapping file, then push again."
+        )
+
+
+def ensure_group(client: MondayClient, board: Board, title: str) -> str:
+    """The id of the customer's group, created when missing."""
+    if title in board.groups:
+        return board.groups[title]
+    result = client.execute(GROUP_MUTATION, {"board": board.board_id, "name": title}, mutation=True)
+    group = result.data.get("create_group")
+    if not group:
+        error = next(iter(result.field_errors.values()), None)
+        raise MondayRequestError(f"could not create the group {title!r}: {error}")
+    board.groups[title] = group["id"]
+    return str(group["id"])
+
+
+@dataclass(frozen=True, slots=True)
+class FoundItem:
+    item_id: str
+    record_uuid: str
+    subitems: dict[str, str]  # subitem name (size label) -> id
+
+
+def find_items(
+    client: MondayClient, board_id: str, column_id: str, uuids: Sequence[str], *, chunk: int = 50
+) -> dict[str, FoundItem]:
+    """Items on the board whose record_uuid column holds one of `uuids` (deleted never match)."""
+    found: dict[str, FoundItem] = {}
+    for i in range(0, len(uuids), chunk):
+        values = list(uuids[i : i + chunk])
+        result = client.execute(
+            LOOKUP_QUERY, {"board": board_id, "column": column_id, "values": values, "limit": 500}
+        )
+        page = result.data.get("items_page_by_column_values") or {}
+        for item in page.get("items") or []:
+            if item.get("state") == "deleted":
+                continue
+            text = next((cv.get("text") for cv in item.get("column_values") or []), None)
+            if text in values:
+                subs = {s["name"]: str(s["id"]) for s in item.get("subitems") or []}
+                # Two items for one uuid would be a duplicate: keep the oldest (lowest id).
+                known = found.get(text)
+                if known is None or int(item["id"]) < int(known.item_id):
+                    found[text] = FoundItem(str(item["id"]), text, subs)
+    return found
+
+
+def subitems_of(
+    client: MondayClient, item_ids: Sequence[str], *, chunk: int = 100
+) -> dict[str, dict[str, str]]:
+    """{parent item id: {subitem name: subitem id}}."""
+    out: dict[str, dict[str, str]] = {}
+    for i in range(0, len(item_ids), chunk):
+        result = client.execute(SUBITEMS_QUERY, {"ids": list(item_ids[i : i + chunk])})
+        for item in result.data.get("items") or []:
+            out[str(item["id"])] = {s["name"]: str(s["id"]) for s in item.get("subitems") or []}
+    return out

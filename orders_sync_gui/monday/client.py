@@ -1,0 +1,329 @@
+"""The monday.com GraphQL client: one session, monday's headers, errors read and classified.
+
+What it promises the push:
+- every response's `errors` is read, HTTP 200 included;
+- retryable trouble (complexity budget, minute/concurrency/IP limits, 409 idempotency in
+  progress, 423 locked, 5xx, timeouts, dropped connections) is retried, waiting what monday
+  says (`retry_in_seconds`, `Retry-After`) or backing off exponentially with full jitter,
+  within a bound of attempts and seconds; past the bound, RetryBudgetExhausted;
+- a mutation request keeps one Idempotency-Key across its retries, so a retry after a
+  dropped connection replays monday's first answer instead of creating twice;
+- 401/403 and the daily limit stop at once (MondayStopError) with one clear message;
+- field errors (a bad value in one aliased mutation) come back per alias, for that row only;
+- it paces itself from `complexity { before after reset_in_x_seconds }`;
+- the token is never in a log line, an exception or a repr.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+
+log = logging.getLogger(__name__)
+
+DEFAULT_API_URL = "https://api.monday.com/v2"
+DEFAULT_API_VERSION = "2025-04"
+RETRYABLE_STATUS = {409, 423, 429, 500, 502, 503, 504}
+RETRYABLE_CODES = {
+    "COMPLEXITY_BUDGET_EXHAUSTED",
+    "ComplexityException",
+    "RATE_LIMIT_EXCEEDED",
+    "maxConcurrencyExceeded",
+    "IP_RATE_LIMIT_EXCEEDED",
+    "INTERNAL_SERVER_ERROR",
+}
+STOP_CODES = {"DAILY_LIMIT_EXCEEDED", "UNAUTHENTICATED", "USER_UNAUTHORIZED", "Unauthorized"}
+
+
+class MondayError(Exception):
+    """Base of the client's errors. Messages never contain the token."""
+
+
+class MondayStopError(MondayError):
+    """Stop the push: the token is refused, permission is missing, or the day's calls are spent."""
+
+
+class MondayRequestError(MondayError):
+    """The request itself is wrong (validation, bad JSON): retrying cannot help."""
+
+
+class RetryBudgetExhausted(MondayError):
+    """Retryable trouble outlasted the bound; the push stops and can be resumed later."""
+
+
+@dataclass(frozen=True, slots=True)
+class ClientSettings:
+    url: str = DEFAULT_API_URL
+    api_version: str = DEFAULT_API_VERSION
+    timeout_seconds: float = 30.0
+    max_attempts: int = 8  # per request, the first try included
+    max_wait_seconds: float = 300.0  # total waiting per request before giving up
+    base_backoff_seconds: float = 1.0
+    max_backoff_seconds: float = 60.0
+    pace: bool = True  # wait for the complexity budget instead of running into the wall
+
+
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    """One failed field of a request (a row's mutation), with monday's own words."""
+
+    alias: str
+    code: str
+    message: str
+    data: dict[str, Any]
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}" if self.code else self.message
+
+
+@dataclass(slots=True)
+class Result:
+    data: dict[str, Any]
+    field_errors: dict[str, FieldError]
+    complexity: dict[str, Any] | None
+    attempts: int
+    waited_seconds: float
+    replayed: bool
+
+
+@dataclass(slots=True)
+class ClientStats:
+    requests: int = 0
+    retries: int = 0
+    waited_seconds: float = 0.0
+    replays: int = 0
+    by_reason: dict[str, int] = field(default_factory=dict)
+
+    def count(self, reason: str) -> None:
+        self.by_reason[reason] = self.by_reason.get(reason, 0) + 1
+
+
+class _Retry(Exception):
+    def __init__(self, reason: str, wait: float | None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.wait = wait
+
+
+class MondayClient:
+    def __init__(
+        self,
+        token: str,
+        settings: ClientSettings | None = None,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: random.Random | None = None,
+        session: requests.Session | None = None,
+    ) -> None:
+        if not token:
+            raise MondayStopError("no monday.com API token: save one in Settings")
+        self.settings = settings or ClientSettings()
+        self._token = token
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        self._session = session or requests.Session()
+        self._session.headers.update(
+            {
+                "Content-Type": "application/json",
+                "API-Version": self.settings.api_version,
+                "User-Agent": "orders-sync",
+            }
+        )
+        self.stats = ClientStats()
+        self._budget_after: int | None = None
+        self._budget_reset_at = 0.0
+
+    def __repr__(self) -> str:
+        return f"MondayClient(url={self.settings.url!r}, api_version={self.settings.api_version!r})"
+
+    def close(self) -> None:
+        self._session.close()
+
+    # --- pacing -------------------------------------------------------------------------
+
+    def _note_complexity(self, complexity: dict[str, Any] | None) -> None:
+        if not complexity:
+            return
+        try:
+            self._budget_after = int(complexity["after"])
+            self._budget_reset_at = time.monotonic() + float(complexity["reset_in_x_seconds"])
+        except (KeyError, TypeError, ValueError):
+            return
+
+    def wait_for_budget(self, cost: int) -> float:
+        """Sleep until the budget should afford `cost`, from the last complexity reading."""
+        if not self.settings.pace or self._budget_after is None or self._budget_after >= cost:
+            return 0.0
+        wait = max(0.0, self._budget_reset_at - time.monotonic())
+        if wait > 0:
+            log.info(
+                "pacing: %s complexity points left, waiting %.1f s for the budget",
+                f"{self._budget_after:,}",
+                wait,
+            )
+            self._sleep(wait)
+            self.stats.waited_seconds += wait
+        self._budget_after = None  # unknown until the next reading
+        return wait
+
+    # --- one request --------------------------------------------------------------------
+
+    def execute(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        mutation: bool = False,
+        idempotency_key: str | None = None,
+    ) -> Result:
+        """Send one GraphQL request, retrying what is worth retrying, within the bound."""
+        body = json.dumps(
+            {"query": query, "variables": variables or {}},
+            separators=(",", ":"),
+            ensure_ascii=False,
+        ).encode("utf-8")
+        headers = {"Authorization": self._token}
+        if mutation:
+            headers["Idempotency-Key"] = idempotency_key or str(uuid.uuid4())
+        waited = 0.0
+        s = self.settings
+        for attempt in range(1, s.max_attempts + 1):
+            try:
+                return self._once(body, headers, attempt, waited)
+            except _Retry as retry:
+                self.stats.count(retry.reason)
+                if attempt == s.max_attempts:
+                    raise RetryBudgetExhausted(
+                        f"monday.com kept refusing ({retry.reason}) after {attempt} attempts "
+                        f"and {waited:.0f} s of waiting; nothing was lost: push again later "
+                        "to resume"
+                    ) from None
+                backoff = min(s.max_backoff_seconds, s.base_backoff_seconds * 2 ** (attempt - 1))
+                wait = retry.wait if retry.wait is not None else self._rng.uniform(0, backoff)
+                # A little jitter on monday's own wait too, so parallel clients don't stampede.
+                wait = wait + self._rng.uniform(0, min(1.0, wait * 0.1 + 0.05))
+                if waited + wait > s.max_wait_seconds:
+                    raise RetryBudgetExhausted(
+                        f"monday.com asked to wait {wait:.0f} s more ({retry.reason}), beyond "
+                        f"the {s.max_wait_seconds:.0f} s bound; nothing was lost: push again "
+                        "later to resume"
+                    ) from None
+                log.warning(
+                    "monday.com: %s; retry %d of %d in %.1f s",
+                    retry.reason,
+                    attempt,
+                    s.max_attempts - 1,
+                    wait,
+                )
+                self.stats.retries += 1
+                self.stats.waited_seconds += wait
+                waited += wait
+                self._sleep(wait)
+        raise AssertionError("unreachable")
+
+    def _once(self, body: bytes, headers: dict[str, str], attempt: int, waited: float) -> Result:
+        self.stats.requests += 1
+        try:
+            response = self._session.post(
+                self.settings.url, data=body, headers=headers, timeout=self.settings.timeout_seconds
+            )
+        except requests.Timeout:
+            raise _Retry("timeout", None) from None
+        except requests.ConnectionError:
+            raise _Retry("connection dropped", None) from None
+        status = response.status_code
+        retry_after = _retry_after(response)
+        try:
+            payload = response.json()
+        except ValueError:
+            payload = None
+        errors = (payload.get("errors") or []) if isinstance(payload, dict) else []
+        codes = {_code(e) for e in errors}
+        if status in (401, 403) or codes & STOP_CODES:
+            raise MondayStopError(_stop_message(status, errors))
+        if status in RETRYABLE_STATUS or codes & RETRYABLE_CODES:
+            wait = retry_after if retry_after is not None else _retry_in(errors)
+            reason = next((c for c in codes if c), None) or f"HTTP {status}"
+            raise _Retry(reason, wait)
+        if status != 200 or not isinstance(payload, dict):
+            detail = "; ".join(_message(e) for e in errors) or response.reason or "no detail"
+            raise MondayRequestError(f"monday.com answered HTTP {status}: {detail}")
+        field_errors: dict[str, FieldError] = {}
+        request_errors: list[str] = []
+        for error in errors:
+            path = error.get("path") or []
+            if path:
+                alias = str(path[0])
+                field_errors.setdefault(
+                    alias, FieldError(alias, _code(error), _message(error), _data(error))
+                )
+            else:
+                request_errors.append(f"{_code(error) or 'error'}: {_message(error)}")
+        if request_errors:
+            raise MondayRequestError(
+                "monday.com rejected the request: " + "; ".join(request_errors)
+            )
+        data = payload.get("data") or {}
+        complexity = data.get("complexity") if isinstance(data, dict) else None
+        self._note_complexity(complexity)
+        replayed = response.headers.get("Idempotency-Replayed", "").lower() == "true"
+        if replayed:
+            self.stats.replays += 1
+        return Result(data, field_errors, complexity, attempt, waited, replayed)
+
+
+def _code(error: dict[str, Any]) -> str:
+    ext = error.get("extensions") or {}
+    return str(ext.get("code") or error.get("error_code") or "")
+
+
+def _message(error: dict[str, Any]) -> str:
+    return str(error.get("message") or error.get("error_message") or "")
+
+
+def _data(error: dict[str, Any]) -> dict[str, Any]:
+    data = (error.get("extensions") or {}).get("error_data")
+    return data if isinstance(data, dict) else {}
+
+
+def _retry_in(errors: list[dict[str, Any]]) -> float | None:
+    for error in errors:
+        ext = error.get("extensions") or {}
+        for key in ("retry_in_seconds", "retryInSeconds"):
+            value = ext.get(key, (ext.get("error_data") or {}).get(key))
+            if value is not None:
+                try:
+                    return max(0.0, float(value))
+                except (TypeError, ValueError):
+                    continue
+    return None
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
+
+
+def _stop_message(status: int, errors: list[dict[str, Any]]) -> str:
+    codes = {_code(e) for e in errors}
+    if "DAILY_LIMIT_EXCEEDED" in codes:
+        return (
+            "monday.com's daily request limit for this account is spent: the push stops "
+            "here and resumes from where it stopped once the limit resets"
+        )
+    if status == 403:
+        return "monday.com refused permission (403): the token's user cannot change this board"
+    return "monday.com refused the API token (401): check the token in Settings"

@@ -1,0 +1,110 @@
+"""Where the push finds monday.com: URL, API version, board, token and the account's limits.
+
+Sources, first found wins: arguments (the GUI passes its session token), environment
+(ORDERS_SYNC_MONDAY_URL, MONDAY_API_TOKEN, ORDERS_SYNC_BOARD_ID: for scheduled runs),
+settings.json's "monday" section, the mapping's board id; the token otherwise from the
+OS keyring. Limits default to monday's documented values and can be set in settings.json.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from ..monday.client import DEFAULT_API_URL, DEFAULT_API_VERSION, ClientSettings, MondayClient
+from ..monday.operations import ChunkPolicy
+from ..secrets import get_secret, monday_token_key
+from ..settings import load_settings
+from .context import Context
+
+URL_ENV = "ORDERS_SYNC_MONDAY_URL"
+TOKEN_ENV = "MONDAY_API_TOKEN"
+BOARD_ENV = "ORDERS_SYNC_BOARD_ID"
+
+
+class MondaySetupError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """The account's limits (monday's documentation; a Pro plan by default)."""
+
+    complexity_per_minute: int = 10_000_000
+    max_complexity_per_request: int = 5_000_000
+    requests_per_minute: int = 2_500
+    daily_requests: int = 10_000
+    mutation_cost: int = 10_000  # complexity of one create/change/delete, as monday bills it
+    max_mutations_per_request: int = 25
+    seconds_per_request: float = 0.6  # round trip of one batched request, for the estimate
+    window_seconds: float = 60.0  # the "minute" of the budget (the sandbox can compress it)
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> Limits:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in raw.items() if k in known})
+
+    def chunk_policy(self) -> ChunkPolicy:
+        return ChunkPolicy(
+            max_mutations=self.max_mutations_per_request,
+            max_complexity=self.max_complexity_per_request,
+            budget_per_window=self.complexity_per_minute,
+        )
+
+
+@dataclass(slots=True)
+class MondaySetup:
+    url: str
+    api_version: str
+    board_id: str | None
+    token: str = field(repr=False)
+    limits: Limits = field(default_factory=Limits)
+    timeout_seconds: float = 30.0
+    max_attempts: int = 8
+    max_wait_seconds: float = 300.0
+
+    def __repr__(self) -> str:  # never the token
+        return f"MondaySetup(url={self.url!r}, board_id={self.board_id!r})"
+
+    def client(self) -> MondayClient:
+        return MondayClient(
+            self.token,
+            ClientSettings(
+                url=self.url,
+                api_version=self.api_version,
+                timeout_seconds=self.timeout_seconds,
+                max_attempts=self.max_attempts,
+                max_wait_seconds=self.max_wait_seconds,
+            ),
+        )
+
+
+def monday_setup(
+    ctx: Context,
+    *,
+    url: str | None = None,
+    token: str | None = None,
+    board_id: str | None = None,
+    limits: Limits | None = None,
+) -> MondaySetup:
+    section = load_settings().get("monday") or {}
+    url = url or os.environ.get(URL_ENV) or section.get("url") or DEFAULT_API_URL
+    token = token or os.environ.get(TOKEN_ENV) or get_secret(monday_token_key(url))
+    if not token:
+        raise MondaySetupError(
+            f"no monday.com API token for {url}: save it in Settings (kept in the OS keyring) "
+            f"or set {TOKEN_ENV} for a scheduled run"
+        )
+    board = board_id or os.environ.get(BOARD_ENV) or section.get("board_id")
+    board = board or ctx.mapping.board_id
+    return MondaySetup(
+        url=url,
+        api_version=str(section.get("api_version") or DEFAULT_API_VERSION),
+        board_id=str(board) if board else None,
+        token=token,
+        limits=limits or Limits.from_json(section.get("limits") or {}),
+        timeout_seconds=float(section.get("timeout_seconds", 30.0)),
+        max_attempts=int(section.get("max_attempts", 8)),
+        max_wait_seconds=float(section.get("max_wait_seconds", 300.0)),
+    )

@@ -1,0 +1,628 @@
+"""Push a staged batch to monday.com, resumably; the results land in the store as they come.
+
+Order of work: check the board against the mapping, make sure the customer's group exists,
+settle every row whose outcome a crash left unknown (looked up on the board by record_uuid
+before anything is created again), then items (create / change / delete action), then their
+subitems. Each response is recorded, with the sync state it completes, before the next
+request leaves. Failed rows keep monday's message and are offered again by the next push.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from ..core.board_values import (
+    ItemNameError,
+    compact_json,
+    item_name,
+    item_values,
+    subitem_values,
+)
+from ..core.mapping import BoardMapping
+from ..core.models import BatchStatus, ChangeType, RowStatus
+from ..monday.board import Board, check_mapping, ensure_group, fetch_board, find_items, subitems_of
+from ..monday.client import MondayClient, MondayError
+from ..monday.operations import Operation, OperationResult, RunStats, run_operations
+from ..store import pushing
+from ..store.pushing import StagedRow, StagedSubitem
+from ..store.staging import BatchInfo, BatchStateError, get_batch
+from .context import Context
+from .monday_setup import MondaySetup
+
+log = logging.getLogger(__name__)
+
+RETRYABLE = (RowStatus.PENDING, RowStatus.FAILED)
+
+
+@dataclass(slots=True)
+class Progress:
+    phase: str
+    done: int
+    total: int
+    requests: int
+    failed: int
+
+
+@dataclass(slots=True)
+class PushReport:
+    batch_id: int
+    status: str
+    succeeded: int = 0
+    failed: int = 0
+    requests: int = 0
+    mutations: int = 0
+    retries: int = 0
+    replays: int = 0
+    adopted: int = 0  # rows found already on the board after a crash (not created twice)
+    seconds: float = 0.0
+    message: str = ""
+    failures: list[dict[str, str | None]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "batch_id": self.batch_id,
+            "status": self.status,
+            "succeeded": self.succeeded,
+            "failed": self.failed,
+            "requests": self.requests,
+            "mutations": self.mutations,
+            "retries": self.retries,
+            "replays": self.replays,
+            "adopted": self.adopted,
+            "seconds": round(self.seconds, 2),
+            "message": self.message,
+            "failures": self.failures,
+        }
+
+
+def _now() -> datetime:
+    return datetime.now().replace(microsecond=0)
+
+
+class _Session:
+    """One push or undo run: the client, the board, the batch's rows, and their bookkeeping."""
+
+    def __init__(
+        self,
+        ctx: Context,
+        setup: MondaySetup,
+        batch: BatchInfo,
+        progress: Callable[[Progress], None] | None,
+        should_cancel: Callable[[], bool],
+    ) -> None:
+        self.ctx = ctx
+        self.setup = setup
+        self.mapping: BoardMapping = ctx.mapping
+        self.batch = batch
+        self.progress = progress
+        self.should_cancel = should_cancel
+        self.client: MondayClient = setup.client()
+        self.stats = RunStats()
+        self.board: Board | None = None
+        self.rows: dict[int, StagedRow] = {}
+        self.subs: dict[int, StagedSubitem] = {}
+        self.adopted = 0
+
+    @property
+    def engine(self):  # type: ignore[no-untyped-def]
+        return self.ctx.store.engine
+
+    def open_board(self) -> Board:
+        if not self.setup.board_id:
+            raise BatchStateError("no monday.com board id: set it in Settings or the mapping")
+        self.board = fetch_board(self.client, self.setup.board_id)
+        check_mapping(self.board, self.mapping)
+        return self.board
+
+    def load(self) -> None:
+        with self.engine.connect() as conn:
+            self.rows = {r.stg_id: r for r in pushing.load_rows(conn, self.batch.batch_id)}
+            self.subs = {
+                s.stg_subitem_id: s for s in pushing.load_subitems(conn, self.batch.batch_id)
+            }
+
+    def subs_of(self, row: StagedRow) -> list[StagedSubitem]:
+        return [s for s in self.subs.values() if s.stg_parent_id == row.stg_id]
+
+    def report_progress(self, phase: str, done: int, total: int) -> None:
+        if self.progress is not None:
+            self.progress(Progress(phase, done, total, self.stats.requests, self.stats.failed))
+
+    # --- crash recovery -----------------------------------------------------------------
+
+    def settle_unknown(self) -> None:
+        """Rows a crash left in flight: look NEW items up on the board before anything else.
+
+        Changes and deletes are safe to send again; a create is not, so a NEW row found on
+        the board by its record_uuid is adopted (with its subitems) instead of created twice.
+        """
+        assert self.board is not None
+        sending = [r for r in self.rows.values() if r.status is RowStatus.SENDING]
+        new_rows = [r for r in sending if r.change_type is ChangeType.NEW]
+        found = (
+            find_items(
+                self.client,
+                self.board.board_id,
+                self.mapping.record_uuid_column.column_id,
+                [r.record_uuid for r in new_rows],
+            )
+            if new_rows
+            else {}
+        )
+        # NEW rows pushed earlier but not yet promoted may also have subitems in flight.
+        parents = {
+            r.item_id
+            for r in self.rows.values()
+            if r.item_id
+            and any(
+                s.status is RowStatus.SENDING and s.change_type is ChangeType.NEW
+                for s in self.subs_of(r)
+            )
+        }
+        parents |= {f.item_id for f in found.values()}
+        existing = subitems_of(self.client, sorted(parents)) if parents else {}
+        now = _now()
+        with self.engine.begin() as conn:
+            for row in sending:
+                hit = found.get(row.record_uuid) if row.change_type is ChangeType.NEW else None
+                if hit is not None:
+                    row.status, row.item_id = RowStatus.PUSHED, hit.item_id
+                    self.adopted += 1
+                    log.warning(
+                        "order %s was already on the board (item %s): adopted, not created again",
+                        row.order_number,
+                        hit.item_id,
+                    )
+                else:
+                    row.status = RowStatus.PENDING
+                pushing.record_row(
+                    conn,
+                    row.stg_id,
+                    status=row.status,
+                    now=now,
+                    item_id=row.item_id,
+                    error=row.error,
+                )
+            for sub in self.subs.values():
+                parent = self.rows[sub.stg_parent_id]
+                if (
+                    sub.change_type is ChangeType.NEW
+                    and parent.item_id
+                    and (
+                        sub.status is RowStatus.SENDING
+                        or (
+                            parent.stg_id in {r.stg_id for r in sending} and sub.status in RETRYABLE
+                        )
+                    )
+                ):
+                    sub_id = existing.get(parent.item_id, {}).get(sub.size)
+                    if sub_id is not None:
+                        sub.status, sub.subitem_id = RowStatus.PUSHED, sub_id
+                        pushing.record_subitem(
+                            conn, sub.stg_subitem_id, status=sub.status, now=now, subitem_id=sub_id
+                        )
+                        continue
+                if sub.status is RowStatus.SENDING:
+                    sub.status = RowStatus.PENDING
+                    pushing.record_subitem(conn, sub.stg_subitem_id, status=sub.status, now=now)
+            self._promote_complete(conn, {r.stg_id for r in sending}, now)
+
+    # --- bookkeeping --------------------------------------------------------------------
+
+    def mark_sending(self, ops: list[Operation]) -> None:
+        rows = [int(op.key[1:]) for op in ops if op.key.startswith("r")]
+        subs = [int(op.key[1:]) for op in ops if op.key.startswith("s")]
+        with self.engine.begin() as conn:
+            now = _now()
+            pushing.set_row_status(conn, rows, RowStatus.SENDING, now)
+            pushing.set_subitem_status(conn, subs, RowStatus.SENDING, now)
+
+    def subitem_ids_after(self, row: StagedRow) -> dict[str, str]:
+        ids = dict(row.previous.subitem_ids) if row.previous else {}
+        for sub in self.subs_of(row):
+            if sub.change_type is ChangeType.DELETED:
+                ids.pop(sub.size, None)
+            elif sub.subitem_id:
+                ids[sub.size] = sub.subitem_id
+        return ids
+
+    def _promote_complete(self, conn, stg_ids: Iterable[int], now: datetime) -> None:  # type: ignore[no-untyped-def]
+        done = []
+        for stg_id in set(stg_ids):
+            row = self.rows[stg_id]
+            if row.status is RowStatus.PUSHED and all(
+                s.status is RowStatus.PUSHED for s in self.subs_of(row)
+            ):
+                done.append((row, self.subitem_ids_after(row)))
+        if done:
+            pushing.promote(
+                conn,
+                done,
+                batch_id=self.batch.batch_id,
+                now=now,
+                forget_deleted=self.mapping.deleted_action.get("kind") != "status",
+            )
+
+    def record(self, results: list[OperationResult]) -> None:
+        now = _now()
+        touched: set[int] = set()
+        with self.engine.begin() as conn:
+            for res in results:
+                key, ident = res.op.key[0], int(res.op.key[1:])
+                error = None if res.ok else str(res.error)
+                if key == "r":
+                    row = self.rows[ident]
+                    row.status = RowStatus.PUSHED if res.ok else RowStatus.FAILED
+                    if res.ok and res.op.kind == "create_item":
+                        row.item_id = res.item_id
+                    row.error = error
+                    pushing.record_row(
+                        conn,
+                        ident,
+                        status=row.status,
+                        now=now,
+                        item_id=row.item_id,
+                        error=error,
+                        failed=not res.ok,
+                    )
+                    touched.add(ident)
+                else:
+                    sub = self.subs[ident]
+                    sub.status = RowStatus.PUSHED if res.ok else RowStatus.FAILED
+                    if res.ok and res.op.kind == "create_subitem":
+                        sub.subitem_id = res.item_id
+                    sub.error = error
+                    pushing.record_subitem(
+                        conn,
+                        ident,
+                        status=sub.status,
+                        now=now,
+                        subitem_id=sub.subitem_id,
+                        error=error,
+                        failed=not res.ok,
+                    )
+                    touched.add(sub.stg_parent_id)
+                if not res.ok:
+                    log.error(
+                        "order %s: monday.com refused %s: %s",
+                        self._order_of(res.op),
+                        res.op.kind,
+                        error,
+                    )
+            self._promote_complete(conn, touched, now)
+
+    def _order_of(self, op: Operation) -> str:
+        ident = int(op.key[1:])
+        row = self.rows[ident] if op.key[0] == "r" else self.rows[self.subs[ident].stg_parent_id]
+        return row.order_number or row.record_uuid
+
+    def fail_locally(self, row: StagedRow, message: str) -> None:
+        row.status, row.error = RowStatus.FAILED, message
+        with self.engine.begin() as conn:
+            pushing.record_row(
+                conn, row.stg_id, status=row.status, now=_now(), error=message, failed=True
+            )
+        log.error("order %s: %s", row.order_number or row.record_uuid, message)
+
+    def run(self, ops: list[Operation], phase: str, done_before: int, total: int) -> int:
+        done = done_before
+        for results in run_operations(
+            self.client,
+            ops,
+            scope=f"{phase}:{self.batch.batch_id}",
+            policy=self.setup.limits.chunk_policy(),
+            stats=self.stats,
+            before_send=self.mark_sending,
+            should_cancel=self.should_cancel,
+        ):
+            self.record(results)
+            done += len(results)
+            ok = sum(1 for r in results if r.ok)
+            log.info(
+                "batch %d %s: %d of %d done (%d ok in this request)",
+                self.batch.batch_id,
+                phase,
+                done,
+                total,
+                ok,
+            )
+            self.report_progress(phase, done, total)
+        return done
+
+
+def _group_title(mapping: BoardMapping, customer: str) -> str:
+    return mapping.group_title_template.replace("{CUSTOMER NAME}", customer)
+
+
+def _item_ops(s: _Session, group_id: str) -> list[Operation]:
+    assert s.board is not None
+    mapping = s.mapping
+    ops: list[Operation] = []
+    for row in s.rows.values():
+        if row.status not in RETRYABLE:
+            continue
+        key = f"r{row.stg_id}"
+        if row.change_type is ChangeType.NEW:
+            assert row.values is not None
+            try:
+                name = item_name(mapping, row.values["fields"], row.order_number)
+            except ItemNameError as exc:
+                s.fail_locally(row, str(exc))
+                continue
+            values = item_values(
+                mapping, row.record_uuid, row.values["fields"], row.values["sizes"]
+            )
+            ops.append(
+                Operation(
+                    key,
+                    "create_item",
+                    {
+                        "board_id": s.board.board_id,
+                        "item_name": name,
+                        "group_id": group_id,
+                        "column_values": compact_json(values),
+                        "create_labels_if_missing": True,
+                    },
+                    attempt=row.retry_count,
+                    cost=s.setup.limits.mutation_cost,
+                )
+            )
+            continue
+        item_id = row.previous.monday_item_id if row.previous else None
+        if not item_id:
+            s.fail_locally(
+                row,
+                "no monday.com item is known for this order: it was never "
+                "pushed, so it cannot be changed or deleted there",
+            )
+            continue
+        row.item_id = item_id
+        if row.change_type is ChangeType.CHANGED:
+            assert row.values is not None and row.diff is not None
+            changed = [d["field"] for d in row.diff.get("fields", [])]
+            values = item_values(
+                mapping,
+                row.record_uuid,
+                row.values["fields"],
+                row.values["sizes"],
+                only=changed,
+                with_qty=bool(row.diff.get("sizes")),
+            )
+            if not values:  # nothing on the item itself: only its subitems change
+                values = {
+                    mapping.order_qty_column.column_id: str(sum(row.values["sizes"].values()))
+                }
+            ops.append(
+                Operation(
+                    key,
+                    "change_multiple_column_values",
+                    {
+                        "board_id": s.board.board_id,
+                        "item_id": item_id,
+                        "column_values": compact_json(values),
+                        "create_labels_if_missing": True,
+                    },
+                    attempt=row.retry_count,
+                    cost=s.setup.limits.mutation_cost,
+                )
+            )
+        else:  # DELETED
+            action = mapping.deleted_action
+            if action.get("kind") == "status":
+                values = {str(action["column_id"]): {"label": str(action.get("label"))}}
+                ops.append(
+                    Operation(
+                        key,
+                        "change_multiple_column_values",
+                        {
+                            "board_id": s.board.board_id,
+                            "item_id": item_id,
+                            "column_values": compact_json(values),
+                            "create_labels_if_missing": True,
+                        },
+                        attempt=row.retry_count,
+                        cost=s.setup.limits.mutation_cost,
+                    )
+                )
+            else:
+                ops.append(
+                    Operation(
+                        key,
+                        "archive_item",
+                        {"item_id": item_id},
+                        attempt=row.retry_count,
+                        cost=s.setup.limits.mutation_cost,
+                    )
+                )
+    return ops
+
+
+def _subitem_ops(s: _Session) -> list[Operation]:
+    assert s.board is not None
+    ops: list[Operation] = []
+    for sub in s.subs.values():
+        parent = s.rows[sub.stg_parent_id]
+        if sub.status not in RETRYABLE or parent.status is not RowStatus.PUSHED:
+            continue
+        key, cost = f"s{sub.stg_subitem_id}", s.setup.limits.mutation_cost
+        previous_ids = parent.previous.subitem_ids if parent.previous else {}
+        if sub.change_type is ChangeType.NEW:
+            ops.append(
+                Operation(
+                    key,
+                    "create_subitem",
+                    {
+                        "parent_item_id": parent.item_id,
+                        "item_name": sub.size,
+                        "column_values": compact_json(subitem_values(s.mapping, sub.size, sub.qty)),
+                        "create_labels_if_missing": True,
+                    },
+                    attempt=sub.retry_count,
+                    cost=cost,
+                )
+            )
+            continue
+        sub_id = sub.subitem_id or previous_ids.get(sub.size)
+        if not sub_id:
+            with s.engine.begin() as conn:
+                sub.status, sub.error = RowStatus.FAILED, f"no subitem is known for size {sub.size}"
+                pushing.record_subitem(
+                    conn,
+                    sub.stg_subitem_id,
+                    status=sub.status,
+                    now=_now(),
+                    error=sub.error,
+                    failed=True,
+                )
+            continue
+        sub.subitem_id = sub_id
+        if sub.change_type is ChangeType.CHANGED:
+            ops.append(
+                Operation(
+                    key,
+                    "change_multiple_column_values",
+                    {
+                        "board_id": s.board.subitems_board_id,
+                        "item_id": sub_id,
+                        "column_values": compact_json(subitem_values(s.mapping, sub.size, sub.qty)),
+                    },
+                    attempt=sub.retry_count,
+                    cost=cost,
+                )
+            )
+        else:
+            ops.append(
+                Operation(
+                    key, "delete_item", {"item_id": sub_id}, attempt=sub.retry_count, cost=cost
+                )
+            )
+    return ops
+
+
+def _finish(s: _Session, *, started: float, cancelled: bool, error: str | None) -> PushReport:
+    rows = list(s.rows.values())
+    ok = [
+        r
+        for r in rows
+        if r.status is RowStatus.PUSHED and all(x.status is RowStatus.PUSHED for x in s.subs_of(r))
+    ]
+    failed = [
+        r
+        for r in rows
+        if r.status is RowStatus.FAILED or any(x.status is RowStatus.FAILED for x in s.subs_of(r))
+    ]
+    complete = len(ok) == len(rows)
+    if complete:
+        status, message = BatchStatus.PUSHED, f"pushed {len(ok)} rows"
+    else:
+        status = BatchStatus.PARTIAL if ok or failed or s.stats.requests else BatchStatus.STAGED
+        waiting = len(rows) - len(ok) - len(failed)
+        parts = [f"{len(ok)} of {len(rows)} rows pushed"]
+        if failed:
+            parts.append(f"{len(failed)} failed")
+        if waiting:
+            parts.append(f"{waiting} not sent yet")
+        reason = "cancelled by the operator" if cancelled else error
+        message = (
+            "; ".join(parts)
+            + (f" ({reason})" if reason else "")
+            + ": push again to retry what is left"
+        )
+    with s.engine.begin() as conn:
+        pushing.set_batch(
+            conn,
+            s.batch.batch_id,
+            status=status,
+            now=_now(),
+            succeeded=len(ok),
+            failed=len(failed),
+            message=message,
+            release_lock=complete,
+        )
+    return PushReport(
+        batch_id=s.batch.batch_id,
+        status=status.value,
+        succeeded=len(ok),
+        failed=len(failed),
+        requests=s.client.stats.requests,
+        mutations=s.stats.mutations,
+        retries=s.client.stats.retries,
+        replays=s.client.stats.replays,
+        adopted=s.adopted,
+        seconds=time.monotonic() - started,
+        message=message,
+        failures=[
+            {
+                "order_number": r.order_number,
+                "record_uuid": r.record_uuid,
+                "error": r.error or next((x.error for x in s.subs_of(r) if x.error), None),
+            }
+            for r in failed
+        ],
+    )
+
+
+def push(
+    ctx: Context,
+    batch_id: int,
+    setup: MondaySetup,
+    *,
+    progress: Callable[[Progress], None] | None = None,
+    should_cancel: Callable[[], bool] = lambda: False,
+) -> PushReport:
+    """Push (or resume, or retry the failed rows of) a batch."""
+    started = time.monotonic()
+    with ctx.store.engine.connect() as conn:
+        batch = get_batch(conn, batch_id)
+    if batch.status == BatchStatus.PUSHED:
+        return PushReport(
+            batch_id,
+            batch.status,
+            batch.succeeded_count,
+            0,
+            message="already pushed: nothing to do",
+        )
+    if batch.status not in (BatchStatus.STAGED, BatchStatus.PUSHING, BatchStatus.PARTIAL):
+        raise BatchStateError(f"batch {batch_id} is {batch.status}: it cannot be pushed")
+    s = _Session(ctx, setup, batch, progress, should_cancel)
+    try:
+        s.open_board()
+        s.load()
+        with ctx.store.engine.begin() as conn:
+            pushing.set_batch(conn, batch_id, status=BatchStatus.PUSHING, now=_now())
+        log.info(
+            "batch %d: pushing %d rows for %s to board %s",
+            batch_id,
+            len(s.rows),
+            batch.customer,
+            setup.board_id,
+        )
+        if any(r.status is RowStatus.SENDING for r in s.rows.values()) or any(
+            x.status is RowStatus.SENDING for x in s.subs.values()
+        ):
+            s.settle_unknown()
+        group_id = ensure_group(s.client, s.board, _group_title(ctx.mapping, batch.customer))
+        items = _item_ops(s, group_id)
+        total = len(items) + sum(1 for x in s.subs.values() if x.status in RETRYABLE)
+        done = s.run(items, "push-items", 0, total)
+        if not should_cancel():
+            s.run(_subitem_ops(s), "push-subitems", done, total)
+        return _finish(s, started=started, cancelled=should_cancel(), error=None)
+    except MondayError as exc:
+        log.error("batch %d: %s", batch_id, exc)
+        report = _finish(s, started=started, cancelled=False, error=str(exc))
+        raise PushStopped(str(exc), report) from None
+    finally:
+        s.client.close()
+
+
+class PushStopped(RuntimeError):
+    """monday.com stopped the push (token, limits, board); what was done is recorded."""
+
+    def __init__(self, message: str, report: PushReport) -> None:
+        super().__init__(f"{message} ({report.message})")
+        self.report = report

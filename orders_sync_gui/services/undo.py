@@ -1,0 +1,343 @@
+"""True undo of a pushed batch: monday.com and the sync state as they were before it.
+
+Items the batch created are deleted (their subitems with them); items it changed get their
+previous values back, subitem by subitem; a status-label delete is reverted. What the API
+cannot undo is said before the push (see estimate.py) and again in the report: an archived
+item stays archived (restore it from the board's archive), and a subitem the batch deleted
+comes back as a new subitem without the production figures planners had typed on it.
+Undo is resumable like a push: rows already reverted are skipped.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from ..core.board_values import compact_json, item_values, subitem_values
+from ..core.models import BatchStatus, ChangeType, RowStatus
+from ..monday.client import MondayError
+from ..monday.operations import Operation, OperationResult
+from ..store import pushing
+from ..store.pushing import StagedRow
+from ..store.staging import BatchStateError, get_batch, open_batches
+from .context import Context
+from .monday_setup import MondaySetup
+from .push import Progress, _Session
+
+log = logging.getLogger(__name__)
+
+GONE_CODES = {"InvalidItemIdException", "ItemNotFoundException"}
+
+
+@dataclass(slots=True)
+class UndoReport:
+    batch_id: int
+    status: str
+    undone: int = 0
+    failed: int = 0
+    not_undoable: list[str] = field(default_factory=list)
+    requests: int = 0
+    mutations: int = 0
+    seconds: float = 0.0
+    message: str = ""
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "batch_id": self.batch_id,
+            "status": self.status,
+            "undone": self.undone,
+            "failed": self.failed,
+            "not_undoable": self.not_undoable,
+            "requests": self.requests,
+            "mutations": self.mutations,
+            "seconds": round(self.seconds, 2),
+            "message": self.message,
+        }
+
+
+def _now() -> datetime:
+    return datetime.now().replace(microsecond=0)
+
+
+class _UndoSession(_Session):
+    def record(self, results: list[OperationResult]) -> None:
+        now = _now()
+        touched: set[int] = set()
+        with self.engine.begin() as conn:
+            for res in results:
+                kind, ident = res.op.key[0], int(res.op.key[1:])
+                gone = (
+                    res.error is not None
+                    and res.error.code in GONE_CODES
+                    and res.op.kind == "delete_item"
+                )
+                ok = res.ok or gone  # deleting what is already gone is done
+                error = None if ok else f"undo: {res.error}"
+                if kind == "r":
+                    row = self.rows[ident]
+                    status = RowStatus.UNDONE if ok else RowStatus.PUSHED
+                    row.error = error
+                    if ok and row.change_type is ChangeType.NEW:
+                        for sub in self.subs_of(row):  # deleted with their parent
+                            sub.status = RowStatus.UNDONE
+                            pushing.record_subitem(
+                                conn,
+                                sub.stg_subitem_id,
+                                status=sub.status,
+                                now=now,
+                                subitem_id=sub.subitem_id,
+                            )
+                    row.status = status
+                    pushing.record_row(
+                        conn, ident, status=status, now=now, item_id=row.item_id, error=error
+                    )
+                    touched.add(ident)
+                else:
+                    sub = self.subs[ident]
+                    if ok:
+                        sub.status = RowStatus.UNDONE
+                        if res.op.kind == "create_subitem":  # a deleted size, recreated
+                            sub.subitem_id = res.item_id
+                    sub.error = error
+                    pushing.record_subitem(
+                        conn,
+                        ident,
+                        status=sub.status,
+                        now=now,
+                        subitem_id=sub.subitem_id,
+                        error=error,
+                    )
+                    touched.add(sub.stg_parent_id)
+                if not ok:
+                    log.error("undo of order %s: %s", self._order_of(res.op), res.error)
+            self._restore_complete(conn, touched, now)
+
+    def _restore_complete(self, conn, stg_ids: set[int], now: datetime) -> None:  # type: ignore[no-untyped-def]
+        done = []
+        for stg_id in stg_ids:
+            row = self.rows[stg_id]
+            if row.status is RowStatus.UNDONE and all(
+                s.status in (RowStatus.UNDONE, RowStatus.FAILED, RowStatus.PENDING)
+                for s in self.subs_of(row)
+            ):
+                if row.previous is not None:
+                    # Recreated subitems have new ids: the restored state must know them.
+                    for sub in self.subs_of(row):
+                        if sub.change_type is ChangeType.DELETED and sub.subitem_id:
+                            row.previous.subitem_ids[sub.size] = sub.subitem_id
+                done.append(row)
+        if done:
+            pushing.restore(conn, done, now)
+
+
+def _undo_ops(s: _UndoSession) -> tuple[list[Operation], list[str]]:
+    assert s.board is not None
+    mapping, cost = s.mapping, s.setup.limits.mutation_cost
+    ops: list[Operation] = []
+    not_undoable: list[str] = []
+    for row in s.rows.values():
+        if row.status is not RowStatus.PUSHED or not row.item_id:
+            continue
+        key = f"r{row.stg_id}"
+        if row.change_type is ChangeType.NEW:
+            ops.append(Operation(key, "delete_item", {"item_id": row.item_id}, cost=cost))
+            continue
+        assert row.previous is not None
+        if row.change_type is ChangeType.DELETED:
+            action = mapping.deleted_action
+            if action.get("kind") != "status":
+                not_undoable.append(
+                    f"order {row.order_number}: archived item {row.item_id} "
+                    "stays archived (restore it from the board's archive)"
+                )
+                continue
+            values = {str(action["column_id"]): None}
+        else:
+            assert row.diff is not None
+            fields = [d["field"] for d in row.diff.get("fields", [])]
+            values = item_values(
+                mapping,
+                row.record_uuid,
+                row.previous.record.fields,
+                row.previous.record.sizes,
+                only=fields,
+                with_qty=bool(row.diff.get("sizes")),
+            )
+        if values:
+            ops.append(
+                Operation(
+                    key,
+                    "change_multiple_column_values",
+                    {
+                        "board_id": s.board.board_id,
+                        "item_id": row.item_id,
+                        "column_values": compact_json(values),
+                        "create_labels_if_missing": True,
+                    },
+                    cost=cost,
+                )
+            )
+    for sub in s.subs.values():
+        parent = s.rows[sub.stg_parent_id]
+        if sub.status is not RowStatus.PUSHED or parent.change_type is not ChangeType.CHANGED:
+            continue
+        key = f"s{sub.stg_subitem_id}"
+        if sub.change_type is ChangeType.NEW and sub.subitem_id:
+            ops.append(Operation(key, "delete_item", {"item_id": sub.subitem_id}, cost=cost))
+        elif sub.change_type is ChangeType.CHANGED and sub.subitem_id:
+            ops.append(
+                Operation(
+                    key,
+                    "change_multiple_column_values",
+                    {
+                        "board_id": s.board.subitems_board_id,
+                        "item_id": sub.subitem_id,
+                        "column_values": compact_json(
+                            subitem_values(mapping, sub.size, sub.previous_qty)
+                        ),
+                    },
+                    cost=cost,
+                )
+            )
+        elif sub.change_type is ChangeType.DELETED:
+            not_undoable.append(
+                f"order {parent.order_number}: size {sub.size} comes back as "
+                "a new subitem, without figures typed on the old one"
+            )
+            ops.append(
+                Operation(
+                    key,
+                    "create_subitem",
+                    {
+                        "parent_item_id": parent.item_id,
+                        "item_name": sub.size,
+                        "column_values": compact_json(
+                            subitem_values(mapping, sub.size, sub.previous_qty)
+                        ),
+                        "create_labels_if_missing": True,
+                    },
+                    cost=cost,
+                )
+            )
+    # Rows whose own values did not change (only subitems) are reverted once their subitems are.
+    for row in s.rows.values():
+        if (
+            row.status is RowStatus.PUSHED
+            and row.change_type is ChangeType.CHANGED
+            and not any(op.key == f"r{row.stg_id}" for op in ops)
+        ):
+            row.status = RowStatus.UNDONE
+    return ops, not_undoable
+
+
+def _check_undoable(ctx: Context, batch_id: int) -> None:
+    with ctx.store.engine.connect() as conn:
+        batch = get_batch(conn, batch_id)
+        latest = pushing.latest_pushed_batch(conn, batch.customer)
+        holder = open_batches(conn).get(batch.customer)
+    if batch.status not in (BatchStatus.PUSHED, BatchStatus.PARTIAL, BatchStatus.PUSHING):
+        raise BatchStateError(f"batch {batch_id} is {batch.status}: there is nothing to undo")
+    if latest != batch_id:
+        raise BatchStateError(
+            f"batch {batch_id} is not {batch.customer}'s latest pushed batch ({latest}): "
+            "undo the later one first, so that no newer change is overwritten"
+        )
+    if holder is not None and holder != batch_id:
+        raise BatchStateError(f"{batch.customer} has open batch {holder}: roll it back first")
+
+
+def undo(
+    ctx: Context,
+    batch_id: int,
+    setup: MondaySetup,
+    *,
+    progress: Callable[[Progress], None] | None = None,
+    should_cancel: Callable[[], bool] = lambda: False,
+) -> UndoReport:
+    started = time.monotonic()
+    _check_undoable(ctx, batch_id)
+    with ctx.store.engine.connect() as conn:
+        batch = get_batch(conn, batch_id)
+    s = _UndoSession(ctx, setup, batch, progress, should_cancel)
+    try:
+        s.open_board()
+        s.load()
+        if any(r.status is RowStatus.SENDING for r in s.rows.values()) or any(
+            x.status is RowStatus.SENDING for x in s.subs.values()
+        ):
+            s.settle_unknown()  # a crashed push first learns what reached the board
+        ops, not_undoable = _undo_ops(s)
+        with ctx.store.engine.begin() as conn:  # rows reverted by their subitems alone
+            pushing.set_batch(
+                conn,
+                batch_id,
+                status=BatchStatus.PUSHING,
+                now=_now(),
+                message=f"undo in progress ({len(ops)} changes to revert)",
+            )
+        log.info("batch %d: undoing %d changes on monday.com", batch_id, len(ops))
+        s.run(ops, "undo", 0, len(ops))
+        with ctx.store.engine.begin() as conn:
+            s._restore_complete(conn, {r.stg_id for r in s.rows.values()}, _now())
+        return _finish_undo(s, started, not_undoable, None)
+    except MondayError as exc:
+        report = _finish_undo(s, started, [], str(exc))
+        raise UndoStopped(str(exc), report) from None
+    finally:
+        s.client.close()
+
+
+def _finish_undo(
+    s: _UndoSession, started: float, not_undoable: list[str], error: str | None
+) -> UndoReport:
+    rows: list[StagedRow] = list(s.rows.values())
+    left = [
+        r
+        for r in rows
+        if r.status is RowStatus.PUSHED
+        and not (
+            r.change_type is ChangeType.DELETED and s.mapping.deleted_action.get("kind") != "status"
+        )
+    ]
+    undone = [r for r in rows if r.status is RowStatus.UNDONE]
+    if not left and error is None:
+        status = BatchStatus.UNDONE
+        message = f"undone: {len(undone)} rows reverted on monday.com"
+        if not_undoable:
+            message += f"; {len(not_undoable)} could not be undone through the API"
+    else:
+        status = BatchStatus.PARTIAL
+        message = (
+            f"undo incomplete: {len(undone)} reverted, {len(left)} still to revert"
+            + (f" ({error})" if error else "")
+            + ": roll back again to finish"
+        )
+    with s.engine.begin() as conn:
+        pushing.set_batch(
+            conn,
+            s.batch.batch_id,
+            status=status,
+            now=_now(),
+            message=message,
+            release_lock=status is BatchStatus.UNDONE,
+        )
+    return UndoReport(
+        s.batch.batch_id,
+        status.value,
+        len(undone),
+        len(left),
+        not_undoable,
+        s.client.stats.requests,
+        s.stats.mutations,
+        time.monotonic() - started,
+        message,
+    )
+
+
+class UndoStopped(RuntimeError):
+    def __init__(self, message: str, report: UndoReport) -> None:
+        super().__init__(f"{message} ({report.message})")
+        self.report = report

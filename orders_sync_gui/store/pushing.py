@@ -1,0 +1,264 @@
+"""What a push and an undo read from, and write back to, the staging tables and sync state.
+
+Each response's results are written in one transaction together with the sync state they
+imply, so a kill between two responses loses nothing monday.com confirmed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, delete, select, update
+
+from ..core.models import BatchStatus, ChangeType, Record, RowStatus
+from .schema import batches, customer_locks, staged_rows, staged_subitems
+from .syncstate import StateRow, forget_state, save_state, state_from_json
+
+
+@dataclass(slots=True)
+class StagedRow:
+    stg_id: int
+    record_uuid: str
+    source_hash: str | None
+    change_type: ChangeType
+    status: RowStatus
+    item_id: str | None
+    retry_count: int
+    order_number: str | None
+    customer: str
+    values: dict[str, Any] | None  # {"fields", "sizes"} to push; None for DELETED
+    previous: StateRow | None  # sync state before the batch; None for NEW
+    diff: dict[str, Any] | None
+    error: str | None
+
+
+@dataclass(slots=True)
+class StagedSubitem:
+    stg_subitem_id: int
+    stg_parent_id: int
+    record_uuid: str
+    size: str
+    qty: int | None
+    previous_qty: int | None
+    change_type: ChangeType
+    status: RowStatus
+    subitem_id: str | None
+    retry_count: int
+    error: str | None
+
+
+def load_rows(conn: Connection, batch_id: int) -> list[StagedRow]:
+    stmt = (
+        select(staged_rows)
+        .where(staged_rows.c.stg_batch_id == batch_id)
+        .order_by(staged_rows.c.stg_id)
+    )
+    out = []
+    for r in conn.execute(stmt):
+        uid = str(r.source_uuid)
+        out.append(
+            StagedRow(
+                stg_id=r.stg_id,
+                record_uuid=uid,
+                source_hash=r.source_hash,
+                change_type=ChangeType(r.change_type),
+                status=RowStatus(r.stg_status),
+                item_id=r.stg_monday_item_id,
+                retry_count=r.stg_retry_count,
+                order_number=r.order_number,
+                customer=r.customer,
+                values=json.loads(r.stg_values) if r.stg_values else None,
+                previous=state_from_json(uid, r.stg_previous_values)
+                if r.stg_previous_values
+                else None,
+                diff=json.loads(r.stg_diff) if r.stg_diff else None,
+                error=r.stg_error_message,
+            )
+        )
+    return out
+
+
+def load_subitems(conn: Connection, batch_id: int) -> list[StagedSubitem]:
+    stmt = (
+        select(staged_subitems)
+        .where(staged_subitems.c.stg_batch_id == batch_id)
+        .order_by(staged_subitems.c.stg_subitem_id)
+    )
+    return [
+        StagedSubitem(
+            stg_subitem_id=r.stg_subitem_id,
+            stg_parent_id=r.stg_parent_id,
+            record_uuid=str(r.source_uuid),
+            size=r.size_label,
+            qty=r.order_qty,
+            previous_qty=r.previous_qty,
+            change_type=ChangeType(r.change_type),
+            status=RowStatus(r.stg_status),
+            subitem_id=r.stg_monday_subitem_id,
+            retry_count=r.stg_retry_count,
+            error=r.stg_error_message,
+        )
+        for r in conn.execute(stmt)
+    ]
+
+
+def set_row_status(
+    conn: Connection, stg_ids: Sequence[int], status: RowStatus, now: datetime
+) -> None:
+    for i in range(0, len(stg_ids), 1000):
+        conn.execute(
+            update(staged_rows)
+            .where(staged_rows.c.stg_id.in_(stg_ids[i : i + 1000]))
+            .values(stg_status=status.value, stg_updated_at=now)
+        )
+
+
+def set_subitem_status(
+    conn: Connection, ids: Sequence[int], status: RowStatus, now: datetime
+) -> None:
+    for i in range(0, len(ids), 1000):
+        conn.execute(
+            update(staged_subitems)
+            .where(staged_subitems.c.stg_subitem_id.in_(ids[i : i + 1000]))
+            .values(stg_status=status.value, stg_updated_at=now)
+        )
+
+
+def record_row(
+    conn: Connection,
+    stg_id: int,
+    *,
+    status: RowStatus,
+    now: datetime,
+    item_id: str | None = None,
+    error: str | None = None,
+    failed: bool = False,
+) -> None:
+    values: dict[str, Any] = {
+        "stg_status": status.value,
+        "stg_updated_at": now,
+        "stg_error_message": error,
+    }
+    if item_id is not None:
+        values["stg_monday_item_id"] = item_id
+    if failed:
+        values["stg_retry_count"] = staged_rows.c.stg_retry_count + 1
+    conn.execute(update(staged_rows).where(staged_rows.c.stg_id == stg_id).values(values))
+
+
+def record_subitem(
+    conn: Connection,
+    stg_subitem_id: int,
+    *,
+    status: RowStatus,
+    now: datetime,
+    subitem_id: str | None = None,
+    error: str | None = None,
+    failed: bool = False,
+) -> None:
+    values: dict[str, Any] = {
+        "stg_status": status.value,
+        "stg_updated_at": now,
+        "stg_error_message": error,
+    }
+    if subitem_id is not None:
+        values["stg_monday_subitem_id"] = subitem_id
+    if failed:
+        values["stg_retry_count"] = staged_subitems.c.stg_retry_count + 1
+    conn.execute(
+        update(staged_subitems)
+        .where(staged_subitems.c.stg_subitem_id == stg_subitem_id)
+        .values(values)
+    )
+
+
+def promote(
+    conn: Connection,
+    rows: Iterable[tuple[StagedRow, dict[str, str]]],
+    *,
+    batch_id: int,
+    now: datetime,
+    forget_deleted: bool,
+) -> int:
+    """Move completed rows into the sync state: their hash, values and monday ids.
+
+    `rows` pairs each row with its subitem ids after this batch ({size: id}).
+    """
+    keep: list[StateRow] = []
+    gone: list[str] = []
+    for row, subitem_ids in rows:
+        if row.change_type is ChangeType.DELETED:
+            if forget_deleted:
+                gone.append(row.record_uuid)
+            elif row.previous is not None:  # a status label marks it: keep the item known
+                keep.append(StateRow(row.previous.record, row.item_id, subitem_ids, batch_id, now))
+            continue
+        assert row.values is not None and row.source_hash is not None
+        record = Record(
+            row.record_uuid,
+            row.customer,
+            row.values["fields"],
+            {k: int(v) for k, v in row.values["sizes"].items()},
+            row.source_hash,
+        )
+        keep.append(StateRow(record, row.item_id, subitem_ids, batch_id, now))
+    if gone:
+        forget_state(conn, gone)
+    if keep:
+        save_state(conn, keep, now=now)
+    return len(keep) + len(gone)
+
+
+def restore(conn: Connection, rows: Iterable[StagedRow], now: datetime) -> None:
+    """Undo's write-back: the sync state each row had before its batch."""
+    back = [r.previous for r in rows if r.previous is not None]
+    drop = [r.record_uuid for r in rows if r.previous is None]
+    if drop:
+        forget_state(conn, drop)
+    if back:
+        save_state(conn, back, now=now)
+
+
+def set_batch(
+    conn: Connection,
+    batch_id: int,
+    *,
+    status: BatchStatus,
+    now: datetime,
+    succeeded: int | None = None,
+    failed: int | None = None,
+    message: str | None = None,
+    release_lock: bool = False,
+) -> None:
+    values: dict[str, Any] = {"status": status.value, "updated_at": now}
+    if succeeded is not None:
+        values["succeeded_count"] = succeeded
+    if failed is not None:
+        values["failed_count"] = failed
+    if message is not None:
+        values["message"] = message
+    conn.execute(update(batches).where(batches.c.batch_id == batch_id).values(values))
+    if release_lock:
+        conn.execute(delete(customer_locks).where(customer_locks.c.batch_id == batch_id))
+
+
+def latest_pushed_batch(conn: Connection, customer: str) -> int | None:
+    """The newest batch of a customer that reached monday.com (the only one undo may revert)."""
+    stmt = (
+        select(batches.c.batch_id)
+        .where(
+            and_(
+                batches.c.customer == customer,
+                batches.c.status.in_(
+                    [BatchStatus.PUSHED.value, BatchStatus.PARTIAL.value, BatchStatus.PUSHING.value]
+                ),
+            )
+        )
+        .order_by(batches.c.batch_id.desc())
+        .limit(1)
+    )
+    return conn.execute(stmt).scalar()
