@@ -16,12 +16,20 @@ from typing import Any
 from sqlalchemy.exc import DBAPIError
 
 from . import __version__
-from .core.models import STAGEABLE, ChangeType, RowChange, RowError
+from .core.models import STAGEABLE, BatchStatus, ChangeType, RowChange, RowError
 from .services import detection, staging
 from .services.context import Context, open_context
 from .services.demo import demo_init
+from .services.estimate import estimate as estimate_push
+from .services.monday_setup import Limits, monday_setup
+from .services.push import Progress, PushStopped
+from .services.push import push as push_batch
+from .services.undo import UndoStopped
+from .services.undo import undo as undo_batch
+from .settings import load_settings
 from .store.database import Store
 from .store.demo import DEFAULT_ORDERS, DEFAULT_SEED
+from .store.staging import get_batch
 
 log = logging.getLogger("orders_sync_gui")
 
@@ -227,11 +235,85 @@ def cmd_stage(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_rollback(args: argparse.Namespace, ctx: Context) -> int:
+    with ctx.store.engine.connect() as conn:
+        status = get_batch(conn, args.batch).status
+    if status != BatchStatus.STAGED:  # it reached monday.com: a true undo
+        try:
+            report = undo_batch(ctx, args.batch, monday_setup(ctx))
+        except UndoStopped as stopped:
+            partial = stopped.report
+            _emit(args, partial.to_dict(), lambda: partial.message)
+            raise
+        _emit(
+            args,
+            report.to_dict(),
+            lambda: report.message + "".join(f"\n  not undoable: {n}" for n in report.not_undoable),
+        )
+        return 0 if report.status == BatchStatus.UNDONE else 1
     batch = staging.rollback(ctx, args.batch)
     _emit(
         args,
         {"batch_id": batch.batch_id, "status": batch.status},
         lambda: f"batch {batch.batch_id}: {batch.status} ({batch.message})",
+    )
+    return 0
+
+
+def _progress(args: argparse.Namespace) -> Callable[[Progress], None] | None:
+    if args.json or not sys.stderr.isatty():
+        return None
+
+    def show(p: Progress) -> None:
+        print(
+            f"\r{p.phase}: {p.done}/{p.total}  requests {p.requests}  failed {p.failed}",
+            end="",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    return show
+
+
+def cmd_push(args: argparse.Namespace, ctx: Context) -> int:
+    setup = monday_setup(ctx)
+    try:
+        report = push_batch(ctx, args.batch, setup, progress=_progress(args))
+    except PushStopped as stopped:
+        done = stopped.report
+        _emit(args, done.to_dict(), lambda: done.message)
+        raise
+    _emit(
+        args,
+        report.to_dict(),
+        lambda: (
+            f"batch {report.batch_id}: {report.status}, {report.succeeded} rows pushed, "
+            f"{report.failed} failed, {report.requests} requests for {report.mutations} "
+            f"mutations in {report.seconds:.1f} s"
+            + "".join(f"\n  order {f['order_number']}: {f['error']}" for f in report.failures)
+        ),
+    )
+    if report.status != BatchStatus.PUSHED:
+        print(
+            f"orders-sync: batch {report.batch_id} is {report.status}: {report.message}",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def cmd_estimate(args: argparse.Namespace, ctx: Context) -> int:
+    section = load_settings().get("monday") or {}
+    est = estimate_push(ctx, args.batch, Limits.from_json(section.get("limits") or {}))
+    _emit(
+        args,
+        est.to_dict(),
+        lambda: (
+            f"batch {est.batch_id} ({est.customer}): {est.mutations} mutations "
+            f"({est.items} items, {est.subitems} subitems) in {est.requests} requests, "
+            f"{est.complexity:,} complexity points, about {est.minutes:.1f} min, "
+            f"{est.daily_share:.1%} of the daily request quota"
+            + "".join(f"\n  cannot be undone: {n}" for n in est.not_undoable)
+        ),
     )
     return 0
 
@@ -295,6 +377,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sandbox = sub.add_parser(
+        "sandbox", help="serve the local monday.com sandbox until stopped", add_help=False
+    )
+    sandbox.add_argument("rest", nargs=argparse.REMAINDER)
 
     def add(name: str, help_text: str) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text, description=help_text)
@@ -318,7 +404,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--types", default="NEW,CHANGED,DELETED", metavar="TYPES")
     p.add_argument("--po", metavar="PO", help="only this PO (a pilot batch)")
     p.add_argument("--limit", type=int, metavar="N", help="only the first N orders")
-    p = add("rollback", "roll back a batch")
+    p = add("rollback", "roll back a staged batch, or undo a pushed one on monday.com")
+    p.add_argument("--batch", type=int, metavar="ID", required=True)
+    p = add("push", "push a staged batch to monday.com (resumes an interrupted push)")
+    p.add_argument("--batch", type=int, metavar="ID", required=True)
+    p = add("estimate", "requests, complexity, minutes and daily quota a push will take")
     p.add_argument("--batch", type=int, metavar="ID", required=True)
     p = add("batches", "batch history")
     p.add_argument("--customer", metavar="NAME")
@@ -330,6 +420,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Context], int]] = {
     "preview": cmd_preview,
     "stage": cmd_stage,
     "rollback": cmd_rollback,
+    "push": cmd_push,
+    "estimate": cmd_estimate,
     "batches": cmd_batches,
 }
 
@@ -343,6 +435,11 @@ def _one_line(exc: BaseException) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["sandbox"]:  # the sandbox has its own options (--port, --state ...)
+        from .monday.sandbox import serve_forever_cli
+
+        return serve_forever_cli(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(

@@ -1,0 +1,83 @@
+"""The cost and time of a push, before it starts, from the account's configured limits."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+from ..core.models import ChangeType, RowStatus
+from ..store import pushing
+from ..store.staging import get_batch
+from .context import Context
+from .monday_setup import Limits
+
+TO_SEND = (RowStatus.PENDING, RowStatus.FAILED, RowStatus.SENDING)
+READS = 3  # board, subitems board, group (lookups after a crash come on top)
+
+
+@dataclass(slots=True)
+class Estimate:
+    batch_id: int
+    customer: str
+    items: int  # item mutations: create, change or delete action
+    subitems: int  # subitem mutations
+    mutations: int
+    requests: int
+    complexity: int
+    minutes: float
+    daily_share: float  # of the account's daily request quota
+    not_undoable: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, object]:
+        out = asdict(self)
+        out["minutes"] = round(self.minutes, 2)
+        out["daily_share"] = round(self.daily_share, 4)
+        return out
+
+
+def estimate(ctx: Context, batch_id: int, limits: Limits | None = None) -> Estimate:
+    limits = limits or Limits()
+    with ctx.store.engine.connect() as conn:
+        batch = get_batch(conn, batch_id)
+        rows = pushing.load_rows(conn, batch_id)
+        subs = pushing.load_subitems(conn, batch_id)
+    items = sum(1 for r in rows if r.status in TO_SEND)
+    subitems = sum(1 for s in subs if s.status in TO_SEND)
+    chunk = max(
+        1,
+        min(
+            limits.max_mutations_per_request,
+            limits.max_complexity_per_request // max(1, limits.mutation_cost),
+        ),
+    )
+    requests = math.ceil(items / chunk) + math.ceil(subitems / chunk) + READS
+    complexity = (items + subitems) * limits.mutation_cost
+    window_minutes = limits.window_seconds / 60
+    budget_minutes = complexity / limits.complexity_per_minute * window_minutes
+    rate_minutes = requests / limits.requests_per_minute * window_minutes
+    latency_minutes = requests * limits.seconds_per_request / 60
+    notes: list[str] = []
+    archived = sum(1 for r in rows if r.change_type is ChangeType.DELETED and r.status in TO_SEND)
+    if archived and ctx.mapping.deleted_action.get("kind") != "status":
+        notes.append(
+            f"{archived} deleted order(s) will be archived: undo cannot restore an "
+            "archived item through the API"
+        )
+    removed = sum(1 for s in subs if s.change_type is ChangeType.DELETED and s.status in TO_SEND)
+    if removed:
+        notes.append(
+            f"{removed} subitem(s) will be deleted: undo recreates them, without the "
+            "figures planners typed on them"
+        )
+    return Estimate(
+        batch_id=batch_id,
+        customer=batch.customer,
+        items=items,
+        subitems=subitems,
+        mutations=items + subitems,
+        requests=requests,
+        complexity=complexity,
+        minutes=max(budget_minutes, rate_minutes, latency_minutes),
+        daily_share=requests / limits.daily_requests,
+        not_undoable=notes,
+    )
