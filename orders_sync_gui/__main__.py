@@ -1,13 +1,10 @@
-"""`python -m orders_sync_gui`: the application.
-
-Until the desktop window lands, this shows the demo's change counts through the CLI.
-"""
+"""`python -m orders_sync_gui`: the desktop application (see qt/app.py for its options)."""
 
 from __future__ import annotations
 
 import sys
 
-from .cli import main
+from .qt.app import main
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:] or ["detect"]))
+    sys.exit(main())

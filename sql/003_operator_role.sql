@@ -7,25 +7,31 @@
 
       object                                  SELECT INSERT UPDATE DELETE   why
       dbo.ORDERS_UNIFIED                        x                           reads orders
-      dbo.MON_BatchProcessing                   x      x      x             stage; status on rollback
-      dbo.STG_MON_CustMasterSchedule            x      x             x      stage; rollback deletes
-      dbo.STG_MON_CustMasterSchedule_Subitems   x      x             x      stage; rollback deletes
+      dbo.MON_BatchProcessing                   x      x      x             stage; push, undo and
+                                                                            rollback set its status
+      dbo.STG_MON_CustMasterSchedule            x      x      x      x      stage; push and undo
+                                                                            write each row's status,
+                                                                            monday id, error, retry
+                                                                            count; rollback deletes
+      dbo.STG_MON_CustMasterSchedule_Subitems   x      x      x      x      the same, per size
       dbo.MON_SyncState                         x      x             x      saved as delete + insert
       dbo.MON_CustomerLock                      x      x             x      lock = insert, unlock = delete
 
     Not granted, because the code never does it: any write to ORDERS_UNIFIED (the app
     does not write record_hash), DELETE on MON_BatchProcessing (batch history is kept),
     UPDATE on MON_SyncState and MON_CustomerLock. When a later version of the app needs
-    more (the push writing results back per staged row needs UPDATE on the two STG_
-    tables), it is added here, in this list, with the reason.
-    SELECT also covers what the app reads while writing (OUTPUT inserted.batch_id when
-    a batch row is inserted) and makes the tables' metadata visible to the app's
-    start-up checks (INFORMATION_SCHEMA, sys.columns): no VIEW DEFINITION is needed.
+    more, it is added here, in this list, with the reason.
+    SELECT also covers what the app reads while writing (the WHERE of its UPDATEs and
+    DELETEs, SET stg_retry_count = stg_retry_count + 1, OUTPUT inserted.batch_id when a
+    batch row is inserted) and makes the tables' metadata visible to the app's start-up
+    checks (INFORMATION_SCHEMA, sys.columns): no VIEW DEFINITION is needed.
 
     Re-running converges: the role ends with exactly the grants below, whatever it held
     before. Any other GRANT on an object, on a schema or on the database held by this
     role, and any membership of this role in another role, is revoked or removed (each
-    one PRINTed). DENYs are left alone: they only take rights away.
+    one PRINTed). DENYs are left alone: they only take rights away. A database where an
+    earlier 003 ran (before the push: no UPDATE on the two STG_ tables) gets the two new
+    grants by running this again, before the first push.
 
     Non-breaking: it creates one role and grants to it; no table or data changes.
     Run after 001 and 002. Idempotent. Undo: sql/down/003_operator_role.sql.
@@ -50,9 +56,11 @@ VALUES
     (N'MON_BatchProcessing', N'UPDATE'),
     (N'STG_MON_CustMasterSchedule', N'SELECT'),
     (N'STG_MON_CustMasterSchedule', N'INSERT'),
+    (N'STG_MON_CustMasterSchedule', N'UPDATE'),
     (N'STG_MON_CustMasterSchedule', N'DELETE'),
     (N'STG_MON_CustMasterSchedule_Subitems', N'SELECT'),
     (N'STG_MON_CustMasterSchedule_Subitems', N'INSERT'),
+    (N'STG_MON_CustMasterSchedule_Subitems', N'UPDATE'),
     (N'STG_MON_CustMasterSchedule_Subitems', N'DELETE'),
     (N'MON_SyncState', N'SELECT'),
     (N'MON_SyncState', N'INSERT'),
@@ -142,9 +150,9 @@ BEGIN TRY
 
     GRANT SELECT, INSERT, UPDATE ON OBJECT::dbo.MON_BatchProcessing TO orders_sync_operator;
 
-    GRANT SELECT, INSERT, DELETE ON OBJECT::dbo.STG_MON_CustMasterSchedule
+    GRANT SELECT, INSERT, UPDATE, DELETE ON OBJECT::dbo.STG_MON_CustMasterSchedule
         TO orders_sync_operator;
-    GRANT SELECT, INSERT, DELETE ON OBJECT::dbo.STG_MON_CustMasterSchedule_Subitems
+    GRANT SELECT, INSERT, UPDATE, DELETE ON OBJECT::dbo.STG_MON_CustMasterSchedule_Subitems
         TO orders_sync_operator;
 
     GRANT SELECT, INSERT, DELETE ON OBJECT::dbo.MON_SyncState TO orders_sync_operator;

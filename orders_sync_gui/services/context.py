@@ -45,11 +45,11 @@ def sqlserver_settings(raw: dict[str, Any]) -> SqlServerSettings:
     )
 
 
-def resolve_db_url(explicit: str | None = None) -> tuple[str | URL, bool]:
+def resolve_db_url(explicit: str | URL | None = None) -> tuple[str | URL, bool]:
     """(url, is the embedded default): --db, then ORDERS_SYNC_DB_URL, then settings.json's
     database (SQL Server, its login's password read from the keyring), then the demo file."""
     if explicit:
-        return explicit, False
+        return explicit, str(explicit) == default_url()
     env = os.environ.get(DB_URL_ENV)
     if env:
         return env, False
@@ -65,7 +65,7 @@ def resolve_db_url(explicit: str | None = None) -> tuple[str | URL, bool]:
     return default_url(), True
 
 
-def open_context(db_url: str | None = None, *, seed_demo: bool = True) -> Context:
+def open_context(db_url: str | URL | None = None, *, seed_demo: bool = True) -> Context:
     """Open the store; the embedded default is created and seeded with demo data on first use."""
     url, embedded = resolve_db_url(db_url)
     store = Store(url, new_file=embedded)

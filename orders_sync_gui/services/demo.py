@@ -2,13 +2,48 @@
 
 from __future__ import annotations
 
+import secrets
+from dataclasses import dataclass
+
+from ..monday.sandbox import SandboxConfig, SandboxServer
+from ..paths import data_dir
 from ..store.database import Store
 from ..store.demo import generate_orders, load_orders
+from ..store.engine import default_url
 from ..store.schema import app_metadata
+from .context import Context, open_context
+from .monday_setup import MondaySetup, monday_setup
 
 
 class DemoExistsError(RuntimeError):
     pass
+
+
+@dataclass(slots=True)
+class DemoSession:
+    """The embedded demo database and the monday.com sandbox serving it on 127.0.0.1."""
+
+    ctx: Context
+    setup: MondaySetup
+    sandbox: SandboxServer
+
+    def close(self) -> None:
+        self.sandbox.stop()
+        self.ctx.close()
+
+
+def start_demo() -> DemoSession:
+    """Demo mode, for both faces: the demo database (made on first use) and a sandbox whose
+    board survives restarts in the data folder. The token is random and lives in memory."""
+    ctx = open_context(default_url())
+    token = secrets.token_urlsafe(24)
+    # A state file saved after each mutation request: the board never lags the database.
+    config = SandboxConfig(
+        token=token, state_file=data_dir() / "sandbox-board.json", state_save_interval=0
+    )
+    sandbox = SandboxServer(config).start()
+    setup = monday_setup(ctx, url=sandbox.url, token=token, board_id=sandbox.board_id)
+    return DemoSession(ctx, setup, sandbox)
 
 
 def demo_init(store: Store, *, orders: int, seed: int, force: bool = False) -> dict[str, object]:

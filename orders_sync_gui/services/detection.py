@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from ..core.columns import CUSTOMER_NAME, ORDER_NUMBER, PO_NUMBER
 from ..core.detect import classify_by_join, count_by_customer
 from ..core.models import ChangeType, CustomerCounts, RowChange, RowError
 from ..core.records import SourceSpec, hash_frame, records_from_frame
 from ..store.source import customer_spellings, existing_uuids, read_rows
-from ..store.syncstate import StateRow, load_state, load_state_hashes
+from ..store.staging import open_batches
+from ..store.syncstate import StateRow, last_synced, load_state, load_state_hashes
 from .context import Context
 
 NO_CUSTOMER = "(no customer)"
@@ -38,6 +40,23 @@ def _spec(ctx: Context) -> SourceSpec:
 def _columns(ctx: Context) -> list[str]:
     info = ctx.store.source()
     return list(dict.fromkeys([ORDER_NUMBER, CUSTOMER_NAME, *ctx.mapping.sources, *info.sizes]))
+
+
+@dataclass(slots=True)
+class CustomerRow:
+    """One line of the customer list: counts, last sync and the open batch, if any."""
+
+    counts: CustomerCounts
+    last_sync: datetime | None
+    open_batch: int | None
+
+
+def customer_overview(ctx: Context) -> tuple[list[CustomerRow], list[RowError]]:
+    counts, errors = detect_counts(ctx)
+    with ctx.store.engine.connect() as conn:
+        synced = last_synced(conn)
+        locks = open_batches(conn)
+    return [CustomerRow(c, synced.get(c.customer), locks.get(c.customer)) for c in counts], errors
 
 
 def _canonical(ctx: Context, customer: str) -> str:

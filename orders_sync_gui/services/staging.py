@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
+import pandas as pd
+
 from ..core.columns import COLOUR, ORDER_NUMBER, PO_NUMBER, STYLE
 from ..core.models import STAGEABLE, ChangeType
 from ..store import staging as store_staging
@@ -83,3 +85,12 @@ def rollback(ctx: Context, batch_id: int) -> BatchInfo:
 def history(ctx: Context, customer: str | None = None) -> list[BatchInfo]:
     with ctx.store.engine.connect() as conn:
         return store_staging.list_batches(conn, customer)
+
+
+def batch_rows(ctx: Context, batch_id: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The staged rows and subitems of a batch, with their push status, for display."""
+    with ctx.store.engine.connect() as conn:
+        return (
+            store_staging.staged_rows_frame(conn, batch_id),
+            store_staging.staged_subitems_frame(conn, batch_id),
+        )

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import Connection, delete, func, select
 
 from ..core.models import Record
 from .schema import sync_state
@@ -128,3 +128,11 @@ def forget_state(conn: Connection, uuids: Iterable[str]) -> None:
     wanted = list(uuids)
     for i in range(0, len(wanted), 1000):
         conn.execute(delete(sync_state).where(sync_state.c.record_uuid.in_(wanted[i : i + 1000])))
+
+
+def last_synced(conn: Connection) -> dict[str, datetime]:
+    """{customer: when its rows were last pushed}."""
+    stmt = select(sync_state.c.customer, func.max(sync_state.c.synced_at)).group_by(
+        sync_state.c.customer
+    )
+    return {c: t for c, t in conn.execute(stmt) if t is not None}

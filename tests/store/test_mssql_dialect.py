@@ -2,9 +2,11 @@
 the DBA's scripts in sql/ say the same as schema.py.
 
 A real workflow (demo data, detection, preview, staging, a refused second batch, history,
-rollback, sync state, a source that changes) runs on a SQLite file while an event listener
-records every statement SQLAlchemy executes. Each one is then compiled for SQL Server 2022
-with the pyodbc dialect, as production would send it.
+rollback, sync state, a source that changes, then an estimate, a push to the local monday.com
+sandbox, a change pushed on top with rows monday.com refuses, and the undo of both batches)
+runs on a SQLite file while an event listener records every statement SQLAlchemy executes.
+Each one is then compiled for SQL Server 2022 with the pyodbc dialect, as production would
+send it.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, MetaData, Table, create_engine, event
+from sqlalchemy import Engine, MetaData, Table, create_engine, event, update
 from sqlalchemy.dialects import mssql
 from sqlalchemy.engine import Dialect
 from sqlalchemy.schema import CreateTable, ExecutableDDLElement
@@ -27,18 +29,29 @@ from sqlalchemy.sql.util import find_tables
 from sqlalchemy.sql.visitors import iterate
 from sqlalchemy.types import DateTime, UnicodeText, Uuid
 
-from orders_sync_gui.core.columns import COLOUR, ORDER_NUMBER, PO_NUMBER, STYLE
-from orders_sync_gui.core.models import ChangeType
+from orders_sync_gui.core.columns import COLOUR, ORDER_NUMBER, PO_NUMBER, SIZE_NAMES, STYLE
+from orders_sync_gui.core.models import BatchStatus, ChangeType, RowStatus
+from orders_sync_gui.monday.sandbox import SandboxConfig, SandboxServer
 from orders_sync_gui.services import detection, staging
-from orders_sync_gui.services.context import open_context
+from orders_sync_gui.services.context import Context, open_context
 from orders_sync_gui.services.demo import demo_init
+from orders_sync_gui.services.estimate import estimate
+from orders_sync_gui.services.monday_setup import MondaySetup, monday_setup
+from orders_sync_gui.services.push import push
+from orders_sync_gui.services.undo import undo
+from orders_sync_gui.store import pushing
 from orders_sync_gui.store import staging as store_staging
 from orders_sync_gui.store.database import Store
 from orders_sync_gui.store.demo import CUSTOMERS, mutate_orders
 from orders_sync_gui.store.schema import (
+    BATCH_TABLE,
+    LOCK_TABLE,
     SOURCE_TABLE,
+    STAGING_TABLE,
+    SUBITEM_TABLE,
     app_metadata,
     build_source_table,
+    staged_rows,
 )
 from orders_sync_gui.store.source import count_rows, existing_uuids
 from orders_sync_gui.store.syncstate import (
@@ -53,6 +66,10 @@ SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
 MSSQL_MAX_PARAMS = 2100
 PILOT = "GREYSON"
 PILOT_SPELLINGS = next(spellings for name, spellings in CUSTOMERS if name == PILOT)
+# Pushed to the sandbox and undone; its apostrophe must travel as a parameter value too.
+PUSHED = "O'NEILL"
+SANDBOX_TOKEN = "t"
+DELETE_ITEM = "mutation ($id: ID!) { delete_item(item_id: $id) { id } }"
 UUID_RE = re.compile(
     r"[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}", re.IGNORECASE
 )
@@ -80,7 +97,8 @@ MSSQL = mssql_dialect()
 class Executed:
     element: ClauseElement
     rows: list[dict[str, Any]]  # the parameter sets: several for an executemany
-    phase: str  # "app": what the app does in production; "demo": demo data only
+    phase: str  # "app": what the app does in production; "demo": demo data and the test's
+    # own edits of the source (the daily loads' work, not the app's)
 
 
 @dataclass(slots=True)
@@ -133,6 +151,102 @@ def compile_for_mssql(ex: Executed, dialect: Dialect = MSSQL) -> Compiled:
         params=dict(compiled.params),
         positions=list(compiled.positiontup or []),
     )
+
+
+def _pushed_state(url: str, customer: str) -> list[StateRow]:
+    """The customer's sync state, read by the test itself (not recorded as the app's)."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return sorted(load_state(conn, customer), key=lambda r: r.record.record_uuid)
+    finally:
+        engine.dispose()
+
+
+def _change_pushed_orders(engine: Engine, rows: list[StateRow]) -> None:
+    """The source changes three pushed orders (as a daily load would): the first gets a new
+    colour and a size run that changes, loses one size and gains another; the second a new
+    colour; the third one size's quantity."""
+    table = build_source_table(MetaData())
+    first, second, third = (r.record for r in rows)
+    sizes = list(first.sizes)
+    gained = next(s for s in SIZE_NAMES if s not in first.sizes)
+    size = next(iter(third.sizes))
+    edits = [
+        (
+            first,
+            {
+                COLOUR: "TEAL",
+                sizes[0]: first.sizes[sizes[0]] + 6,
+                sizes[-1]: None,
+                gained: 12,
+            },
+        ),
+        (second, {COLOUR: "PLUM"}),
+        (third, {size: third.sizes[size] + 12}),
+    ]
+    with engine.begin() as conn:
+        for record, values in edits:
+            stmt = update(table).where(table.c.record_uuid == record.record_uuid).values(values)
+            assert conn.execute(stmt).rowcount == 1
+
+
+def _delete_on_board(setup: MondaySetup, item_ids: list[str]) -> None:
+    """A planner deletes items (or subitems) on the board, behind the app's back."""
+    client = setup.client()
+    try:
+        for item_id in item_ids:
+            client.execute(DELETE_ITEM, {"id": item_id}, mutation=True)
+    finally:
+        client.close()
+
+
+def _push_and_undo(wf: Workflow, ctx: Context, url: str) -> None:
+    """Estimate and push a batch to the sandbox, push a CHANGED batch on top of it (one row
+    goes through, one item and one subitem were deleted on the board meanwhile, so monday.com
+    refuses them), then undo both, newest first."""
+    with SandboxServer(SandboxConfig(token=SANDBOX_TOKEN, window_seconds=1)) as sb:
+        setup = monday_setup(ctx, url=sb.url, token=SANDBOX_TOKEN, board_id=sb.board_id)
+
+        first = staging.stage(ctx, PUSHED)
+        plan = estimate(ctx, first.batch_id)
+        assert (plan.items, plan.subitems) == (first.item_count, first.subitem_count)
+        report = push(ctx, first.batch_id, setup)
+        assert report.status == BatchStatus.PUSHED.value, report.message
+        assert report.succeeded == first.item_count >= 3
+
+        state = _pushed_state(url, PUSHED)
+        assert len(state) == first.item_count
+        assert all(r.monday_item_id and r.last_batch_id == first.batch_id for r in state)
+        sized = next(r for r in state if len(r.record.sizes) >= 2)
+        picked = [sized, *[r for r in state if r is not sized][:2]]
+        wf.phase = "demo"
+        _change_pushed_orders(ctx.store.engine, picked)
+        wf.phase = "app"
+        refused_item = picked[1].monday_item_id
+        refused_size = next(iter(picked[2].record.sizes))
+        _delete_on_board(setup, [refused_item, picked[2].subitem_ids[refused_size]])
+
+        second = staging.stage(ctx, PUSHED, types=[ChangeType.CHANGED])
+        assert second.changed_count == 3 == second.item_count
+        assert second.subitem_count == 4  # one changed, one deleted, one new; one changed
+        plan = estimate(ctx, second.batch_id)
+        assert plan.not_undoable, "a deleted subitem comes back without its figures"
+        report = push(ctx, second.batch_id, setup)
+        assert report.status == BatchStatus.PARTIAL.value, report.message
+        assert (report.succeeded, report.failed) == (1, 2)
+        assert all("InvalidItemIdException" in (f["error"] or "") for f in report.failures)
+
+        with pytest.raises(store_staging.BatchStateError, match="undo the later one first"):
+            undo(ctx, first.batch_id, setup)
+        undone = undo(ctx, second.batch_id, setup)
+        assert undone.status == BatchStatus.UNDONE.value, undone.message
+        undone = undo(ctx, first.batch_id, setup)
+        assert undone.status == BatchStatus.UNDONE.value, undone.message
+        assert undone.undone == first.item_count
+        stats = sb.stats()
+        assert stats["items"] == stats["subitems"] == 0, "the board is as it was"
+    assert _pushed_state(url, PUSHED) == [], "and so is the sync state"
 
 
 def _source_uuids(engine: Engine) -> set[str]:
@@ -225,6 +339,13 @@ def workflow(tmp_path_factory: pytest.TempPathFactory) -> Workflow:
                 forget_state(conn, many)
                 forget_state(conn, [rows[0].record.record_uuid])
                 count_rows(conn, ctx.store.source())
+                # A push marks a whole request's rows in flight at once (ids that match none).
+                ids = list(range(1_000_000, 1_002_500))
+                pushing.set_row_status(conn, ids, RowStatus.PENDING, NOW)
+                pushing.set_subitem_status(conn, ids, RowStatus.PENDING, NOW)
+
+            # monday.com: estimate, push, a change pushed on top, undo of both.
+            _push_and_undo(wf, ctx, url)
         finally:
             ctx.close()
     plain = create_engine(url)  # no listener: the test's own read is not the app's
@@ -376,6 +497,37 @@ def test_paging_and_inserts_fit_sql_server(compiled: list[Compiled]) -> None:
     )
 
 
+def test_push_and_undo_writes_fit_sql_server(compiled: list[Compiled]) -> None:
+    """What a push and an undo write back, per response, as SQL Server gets it."""
+    updates = [c.sql for c in _dml(compiled, "app") if isinstance(c.executed.element, Update)]
+    for table, key in ((STAGING_TABLE, "stg_id"), (SUBITEM_TABLE, "stg_subitem_id")):
+        mine = [u for u in updates if u.startswith(f"UPDATE [{table}] SET ")]
+        # In flight before each request: a key list (chunked, see the parameter limit test).
+        assert any(f"WHERE [{table}].{key} IN (__[POSTCOMPILE_" in u for u in mine), table
+        # A refusal counts itself in the statement, not by reading the count back first.
+        bump = f"stg_retry_count=([{table}].stg_retry_count + ?)"
+        assert any(bump in u and u.endswith(f"WHERE [{table}].{key} = ?") for u in mine), table
+        # Plain single-table UPDATEs: no UPDATE ... FROM, no join, no TOP.
+        assert all(" FROM " not in u and " JOIN " not in u and " TOP " not in u for u in mine)
+    assert any(u.startswith(f"UPDATE [{BATCH_TABLE}] SET status=?") for u in updates)
+    releases = [
+        c.sql
+        for c in _dml(compiled, "app")
+        if c.sql == f"DELETE FROM [{LOCK_TABLE}] WHERE [{LOCK_TABLE}].batch_id = ?"
+    ]
+    assert releases, "a finished push or undo releases the customer's lock"
+    # Undo finds the customer's newest pushed batch with TOP 1 ... ORDER BY, not LIMIT.
+    latest = [
+        c
+        for c in _dml(compiled, "app")
+        if c.sql.startswith("SELECT TOP ") and f"[{BATCH_TABLE}].status IN (" in c.sql
+    ]
+    assert latest
+    for c in latest:
+        assert c.sql.endswith(f"ORDER BY [{BATCH_TABLE}].batch_id DESC"), c.sql
+        assert c.params["param_1"] == 1
+
+
 # --- the role grants what the statements need ---------------------------------------------
 
 
@@ -401,13 +553,31 @@ def _needed(compiled: list[Compiled]) -> set[tuple[str, str]]:
             continue
         verb = {Insert: "INSERT", Update: "UPDATE", Delete: "DELETE"}[type(element)]
         needed.add((verb, element.table.name))
-        # A WHERE clause, or OUTPUT inserted.x, reads columns: SQL Server wants SELECT.
-        where = getattr(element, "whereclause", None)
-        if where is not None:
-            needed |= {("SELECT", t.name) for t in find_tables(where)}
+        # Reading a column, in a WHERE clause, in a SET expression (SET n = n + 1) or through
+        # OUTPUT inserted.x, needs SELECT on SQL Server.
+        reads = [getattr(element, "whereclause", None)]
+        if isinstance(element, Update):
+            reads += list(element._values.values()) if element._values else []
+        for expr in reads:
+            if isinstance(expr, ClauseElement):
+                needed |= {("SELECT", t.name) for t in find_tables(expr, check_columns=True)}
         if "OUTPUT inserted." in c.sql:
             needed.add(("SELECT", element.table.name))
     return needed
+
+
+def test_needed_rights_see_the_columns_a_write_reads() -> None:
+    """`_needed` itself: a WHERE or SET expression that reads a column counts as a SELECT."""
+
+    def needed(stmt: ClauseElement) -> set[tuple[str, str]]:
+        return _needed([compile_for_mssql(Executed(stmt, [], "app"))])
+
+    plain = update(staged_rows).values(stg_status="X")
+    assert needed(plain) == {("UPDATE", STAGING_TABLE)}
+    bumped = update(staged_rows).values(stg_retry_count=staged_rows.c.stg_retry_count + 1)
+    assert needed(bumped) == {("UPDATE", STAGING_TABLE), ("SELECT", STAGING_TABLE)}
+    keyed = update(staged_rows).where(staged_rows.c.stg_id == 1).values(stg_status="X")
+    assert needed(keyed) == {("UPDATE", STAGING_TABLE), ("SELECT", STAGING_TABLE)}
 
 
 def test_operator_role_grants_exactly_what_the_app_does(compiled: list[Compiled]) -> None:
@@ -423,6 +593,25 @@ def test_operator_role_grants_exactly_what_the_app_does(compiled: list[Compiled]
     grant_statements = re.findall(r"^\s*GRANT\b[^;]*;", code, flags=re.MULTILINE)
     assert grant_statements and all(" ON OBJECT::dbo." in g for g in grant_statements)
     assert not re.search(r"ADD MEMBER\s+\[?orders_sync_operator", code)
+
+
+def test_operator_role_revokes_nothing_it_grants() -> None:
+    """003 converges by revoking whatever is not in its @wanted list, then granting: the list
+    and the GRANTs must agree, or each run would revoke a right and grant it back (or leave
+    one it should have revoked)."""
+    code = _code(_script("003_operator_role.sql"))
+    values = code.split("INSERT INTO @wanted", 1)[1].split(";", 1)[0]
+    wanted = {(p, t) for t, p in re.findall(r"\(N'(\w+)', N'(\w+)'\)", values)}
+    assert wanted == _grants()
+    # The header's table, for the DBA, says the same: an x under each granted right.
+    header = _script("003_operator_role.sql").split("*/", 1)[0]
+    titles = next(line for line in header.splitlines() if "SELECT INSERT UPDATE DELETE" in line)
+    spans = {m[0]: m.span() for m in re.finditer(r"SELECT|INSERT|UPDATE|DELETE", titles)}
+    shown = set()
+    for line in header.splitlines():
+        if table := re.match(r"\s+dbo\.(\w+)", line):
+            shown |= {(p, table[1]) for p, (a, b) in spans.items() if "x" in line[a:b]}
+    assert shown == wanted
 
 
 # --- 2. sql/ says the same as schema.py ---------------------------------------------------

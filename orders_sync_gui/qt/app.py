@@ -1,0 +1,162 @@
+"""Start-up: arguments, logging (pane + rotating file), crash hook, demo or configured mode.
+
+`orders-sync-gui --smoke` opens the full window on the demo data, waits for the customer
+list, prints one JSON line and exits 0; `--screenshot PATH` saves the window once loaded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from logging.handlers import RotatingFileHandler
+from pathlib import Path
+from types import TracebackType
+
+from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtWidgets import QApplication
+
+from .. import __version__
+from ..paths import config_dir, log_dir
+from ..secrets import monday_token_key
+from ..services.context import DB_URL_ENV
+from ..settings import load_settings
+from .log_pane import SignalLogHandler
+from .main_window import MainWindow
+from .session import Session, open_configured_session, open_demo_session
+
+log = logging.getLogger("orders_sync_gui.gui")
+SMOKE_TIMEOUT_MS = 180_000
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="orders-sync-gui", description="The orders-sync desktop application."
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="open on the demo database and the local monday.com sandbox",
+    )
+    parser.add_argument("--db", metavar="URL", help="database URL (not with --demo)")
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="open, wait for the customer list, print one JSON line, exit",
+    )
+    parser.add_argument(
+        "--screenshot",
+        metavar="PATH",
+        type=Path,
+        help="save a PNG of the window once the customer list is loaded",
+    )
+    return parser.parse_args(argv)
+
+
+def setup_logging() -> tuple[SignalLogHandler, Path]:
+    root = logging.getLogger()
+    root.setLevel(logging.DEBUG)
+    directory = log_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "orders-sync.log"
+    file_handler = RotatingFileHandler(path, maxBytes=2_000_000, backupCount=5, encoding="utf-8")
+    file_handler.setLevel(logging.DEBUG)
+    file_handler.setFormatter(
+        logging.Formatter("%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s")
+    )
+    pane = SignalLogHandler()
+    pane.setLevel(logging.DEBUG)
+    for handler in (file_handler, pane):
+        root.addHandler(handler)
+    for noisy in ("urllib3", "PIL"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    return pane, path
+
+
+def wants_demo(args: argparse.Namespace) -> bool:
+    """--demo, or a first run: no database in the settings, none on the command line."""
+    if args.demo:
+        return True
+    if args.db or os.environ.get(DB_URL_ENV):
+        return False
+    return not (load_settings().get("database") or {})
+
+
+def install_crash_hook(window: MainWindow, log_file: Path, *, interactive: bool) -> None:
+    def hook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+        log.critical("unexpected error: %s", "".join(traceback.format_exception(kind, exc, tb)))
+        if interactive:
+            from .dialogs import show_crash
+
+            show_crash(window, f"{kind.__name__}: {exc}", str(log_file))
+
+    sys.excepthook = hook
+
+
+def make_window(args: argparse.Namespace, handler: SignalLogHandler) -> MainWindow:
+    demo = wants_demo(args)
+    if demo:
+        opener = open_demo_session
+    else:
+
+        def opener() -> Session:
+            from .settings_dialog import session_secret
+
+            url = (load_settings().get("monday") or {}).get("url") or ""
+            return open_configured_session(
+                args.db, token=lambda: session_secret(monday_token_key(url)) if url else None
+            )
+
+    settings = QSettings(str(config_dir() / "window.ini"), QSettings.Format.IniFormat)
+    return MainWindow(opener, handler, settings, demo=demo)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(list(sys.argv[1:] if argv is None else argv))
+    if args.smoke:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("orders-sync")
+    app.setApplicationVersion(__version__)
+    handler, log_file = setup_logging()
+    window = make_window(args, handler)
+    install_crash_hook(window, log_file, interactive=not (args.smoke or args.screenshot))
+    exit_code = 0
+
+    def loaded(count: int) -> None:
+        # Run after the job that emitted `loaded` has finished: the window is idle then,
+        # and closing has nothing left to ask about.
+        QTimer.singleShot(0, lambda: finish(count))
+
+    def finish(count: int) -> None:
+        if args.screenshot:
+            args.screenshot.parent.mkdir(parents=True, exist_ok=True)
+            window.grab().save(str(args.screenshot))
+            log.info("screenshot saved to %s", args.screenshot)
+        if args.smoke:
+            print(json.dumps({"customers": count, "title": window.windowTitle()}), flush=True)
+        if args.smoke or args.screenshot:
+            window.close()
+            app.quit()
+
+    def timed_out() -> None:
+        nonlocal exit_code
+        print(json.dumps({"error": "the customer list did not load in time"}), flush=True)
+        exit_code = 1
+        window.close()
+        app.quit()
+
+    window.loaded.connect(loaded)
+    if args.screenshot:
+        window.resize(1440, 880)  # the offscreen screen is small; pictures show the real size
+    if args.smoke or args.screenshot:
+        QTimer.singleShot(SMOKE_TIMEOUT_MS, timed_out)
+    window.show()
+    window.start()
+    code = app.exec()
+    return exit_code or code

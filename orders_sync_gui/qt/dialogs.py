@@ -1,0 +1,77 @@
+"""Confirmations that say exactly what will happen, and the crash dialog."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+from ..core.models import BatchStatus
+from ..services.estimate import Estimate
+from ..store.staging import BatchInfo
+
+
+def push_text(batch: BatchInfo, est: Estimate) -> str:
+    lines = [
+        f"Push batch {batch.batch_id} of {batch.customer} to monday.com?",
+        "",
+        f"Rows: {batch.new_count} new, {batch.changed_count} changed, "
+        f"{batch.deleted_count} deleted ({est.items} item and {est.subitems} subitem "
+        "changes still to send).",
+        f"Requests: {est.requests:,}  ·  complexity: {est.complexity:,} points",
+        f"Time: about {_minutes(est.minutes)}  ·  {est.daily_share:.1%} of the account's "
+        "daily request quota",
+    ]
+    if est.not_undoable:
+        lines += ["", "What undo cannot restore afterwards:"]
+        lines += [f"  • {note}" for note in est.not_undoable]
+    else:
+        lines += ["", "Everything this push does can be undone with Roll back / Undo batch."]
+    return "\n".join(lines)
+
+
+def _minutes(minutes: float) -> str:
+    if minutes < 1:
+        return f"{max(1, round(minutes * 60))} s"
+    return f"{minutes:.1f} min"
+
+
+def confirm_push(parent: QWidget, batch: BatchInfo, est: Estimate) -> bool:
+    answer = QMessageBox.question(parent, "Push to monday.com", push_text(batch, est))
+    return answer == QMessageBox.StandardButton.Yes
+
+
+def rollback_text(batch: BatchInfo) -> str:
+    if batch.status == BatchStatus.STAGED.value:
+        return (
+            f"Roll back batch {batch.batch_id} of {batch.customer}?\n\nIts "
+            f"{batch.item_count} staged rows are discarded. Nothing was sent, so nothing "
+            "changes on monday.com; the orders stay as they are in the source and can be "
+            "staged again."
+        )
+    return (
+        f"Undo batch {batch.batch_id} of {batch.customer} on monday.com?\n\n"
+        f"• the items it created ({batch.new_count} new orders) are deleted, with their "
+        "subitems;\n"
+        f"• the {batch.changed_count} items it changed get their previous values and "
+        "quantities back;\n"
+        f"• the {batch.deleted_count} items it marked as deleted are unmarked (archived "
+        "items cannot be restored through the API);\n"
+        "• the sync state goes back to before the batch, so these orders show as "
+        "changes again."
+    )
+
+
+def confirm_rollback(parent: QWidget, batch: BatchInfo) -> bool:
+    title = "Roll back batch" if batch.status == BatchStatus.STAGED.value else "Undo batch"
+    answer = QMessageBox.question(parent, title, rollback_text(batch))
+    return answer == QMessageBox.StandardButton.Yes
+
+
+def show_crash(parent: QWidget | None, summary: str, log_file: str) -> None:
+    box = QMessageBox(parent)
+    box.setIcon(QMessageBox.Icon.Critical)
+    box.setWindowTitle("Something went wrong")
+    box.setText(
+        f"An unexpected error occurred:\n{summary}\n\nThe window stays open; what "
+        f"was recorded is safe. Details are in the log file:\n{log_file}"
+    )
+    box.exec()

@@ -1,0 +1,116 @@
+"""Service results as the frames the table models show."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ..core.columns import COLOUR, ORDER_NUMBER, PO_NUMBER, STYLE
+from ..core.models import RowChange
+from ..services.detection import CustomerRow
+from ..store.staging import BatchInfo
+
+
+def customers_frame(rows: list[CustomerRow], batches: dict[int, str]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "customer": r.counts.customer,
+                "new": r.counts.new,
+                "changed": r.counts.changed,
+                "deleted": r.counts.deleted,
+                "unchanged": r.counts.unchanged,
+                "invalid": r.counts.invalid,
+                "last_sync": r.last_sync or "never",
+                "open_batch": (
+                    f"#{r.open_batch} {batches.get(r.open_batch, '')}".strip()
+                    if r.open_batch
+                    else ""
+                ),
+            }
+            for r in rows
+        ],
+        columns=[
+            "customer",
+            "new",
+            "changed",
+            "deleted",
+            "unchanged",
+            "invalid",
+            "last_sync",
+            "open_batch",
+        ],
+    )
+
+
+def _diff_text(change: RowChange, limit: int | None) -> str:
+    def cut(v: str | None) -> str:
+        text = "∅" if v is None else v
+        return text if limit is None or len(text) <= limit else text[: limit - 1] + "…"
+
+    parts = [f"{d.field}: {cut(d.old)} → {cut(d.new)}" for d in change.field_diffs]
+    parts += [
+        f"size {d.size}: {'–' if d.old is None else d.old} → {'–' if d.new is None else d.new}"
+        for d in change.size_diffs
+    ]
+    return ("\n" if limit is None else "; ").join(parts)
+
+
+def changes_frame(changes: list[RowChange], excluded: set[str]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "include": c.record_uuid not in excluded,
+                "change": c.change_type.value,
+                "order": c.value(ORDER_NUMBER),
+                "po": c.value(PO_NUMBER),
+                "style": c.value(STYLE),
+                "colour": c.value(COLOUR),
+                "qty": sum(c.current.sizes.values()),
+                "diff": _diff_text(c, 40),
+                "diff_full": _diff_text(c, None),
+                "record_uuid": c.record_uuid,
+            }
+            for c in changes
+        ],
+        columns=[
+            "include",
+            "change",
+            "order",
+            "po",
+            "style",
+            "colour",
+            "qty",
+            "diff",
+            "diff_full",
+            "record_uuid",
+        ],
+    )
+
+
+def sizes_frame(change: RowChange) -> pd.DataFrame:
+    old = change.old.sizes if change.old else {}
+    new = change.new.sizes if change.new else {}
+    sizes = list(dict.fromkeys([*new, *old]))
+    rows = []
+    for size in sizes:
+        before, now = old.get(size), new.get(size)
+        kind = (
+            "NEW"
+            if before is None and now is not None
+            else "DELETED"
+            if now is None and before is not None
+            else "CHANGED"
+            if before != now
+            else ""
+        )
+        if change.old is None:
+            kind = "NEW"
+        rows.append({"size": size, "old": before, "new": now, "change": kind})
+    return pd.DataFrame(rows, columns=["size", "old", "new", "change"])
+
+
+def batches_frame(batches: list[BatchInfo]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [b.to_dict() | {"created_at": b.created_at} for b in batches],
+        columns=list(BatchInfo.__dataclass_fields__),
+    )

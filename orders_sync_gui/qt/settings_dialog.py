@@ -1,0 +1,268 @@
+"""Settings: the database, monday.com (token to the keyring only), the mapping file.
+
+Tests of a connection run on the pool: the dialog never freezes on an unreachable server.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QRadioButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..monday.client import DEFAULT_API_URL, DEFAULT_API_VERSION
+from ..secrets import (
+    SecretStoreError,
+    backend_available,
+    get_secret,
+    monday_token_key,
+    set_secret,
+    sql_login_key,
+)
+from ..services.connection import ConnectionTestError, odbc_drivers, test_database
+from ..services.context import sqlserver_settings
+from ..settings import load_settings, save_settings
+from ..store.engine import SqlServerSettings, sqlserver_url
+from .workers import Job, JobRunner
+
+log = logging.getLogger("orders_sync_gui.gui")
+
+# Tokens typed while no keyring backend exists live here, for this run only.
+SESSION_SECRETS: dict[str, str] = {}
+
+
+def session_secret(key: str) -> str | None:
+    if key in SESSION_SECRETS:
+        return SESSION_SECRETS[key]
+    try:
+        return get_secret(key)
+    except SecretStoreError:
+        return None
+
+
+class SettingsDialog(QDialog):
+    def __init__(self, parent: QWidget | None = None, *, demo: bool = False) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Settings")
+        self.setMinimumWidth(620)
+        self.runner = JobRunner(self)
+        self.settings = load_settings()
+        self.keyring_ok = backend_available()
+        db = self.settings.get("database") or {}
+        mon = self.settings.get("monday") or {}
+
+        # --- database
+        self.use_sqlite = QRadioButton("Embedded SQLite file")
+        self.use_mssql = QRadioButton("SQL Server")
+        self.sqlite_path = QLineEdit(str(db.get("path") or ""))
+        self.sqlite_path.setPlaceholderText("(the demo database in the data folder)")
+        self.server = QLineEdit(str(db.get("server") or ""))
+        self.database = QLineEdit(str(db.get("database") or ""))
+        self.driver = QComboBox()
+        self.driver.setEditable(True)
+        drivers = odbc_drivers()
+        self.driver.addItems(drivers or [SqlServerSettings.driver])
+        self.driver.setCurrentText(
+            str(db.get("driver") or (drivers[0] if drivers else SqlServerSettings.driver))
+        )
+        self.trusted = QCheckBox("Windows authentication (trusted connection)")
+        self.trusted.setChecked(bool(db.get("trusted_connection", True)))
+        self.username = QLineEdit(str(db.get("username") or ""))
+        self.password = QLineEdit()
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.password.setPlaceholderText("kept in the OS keyring; leave empty to keep")
+        self.encrypt = QCheckBox("Encrypt")
+        self.encrypt.setChecked(bool(db.get("encrypt", True)))
+        self.trust_cert = QCheckBox("Trust the server certificate (only for a test server)")
+        self.trust_cert.setChecked(bool(db.get("trust_server_certificate", False)))
+        (self.use_mssql if db.get("kind") == "sqlserver" else self.use_sqlite).setChecked(True)
+        self.db_result = QLabel("")
+        self.db_result.setWordWrap(True)
+        self.db_test = QPushButton("Test connection")
+        self.db_test.clicked.connect(self.test_database)
+        db_box = QGroupBox("Database")
+        form = QFormLayout(db_box)
+        kind = QHBoxLayout()
+        kind.addWidget(self.use_sqlite)
+        kind.addWidget(self.use_mssql)
+        kind.addStretch(1)
+        form.addRow(kind)
+        form.addRow("SQLite file", self.sqlite_path)
+        form.addRow("Server", self.server)
+        form.addRow("Database", self.database)
+        form.addRow("ODBC driver", self.driver)
+        form.addRow("", self.trusted)
+        form.addRow("SQL login", self.username)
+        form.addRow("Password", self.password)
+        form.addRow("", self.encrypt)
+        form.addRow("", self.trust_cert)
+        form.addRow(self.db_test, self.db_result)
+
+        # --- monday.com
+        self.api_url = QLineEdit(str(mon.get("url") or DEFAULT_API_URL))
+        self.api_version = QLineEdit(str(mon.get("api_version") or DEFAULT_API_VERSION))
+        self.board_id = QLineEdit(str(mon.get("board_id") or ""))
+        self.token = QLineEdit()
+        self.token.setEchoMode(QLineEdit.EchoMode.Password)
+        saved = session_secret(monday_token_key(self.api_url.text())) is not None
+        self.token.setPlaceholderText(
+            "saved — type a new token to replace it"
+            if saved
+            else "paste the API token (it is never shown again)"
+        )
+        keyring_note = QLabel(
+            "The token is saved in the operating system's keyring."
+            if self.keyring_ok
+            else "No keyring is available on this computer: the token is kept in memory for this "
+            "session only and asked for again next time (it is never written to a file)."
+        )
+        keyring_note.setWordWrap(True)
+        mon_box = QGroupBox("monday.com")
+        mform = QFormLayout(mon_box)
+        mform.addRow("API URL", self.api_url)
+        mform.addRow("API version", self.api_version)
+        mform.addRow("Board id", self.board_id)
+        mform.addRow("API token", self.token)
+        mform.addRow(keyring_note)
+        if demo:
+            mform.addRow(
+                QLabel(
+                    "Demo mode uses the local sandbox; these settings apply when "
+                    "the app runs without --demo."
+                )
+            )
+
+        # --- mapping
+        self.mapping = QLineEdit(str(self.settings.get("mapping_file") or ""))
+        self.mapping.setPlaceholderText("(the default mapping in resources/)")
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse_mapping)
+        map_row = QHBoxLayout()
+        map_row.addWidget(self.mapping)
+        map_row.addWidget(browse)
+        map_box = QGroupBox("Board mapping file")
+        map_box.setLayout(map_row)
+
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(db_box)
+        layout.addWidget(mon_box)
+        layout.addWidget(map_box)
+        layout.addWidget(buttons)
+
+    def _browse_mapping(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(self, "Board mapping", "", "JSON (*.json)")
+        if name:
+            self.mapping.setText(name)
+
+    def _sqlserver(self) -> SqlServerSettings:
+        return sqlserver_settings(self._database_section())
+
+    def _database_section(self) -> dict[str, Any]:
+        if self.use_sqlite.isChecked():
+            path = self.sqlite_path.text().strip()
+            return {"kind": "sqlite", "path": path} if path else {}
+        return {
+            "kind": "sqlserver",
+            "server": self.server.text().strip(),
+            "database": self.database.text().strip(),
+            "driver": self.driver.currentText(),
+            "trusted_connection": self.trusted.isChecked(),
+            "username": self.username.text().strip() or None,
+            "encrypt": self.encrypt.isChecked(),
+            "trust_server_certificate": self.trust_cert.isChecked(),
+        }
+
+    def database_url(self) -> Any:
+        if self.use_sqlite.isChecked():
+            path = self.sqlite_path.text().strip()
+            from ..store.engine import default_url
+
+            return f"sqlite:///{path}" if path else default_url()
+        settings = self._sqlserver()
+        password = self.password.text() or (
+            session_secret(sql_login_key(settings.server, settings.username or ""))
+            if settings.username
+            else None
+        )
+        return sqlserver_url(settings, password)
+
+    def test_database(self) -> None:
+        self.db_result.setText("Testing…")
+        self.db_test.setEnabled(False)
+        try:
+            url = self.database_url()
+        except ValueError as exc:
+            self._db_done(f"✗ {exc}")
+            return
+
+        def work(job: Job) -> str:
+            try:
+                return "✓ " + test_database(url)
+            except ConnectionTestError as exc:
+                return f"✗ {exc}"
+
+        self.runner.start(
+            "Testing the database",
+            "db-test",
+            work,
+            on_success=self._db_done,
+            on_failure=lambda m: self._db_done(f"✗ {m}"),
+        )
+
+    def _db_done(self, message: str) -> None:
+        self.db_result.setText(message)
+        self.db_test.setEnabled(True)
+
+    def save(self) -> None:
+        section = self._database_section()
+        mon = {
+            "url": self.api_url.text().strip() or DEFAULT_API_URL,
+            "api_version": self.api_version.text().strip() or DEFAULT_API_VERSION,
+            "board_id": self.board_id.text().strip() or None,
+        }
+        new = dict(self.settings)
+        new["database"] = section
+        new["monday"] = {**(self.settings.get("monday") or {}), **mon}
+        if self.mapping.text().strip():
+            new["mapping_file"] = self.mapping.text().strip()
+        secrets = []
+        if self.token.text():
+            secrets.append((monday_token_key(mon["url"]), self.token.text()))
+        if section.get("kind") == "sqlserver" and section.get("username") and self.password.text():
+            secrets.append(
+                (sql_login_key(section["server"], section["username"]), self.password.text())
+            )
+        for key, value in secrets:
+            try:
+                set_secret(key, value)
+            except SecretStoreError:
+                SESSION_SECRETS[key] = value  # this run only; never a file
+                log.warning("no keyring: the secret is kept for this session only")
+        self.token.clear()
+        self.password.clear()
+        save_settings(new)
+        log.info("settings saved")
+        self.accept()
+
+    def wait(self) -> None:
+        self.runner.wait()
