@@ -631,7 +631,8 @@ class MainWindow(QMainWindow):
         SettingsDialog(self, demo=self.demo).exec()
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        if self.runner.busy():
+        # Short jobs (a refresh, loading rows) are let finish; only a long one is asked about.
+        if self.runner.running() and not self.runner.wait(1500):
             answer = QMessageBox.question(
                 self,
                 "A job is running",

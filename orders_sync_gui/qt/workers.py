@@ -98,7 +98,11 @@ class JobRunner(QObject):
         on_progress: Callable[[int, int, str], None] | None = None,
     ) -> Job | None:
         if key in self.jobs:
-            log.warning("%s is already running for %s: wait for it or cancel it", name, key)
+            log.warning(
+                "%s: not started, a job for %s is still running (wait for it, or cancel it)",
+                name,
+                key,
+            )
             return None
         job = Job(name, key, fn)
         if on_success:
@@ -116,6 +120,10 @@ class JobRunner(QObject):
     def _done(self, key: str) -> None:
         self.jobs.pop(key, None)
         self.changed.emit()
+
+    def running(self) -> bool:
+        """A job's thread is still at work (its `finished` may not be delivered yet)."""
+        return self.pool.activeThreadCount() > 0
 
     def cancel_all(self) -> None:
         for job in list(self.jobs.values()):

@@ -1,0 +1,84 @@
+"""A main window on its own demo database and sandbox, for each test."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from orders_sync_gui.monday.sandbox import SandboxConfig, SandboxServer
+from orders_sync_gui.qt.log_pane import SignalLogHandler
+from orders_sync_gui.qt.main_window import MainWindow
+from orders_sync_gui.qt.session import Session
+from orders_sync_gui.services.context import open_context
+from orders_sync_gui.services.demo import demo_init
+from orders_sync_gui.services.monday_setup import monday_setup
+from orders_sync_gui.store.database import Store
+
+TOKEN = "gui-test-token-0123456789"
+
+
+@pytest.fixture
+def sandbox():
+    with SandboxServer(SandboxConfig(token=TOKEN, window_seconds=1)) as server:
+        yield server
+
+
+@pytest.fixture
+def db(tmp_path):
+    url = f"sqlite:///{tmp_path / 'gui.db'}"
+    demo_init(Store(url, new_file=True), orders=400, seed=21)
+    return url
+
+
+@pytest.fixture
+def pane_handler():
+    handler = SignalLogHandler()
+    root = logging.getLogger()
+    old_level = root.level
+    root.setLevel(logging.DEBUG)
+    root.addHandler(handler)
+    yield handler
+    root.removeHandler(handler)
+    root.setLevel(old_level)
+
+
+@pytest.fixture
+def window(qtbot, db, sandbox, pane_handler, isolated_home):
+    contexts = []
+
+    def opener() -> Session:
+        ctx = open_context(db)
+        contexts.append(ctx)
+        setup = monday_setup(ctx, url=sandbox.url, token=TOKEN, board_id=sandbox.board_id)
+        return Session(ctx, "TEST · sandbox", True, lambda: setup, ctx.close)
+
+    settings = QSettings(str(isolated_home / "window.ini"), QSettings.Format.IniFormat)
+    win = MainWindow(opener, pane_handler, settings, demo=True)
+    win.resize(1440, 880)
+    win.show()
+    with qtbot.waitSignal(win.loaded, timeout=30_000):
+        win.start()
+    yield win
+    win.runner.cancel_all()
+    win.runner.wait(30_000)
+    qtbot.waitUntil(lambda: not win.runner.busy(), timeout=10_000)
+    win.close()
+    win.deleteLater()
+
+
+def answer_dialog(qtbot, button=QMessageBox.StandardButton.Yes, seen: list | None = None):
+    """Press `button` on the next message box that opens (it is modal: the test waits)."""
+
+    def press() -> None:
+        box = QApplication.activeModalWidget()
+        if isinstance(box, QMessageBox):
+            if seen is not None:
+                seen.append(box.text())
+            box.button(button).click()
+        else:
+            QTimer.singleShot(20, press)
+
+    QTimer.singleShot(0, press)

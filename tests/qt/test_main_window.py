@@ -1,0 +1,253 @@
+"""The main window as an operator uses it, offscreen, on a real database and sandbox."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import numpy as np
+import pandas as pd
+import requests
+from PySide6.QtCore import Qt
+
+from orders_sync_gui.cli import main as cli_main
+from orders_sync_gui.qt.models import FrameModel, text_mask
+from orders_sync_gui.qt.panels import SUBITEM_COLUMNS
+from orders_sync_gui.services import detection
+from tests.helpers import mark_synced
+from tests.qt.conftest import answer_dialog
+
+
+def _board(sandbox) -> dict:
+    return requests.get(f"{sandbox.base_url}/_sandbox/board", timeout=10).json()
+
+
+def _select_customer(qtbot, window, name: str) -> None:
+    model = window.customers.model
+    row = next(r for r in range(model.rowCount()) if model.record(r)["customer"] == name)
+    with qtbot.waitSignal(window.preview_shown, timeout=30_000):
+        window.customers.view.selectRow(row)
+    qtbot.waitUntil(lambda: not window.runner.busy(name), timeout=10_000)
+
+
+def _cells(model, key: str) -> list:
+    col = [c.key for c in model.columns].index(key)
+    return [model.data(model.index(r, col)) for r in range(model.rowCount())]
+
+
+def test_customer_counts_equal_the_cli(window, db, capsys):
+    capsys.readouterr()
+    assert cli_main(["--db", db, "detect", "--json"]) == 0
+    expected = {
+        c["customer"]: (c["new"], c["changed"], c["deleted"], c["unchanged"])
+        for c in json.loads(capsys.readouterr().out)["customers"]
+    }
+    frame = window.customers.model.frame
+    shown = {r.customer: (r.new, r.changed, r.deleted, r.unchanged) for r in frame.itertuples()}
+    assert shown == expected
+    assert window.customers.model.rowCount() == len(expected)
+
+
+def test_customer_filter_and_sort_happen_in_the_model(window):
+    window.customers.filter.setText("gre")
+    assert _cells(window.customers.model, "customer") == ["GREYSON"]
+    window.customers.filter.setText("")
+    window.customers.view.sortByColumn(1, Qt.SortOrder.DescendingOrder)  # NEW
+    news = [int(v) for v in _cells(window.customers.model, "new")]
+    assert news == sorted(news, reverse=True) and len(news) > 10
+
+
+def test_preview_shows_old_to_new_and_excluded_rows_stay_out(qtbot, window):
+    ctx = window.session.ctx
+    mark_synced(ctx, ["GREYSON"])
+    info = ctx.store.source()
+    with ctx.store.engine.begin() as conn:
+        uid = conn.execute(
+            info.table.select()
+            .with_only_columns(info.table.c.record_uuid)
+            .where(info.table.c["PO NUMBER"] == "4755")
+            .limit(1)
+        ).scalar()
+        conn.execute(
+            info.table.update()
+            .where(info.table.c.record_uuid == uid)
+            .values({"CUSTOMER COLOUR DESCRIPTION": "NEON PINK"})
+        )
+        extra = (
+            conn.execute(
+                info.table.select()
+                .with_only_columns(info.table.c.record_uuid)
+                .where(info.table.c["CUSTOMER NAME"] == "GREYSON")
+                .where(info.table.c.record_uuid != uid)
+                .limit(2)
+            )
+            .scalars()
+            .all()
+        )
+        for other in extra:
+            conn.execute(
+                info.table.update()
+                .where(info.table.c.record_uuid == other)
+                .values({"NOTES": "rush"})
+            )
+    _select_customer(qtbot, window, "GREYSON")
+    model = window.changes.model
+    frame = model.frame
+    row = int(np.flatnonzero(frame["record_uuid"] == uid)[0])
+    diff = frame.loc[row, "diff"]
+    assert "CUSTOMER COLOUR DESCRIPTION:" in diff and "→ NEON PINK" in diff
+    assert frame.loc[row, "change"] == "CHANGED"
+    view_row = next(r for r in range(model.rowCount()) if model.frame_row(r) == row)
+    tooltip = model.data(model.index(view_row, 7), Qt.ItemDataRole.ToolTipRole)
+    assert "NEON PINK" in tooltip
+    assert (
+        "#fff3d6"
+        in model.data(model.index(view_row, 1), Qt.ItemDataRole.BackgroundRole).color().name()
+    )
+    assert model.data(model.index(view_row, 1)) == "CHANGED"  # the word, not colour alone
+
+    skip = next(r for r in range(model.rowCount()) if model.record(r)["record_uuid"] == extra[0])
+    model.setData(
+        model.index(skip, 0), Qt.CheckState.Unchecked.value, Qt.ItemDataRole.CheckStateRole
+    )
+    window.changes.type_filter.setCurrentText("CHANGED")
+    assert set(_cells(model, "change")) == {"CHANGED"}
+    with qtbot.waitSignal(window.batch_shown, timeout=30_000):
+        window.stage()
+    qtbot.waitUntil(lambda: window.staged.rows.rowCount() == 2, timeout=10_000)
+    staged = set(window.staged.rows.frame["source_uuid"].astype(str))
+    assert str(uid) in staged and str(extra[0]) not in staged
+    assert window.batch.excluded_count == 1
+
+
+def test_stage_push_progress_log_and_board(qtbot, window, sandbox):
+    _select_customer(qtbot, window, "GREYSON")
+    window.changes.po.setText("4755")
+    window.changes.limit.setValue(5)
+    with qtbot.waitSignal(window.batch_shown, timeout=30_000):
+        window.stage()
+    batch = window.batch
+    assert batch.item_count == min(5, batch.item_count) and batch.status == "STAGED"
+    seen: list[str] = []
+    answer_dialog(qtbot, seen=seen)
+    progress_values: list[tuple[int, int]] = []
+    window.progress.valueChanged.connect(
+        lambda v: progress_values.append((v, window.progress.maximum()))
+    )
+    window.push()
+    qtbot.waitUntil(
+        lambda: (
+            not window.runner.busy() and window.batch is not None and _status(window) == "PUSHED"
+        ),
+        timeout=60_000,
+    )
+    assert "Requests:" in seen[0] and "daily request quota" in seen[0]
+    assert progress_values and progress_values[-1][0] == progress_values[-1][1]
+    log_text = window.log_pane.text()
+    assert f"batch {batch.batch_id} push-items" in log_text
+    assert f"push of batch {batch.batch_id}: PUSHED" in log_text
+    qtbot.waitUntil(
+        lambda: set(window.staged.rows.frame["stg_status"]) == {"PUSHED"}, timeout=10_000
+    )
+    items = [i for i in _board(sandbox)["items"] if i["state"] == "active"]
+    assert len(items) == batch.item_count
+
+
+def _status(window) -> str | None:
+    found = [b for b in window.batches if window.batch and b.batch_id == window.batch.batch_id]
+    return found[0].status if found else None
+
+
+def test_cancel_mid_push_then_push_again_leaves_no_duplicates(qtbot, window, sandbox):
+    from orders_sync_gui.monday.sandbox import FaultConfig
+
+    _select_customer(qtbot, window, "GREYSON")
+    window.changes.limit.setValue(60)
+    with qtbot.waitSignal(window.batch_shown, timeout=30_000):
+        window.stage()
+    sandbox.set_faults(FaultConfig(every_n=1, kinds=("delay",), delay_seconds=0.05))
+    answer_dialog(qtbot)
+    window.push()
+    qtbot.waitUntil(lambda: window.progress.value() > 0, timeout=30_000)
+    window.cancel.click()
+    qtbot.waitUntil(lambda: not window.runner.busy(), timeout=60_000)
+    qtbot.waitUntil(lambda: _status(window) == "PARTIAL", timeout=10_000)
+    sandbox.set_faults(FaultConfig())
+    answer_dialog(qtbot)
+    window.push()
+    qtbot.waitUntil(
+        lambda: not window.runner.busy() and _status(window) == "PUSHED", timeout=60_000
+    )
+    board = _board(sandbox)
+    active = [item for item in board["items"] if item["state"] == "active"]
+    uuids = Counter(item["column_values"]["text_record_uuid"]["text"] for item in active)
+    assert len(uuids) == 60 and max(uuids.values()) == 1
+    for item in active:  # and no subitem twice
+        names = Counter(sub["name"] for sub in item["subitems"] if sub["state"] == "active")
+        assert not names or max(names.values()) == 1
+
+
+def test_roll_back_unpushed_and_undo_pushed(qtbot, window, sandbox):
+    _select_customer(qtbot, window, "RHONE")
+    window.changes.limit.setValue(3)
+    with qtbot.waitSignal(window.batch_shown, timeout=30_000):
+        window.stage()
+    first = window.batch.batch_id
+    seen: list[str] = []
+    answer_dialog(qtbot, seen=seen)
+    window.rollback()
+    qtbot.waitUntil(
+        lambda: not window.runner.busy() and _status(window) == "ROLLED_BACK", timeout=30_000
+    )
+    assert "Nothing was sent" in seen[0]
+    assert len(_board(sandbox)["items"]) == 0
+
+    with qtbot.waitSignal(window.batch_shown, timeout=30_000):
+        window.stage()
+    assert window.batch.batch_id != first
+    answer_dialog(qtbot)
+    window.push()
+    qtbot.waitUntil(
+        lambda: not window.runner.busy() and _status(window) == "PUSHED", timeout=60_000
+    )
+    assert len(_board(sandbox)["items"]) == 3
+    before = detection.detect_counts(window.session.ctx, "RHONE")[0][0]
+    assert before.unchanged == 3
+    answer_dialog(qtbot, seen=seen)
+    window.rollback()
+    qtbot.waitUntil(
+        lambda: not window.runner.busy() and _status(window) == "UNDONE", timeout=60_000
+    )
+    assert "are deleted" in seen[-1]
+    assert [i for i in _board(sandbox)["items"] if i["state"] == "active"] == []
+    after = detection.detect_counts(window.session.ctx, "RHONE")[0][0]
+    assert after.unchanged == 0 and after.new == before.new + 3
+
+
+def test_sixty_thousand_rows_sort_and_filter_in_the_model(qtbot):
+    n = 60_000
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame(
+        {
+            "order_number": [f"AAG-{i:07d}" for i in rng.permutation(n)],
+            "size_label": rng.choice(["XS", "S", "M", "L", "XL"], n),
+            "change_type": "NEW",
+            "previous_qty": None,
+            "order_qty": rng.integers(1, 500, n),
+            "stg_status": rng.choice(["PENDING", "PUSHED", "FAILED"], n),
+            "stg_monday_subitem_id": None,
+            "stg_retry_count": 0,
+            "stg_error_message": None,
+        }
+    )
+    model = FrameModel(SUBITEM_COLUMNS)
+    model.set_frame(frame)
+    assert model.rowCount() == n
+    model.sort(4, Qt.SortOrder.DescendingOrder)
+    qty = [int(model.data(model.index(r, 4))) for r in (0, 1, n // 2, n - 1)]
+    assert qty == sorted(qty, reverse=True)
+    model.set_mask(text_mask(model.frame, ["stg_status"], "failed"))
+    assert 0 < model.rowCount() < n
+    assert {model.data(model.index(r, 5)) for r in range(0, model.rowCount(), 97)} == {"FAILED"}
+    qty = [int(model.data(model.index(r, 4))) for r in range(model.rowCount())]
+    assert qty == sorted(qty, reverse=True)  # the sort survives the filter
