@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pandas as pd
 
 from ..core.columns import COLOUR, ORDER_NUMBER, PO_NUMBER, STYLE
 from ..core.models import RowChange
 from ..services.detection import CustomerRow
 from ..store.staging import BatchInfo
+
+
+def when(moment: datetime | None, now: datetime | None = None) -> str:
+    """A short, human time: 'today 09:14', 'yesterday 17:02', '2026-11-03'."""
+    if moment is None:
+        return "never"
+    today = (now or datetime.now()).date()
+    if moment.date() == today:
+        return f"today {moment:%H:%M}"
+    if (today - moment.date()).days == 1:
+        return f"yesterday {moment:%H:%M}"
+    return f"{moment:%Y-%m-%d}"
 
 
 def customers_frame(rows: list[CustomerRow], batches: dict[int, str]) -> pd.DataFrame:
@@ -20,7 +34,7 @@ def customers_frame(rows: list[CustomerRow], batches: dict[int, str]) -> pd.Data
                 "deleted": r.counts.deleted,
                 "unchanged": r.counts.unchanged,
                 "invalid": r.counts.invalid,
-                "last_sync": r.last_sync or "never",
+                "last_sync": when(r.last_sync),
                 "open_batch": (
                     f"#{r.open_batch} {batches.get(r.open_batch, '')}".strip()
                     if r.open_batch
@@ -55,7 +69,12 @@ def _diff_text(change: RowChange, limit: int | None) -> str:
     return ("\n" if limit is None else "; ").join(parts)
 
 
+# Changes to what the board already shows come first: fewer, and the ones to read closely.
+TYPE_ORDER = {"CHANGED": 0, "DELETED": 1, "NEW": 2}
+
+
 def changes_frame(changes: list[RowChange], excluded: set[str]) -> pd.DataFrame:
+    changes = sorted(changes, key=lambda c: TYPE_ORDER.get(c.change_type.value, 3))
     return pd.DataFrame(
         [
             {

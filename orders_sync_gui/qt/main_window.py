@@ -406,7 +406,7 @@ class MainWindow(QMainWindow):
         )
         self.changes.model.set_frame(frames.changes_frame(found.changes, self.excluded))
         self._filter_changes()
-        fit_columns(self.changes.view, maximum=420)
+        fit_columns(self.changes.view, maximum=180)
         self.changes.view.setColumnWidth(0, 28)
         self.changes.sizes.set_frame(
             frames.sizes_frame(found.changes[0])
@@ -648,6 +648,14 @@ class MainWindow(QMainWindow):
         if self.session is not None:
             self.session.close()
         event.accept()
+
+
+def _tally(frame: Any) -> str:
+    """'3 pushed, 1 failed' from a staged frame's statuses."""
+    if not len(frame):
+        return "none"
+    counts = frame["stg_status"].value_counts().to_dict()
+    return ", ".join(f"{n} {status.lower()}" for status, n in sorted(counts.items()))
 
 
 def _empty_change() -> RowChange:

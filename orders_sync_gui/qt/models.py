@@ -179,7 +179,8 @@ class FrameModel(QAbstractTableModel):
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         self.layoutAboutToBeChanged.emit()
-        self._sort = (column, order)
+        # Column -1 is Qt's "no sort" (the view asks for it when sorting is switched on).
+        self._sort = (column, order) if 0 <= column < len(self.columns) else None
         self._arrange()
         self.layoutChanged.emit()
 

@@ -32,11 +32,11 @@ CUSTOMER_COLUMNS = [
 CHANGE_COLUMNS = [
     Col("include", ""),
     Col("change", "Change", tint=True),
-    Col("order", "AAG ORDER NUMBER"),
-    Col("po", "PO NUMBER"),
-    Col("style", "CUSTOMER STYLE"),
-    Col("colour", "COLOUR"),
-    Col("qty", "Order qty", numeric=True),
+    Col("order", "Order", tooltip="order"),
+    Col("po", "PO"),
+    Col("style", "Style"),
+    Col("colour", "Colour"),
+    Col("qty", "Qty", numeric=True),
     Col("diff", "Changed fields (old → new)", tooltip="diff_full"),
 ]
 SIZE_COLUMNS = [

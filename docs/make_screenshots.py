@@ -1,0 +1,172 @@
+"""Make the README's screenshots from the real window, offscreen, on a throwaway demo.
+
+    .venv/bin/python docs/make_screenshots.py [--out docs/screenshots]
+
+Drives the window as an operator would: loads the customer list, pushes a first GREYSON
+batch to an in-process sandbox, changes a few orders in the source, previews the changes,
+pushes them (captured mid-push, with the log), and shows the batch history.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import tempfile
+from datetime import datetime
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from PySide6.QtCore import QEventLoop, QSettings, QTimer  # noqa: E402
+from PySide6.QtWidgets import QApplication, QMessageBox  # noqa: E402
+
+from orders_sync_gui.monday.sandbox import FaultConfig, SandboxConfig, SandboxServer  # noqa: E402
+from orders_sync_gui.qt.log_pane import SignalLogHandler  # noqa: E402
+from orders_sync_gui.qt.main_window import MainWindow  # noqa: E402
+from orders_sync_gui.qt.session import Session  # noqa: E402
+from orders_sync_gui.services.context import open_context  # noqa: E402
+from orders_sync_gui.services.demo import demo_init  # noqa: E402
+from orders_sync_gui.services.monday_setup import monday_setup  # noqa: E402
+from orders_sync_gui.store.database import Store  # noqa: E402
+from orders_sync_gui.store.demo import mutate_orders  # noqa: E402
+
+TOKEN = "screenshot-token"
+
+
+def wait_until(app: QApplication, check, timeout: float = 120.0) -> None:  # type: ignore[no-untyped-def]
+    loop = QEventLoop()
+    timer = QTimer()
+    timer.timeout.connect(lambda: loop.quit() if check() else None)
+    timer.start(20)
+    QTimer.singleShot(int(timeout * 1000), loop.quit)
+    loop.exec()
+    timer.stop()
+    if not check():
+        raise TimeoutError("the window did not get there in time")
+
+
+def say_yes() -> None:
+    box = QApplication.activeModalWidget()
+    if isinstance(box, QMessageBox):
+        box.button(QMessageBox.StandardButton.Yes).click()
+    else:
+        QTimer.singleShot(20, say_yes)
+
+
+def batch_status(window: MainWindow) -> str | None:
+    if window.batch is None:
+        return None
+    return next((b.status for b in window.batches if b.batch_id == window.batch.batch_id),
+                None)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    home = Path(tempfile.mkdtemp(prefix="orders-sync-shots-"))
+    os.environ["ORDERS_SYNC_HOME"] = str(home)
+    os.environ["ORDERS_SYNC_OPERATOR"] = "a.nowak"
+    url = f"sqlite:///{home / 'demo.db'}"
+    demo_init(Store(url, new_file=True), orders=4000, seed=4755)
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    handler = SignalLogHandler()
+    logging.getLogger().addHandler(handler)
+    logging.getLogger().setLevel(logging.INFO)
+    sandbox = SandboxServer(SandboxConfig(token=TOKEN, window_seconds=60)).start()
+    port = sandbox.url.split(":")[2].split("/")[0]
+
+    def opener() -> Session:
+        ctx = open_context(url)
+        setup = monday_setup(ctx, url=sandbox.url, token=TOKEN, board_id=sandbox.board_id)
+        return Session(ctx, f"DEMO · sandbox 127.0.0.1:{port}", True, lambda: setup, ctx.close)
+
+    settings = QSettings(str(home / "window.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(opener, handler, settings, demo=True)
+    window.resize(1440, 880)
+    window.show()
+    loaded: list[int] = []
+    window.loaded.connect(loaded.append)
+    window.start()
+    wait_until(app, lambda: loaded and not window.runner.busy())
+    window.grab().save(str(args.out / "main-window.png"))
+
+    def select(customer: str) -> None:
+        shown: list[str] = []
+        window.preview_shown.connect(shown.append)
+        model = window.customers.model
+        row = next(r for r in range(model.rowCount()) if model.record(r)["customer"] == customer)
+        window.customers.view.selectRow(row)
+        if window.customer == customer and not window.runner.busy(customer):
+            window.load_preview()
+        wait_until(app, lambda: shown and not window.runner.busy())
+        window.preview_shown.disconnect(shown.append)
+
+    def stage_and_push(limit: int) -> None:
+        window.changes.limit.setValue(limit)
+        window.stage()
+        wait_until(app, lambda: batch_status(window) == "STAGED" and not window.runner.busy())
+        window.changes.limit.setValue(0)
+        QTimer.singleShot(0, say_yes)
+        window.push()
+
+    select("GREYSON")
+    stage_and_push(40)
+    wait_until(app, lambda: batch_status(window) == "PUSHED" and not window.runner.busy())
+
+    ctx = open_context(url)
+    mutate_orders(ctx.store.engine, changed=8, deleted=1, added=0, seed=7,
+                  customer_spellings=["GREYSON", "GREYSON CLOTHIERS", "Greyson "])
+    # Only rows that were pushed can show as CHANGED: make sure some of them move too.
+    info = ctx.store.source()
+    pushed = [r.source_uuid for r in window.staged.rows.frame.itertuples()][:4]
+    with ctx.store.engine.begin() as conn:
+        for i, uid in enumerate(pushed[:3]):
+            values = ({"EX FACTORY DATE": datetime(2027, 8, 15)} if i == 0 else
+                      {"CUSTOMER COLOUR DESCRIPTION": "SAGE HEATHER"} if i == 1 else
+                      {"NOTES": "Split shipment: 60% air, 40% ocean"})
+            conn.execute(info.table.update().where(info.table.c.record_uuid == str(uid))
+                         .values(values))
+        conn.execute(info.table.delete().where(info.table.c.record_uuid == str(pushed[3])))
+    ctx.close()
+    window.refresh()
+    wait_until(app, lambda: not window.runner.busy())
+    select("GREYSON")
+    window.changes.type_filter.setCurrentText("All changes")
+    model = window.changes.model
+    changed = next((r for r in range(model.rowCount())
+                    if model.record(r)["change"] == "CHANGED"), 0)
+    window.changes.view.selectRow(changed)
+    app.processEvents()
+    window.grab().save(str(args.out / "preview-with-diffs.png"))
+
+    sandbox.set_faults(FaultConfig(every_n=1, kinds=("delay",), delay_seconds=0.25,
+                                   mutations_only=True))
+    stage_and_push(300)
+    wait_until(app, lambda: window.progress.isVisible() and window.progress.maximum() > 1
+               and window.progress.value() > window.progress.maximum() * 0.3)
+    window.tabs.setCurrentWidget(window.staged)
+    app.processEvents()
+    window.grab().save(str(args.out / "push-in-progress.png"))
+    sandbox.set_faults(FaultConfig())
+    wait_until(app, lambda: batch_status(window) == "PUSHED" and not window.runner.busy())
+    window.tabs.setCurrentWidget(window.history)
+    window.history.view.selectRow(0)
+    wait_until(app, lambda: not window.runner.busy())
+    window.grab().save(str(args.out / "batch-history.png"))
+
+    window.close()
+    sandbox.stop()
+    for name in sorted(p.name for p in args.out.glob("*.png")):
+        print(args.out / name)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
