@@ -268,9 +268,14 @@ class MainWindow(QMainWindow):
             eta = f" · ETA {left // 60}:{left % 60:02d}"
         self.progress.setFormat(f"{done} / {total}{eta}")
         self.job_label.setText(text)
-        if self.batch is not None and time.monotonic() - self._rows_reloaded > 1.0:
-            self._rows_reloaded = time.monotonic()
-            self.show_batch(self.batch.batch_id, switch=False)
+        # Live statuses, at most once a second, one reload at a time, widths left alone
+        # (the clock starts when a reload has been shown, not when it was asked for).
+        if (
+            self.batch is not None
+            and time.monotonic() - self._rows_reloaded > 1.0
+            and not self.runner.busy(f"rows:{self.batch.batch_id}")
+        ):
+            self.show_batch(self.batch.batch_id, switch=False, fit=False)
 
     def _idle(self, text: str) -> None:
         if not self.runner.busy():
@@ -481,7 +486,7 @@ class MainWindow(QMainWindow):
         self._update_actions()
         self.show_batch(batch_id, switch=False)
 
-    def show_batch(self, batch_id: int, *, switch: bool = True) -> None:
+    def show_batch(self, batch_id: int, *, switch: bool = True, fit: bool = True) -> None:
         if self.session is None:
             return
         ctx = self.session.ctx
@@ -496,8 +501,10 @@ class MainWindow(QMainWindow):
             self.staged.rows.set_frame(rows)
             self.staged.subitems.set_frame(subs)
             self._filter_subitems(self.staged.sub_filter.text())
-            fit_columns(self.staged.rows_view)
-            fit_columns(self.staged.sub_view)
+            if fit:
+                fit_columns(self.staged.rows_view)
+                fit_columns(self.staged.sub_view)
+            self._rows_reloaded = time.monotonic()
             counts = rows["stg_status"].value_counts().to_dict() if len(rows) else {}
             described = ", ".join(f"{n} {s.lower()}" for s, n in sorted(counts.items()))
             batch = self.batch if self.batch and self.batch.batch_id == batch_id else None

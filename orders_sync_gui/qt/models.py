@@ -111,6 +111,11 @@ class FrameModel(QAbstractTableModel):
             rows = rows[ranked.index.to_numpy()]
         self._rows = rows
 
+    def sample_texts(self, column: int, count: int) -> list[str]:
+        """The display texts of a column's first `count` rows in view order."""
+        rows = self._rows[:count]
+        return [_text(v) for v in self._values[rows, column]] if len(rows) else []
+
     def frame_row(self, view_row: int) -> int:
         return int(self._rows[view_row])
 
