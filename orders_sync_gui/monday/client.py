@@ -213,7 +213,7 @@ class MondayClient:
                 if waited + wait > s.max_wait_seconds:
                     raise RetryBudgetExhausted(
                         f"monday.com asked to wait {wait:.0f} s more ({retry.reason}), beyond "
-                        f"the {s.max_wait_seconds:.0f} s bound; nothing was lost: push again "
+                        f"the {s.max_wait_seconds:g} s bound; nothing was lost: push again "
                         "later to resume"
                     ) from None
                 log.warning(
@@ -249,7 +249,12 @@ class MondayClient:
         codes = {_code(e) for e in errors}
         if status in (401, 403) or codes & STOP_CODES:
             raise MondayStopError(_stop_message(status, errors))
-        if status in RETRYABLE_STATUS or codes & RETRYABLE_CODES:
+        # Fix: only an error without a path speaks for the whole request. An error with a
+        # path (even INTERNAL_SERVER_ERROR) is one alias's failure in an answer whose other
+        # aliases ran: retrying the request replayed that same answer (same Idempotency-Key)
+        # until the bound, stopping the push and dropping the rows monday had done.
+        request_codes = {_code(e) for e in errors if not e.get("path")}
+        if status in RETRYABLE_STATUS or request_codes & RETRYABLE_CODES:
             wait = retry_after if retry_after is not None else _retry_in(errors)
             reason = next((c for c in codes if c), None) or f"HTTP {status}"
             raise _Retry(reason, wait)

@@ -43,12 +43,13 @@ def estimate(ctx: Context, batch_id: int, limits: Limits | None = None) -> Estim
         subs = pushing.load_subitems(conn, batch_id)
     items = sum(1 for r in rows if r.status in TO_SEND)
     subitems = sum(1 for s in subs if s.status in TO_SEND)
+    # Fix: the same cap as the push's ChunkPolicy, whose ceiling is the smaller of the
+    # per-request maximum and the per-minute budget; with a budget below the per-request
+    # maximum (a trial account: 1,000,000) the estimate counted too few requests.
+    ceiling = min(limits.max_complexity_per_request, limits.complexity_per_minute)
     chunk = max(
         1,
-        min(
-            limits.max_mutations_per_request,
-            limits.max_complexity_per_request // max(1, limits.mutation_cost),
-        ),
+        min(limits.max_mutations_per_request, ceiling // max(1, limits.mutation_cost)),
     )
     requests = math.ceil(items / chunk) + math.ceil(subitems / chunk) + READS
     complexity = (items + subitems) * limits.mutation_cost

@@ -9,6 +9,7 @@ request leaves. Failed rows keep monday's message and are offered again by the n
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -36,6 +37,7 @@ from .monday_setup import MondaySetup
 log = logging.getLogger(__name__)
 
 RETRYABLE = (RowStatus.PENDING, RowStatus.FAILED)
+GONE_CODES = frozenset({"InvalidItemIdException", "ItemNotFoundException"})
 
 
 @dataclass(slots=True)
@@ -106,6 +108,9 @@ class _Session:
         self.rows: dict[int, StagedRow] = {}
         self.subs: dict[int, StagedSubitem] = {}
         self.adopted = 0
+        self.loaded = False
+        self.scope_salt = ""
+        self.children: dict[int, list[StagedSubitem]] = {}
 
     @property
     def engine(self):  # type: ignore[no-untyped-def]
@@ -124,9 +129,26 @@ class _Session:
             self.subs = {
                 s.stg_subitem_id: s for s in pushing.load_subitems(conn, self.batch.batch_id)
             }
+        # Fix: idempotency keys were derived from the batch id and staging row ids alone,
+        # which every database numbers from 1: a second database (demo-init --force, a
+        # colleague's demo, a test) pushing its batch 1 within monday's 30 minutes got the
+        # first one's answers replayed, so nothing of it was created while its rows were
+        # recorded PUSHED against the other database's items. The batch's own rows and
+        # creation time now salt the scope; they never change, so a resume still replays.
+        uuids = sorted(r.record_uuid for r in self.rows.values())
+        salt = [str(self.batch.batch_id), self.batch.created_at.isoformat(), *uuids]
+        digest = hashlib.sha256("\n".join(salt).encode())
+        self.scope_salt = digest.hexdigest()[:16]
+        self.children = {}
+        for sub in self.subs.values():
+            self.children.setdefault(sub.stg_parent_id, []).append(sub)
+        self.loaded = True
 
     def subs_of(self, row: StagedRow) -> list[StagedSubitem]:
-        return [s for s in self.subs.values() if s.stg_parent_id == row.stg_id]
+        # Fix: an index, not a scan of every subitem per row: called per row by the
+        # bookkeeping of each response and by the report, the scan made a full push
+        # (10,000 orders, 60,000 subitems) quadratic: minutes of CPU for bookkeeping.
+        return self.children.get(row.stg_id, [])
 
     def report_progress(self, phase: str, done: int, total: int) -> None:
         if self.progress is not None:
@@ -165,6 +187,7 @@ class _Session:
         }
         parents |= {f.item_id for f in found.values()}
         existing = subitems_of(self.client, sorted(parents)) if parents else {}
+        in_flight = {x.stg_subitem_id for x in self.subs.values() if x.status is RowStatus.SENDING}
         now = _now()
         with self.engine.begin() as conn:
             for row in sending:
@@ -209,7 +232,15 @@ class _Session:
                 if sub.status is RowStatus.SENDING:
                     sub.status = RowStatus.PENDING
                     pushing.record_subitem(conn, sub.stg_subitem_id, status=sub.status, now=now)
-            self._promote_complete(conn, {r.stg_id for r in sending}, now)
+            # Fix: also the parents of the subitems settled here. A kill during a subitem
+            # request left its rows PUSHED (not SENDING); a row whose last subitems were
+            # adopted here is complete, but no later result touches it, so it was never
+            # promoted: its sync state stayed empty and the next detection called it NEW
+            # (a second item on the next push).
+            touched = {r.stg_id for r in sending} | {
+                sub.stg_parent_id for sub in self.subs.values() if sub.stg_subitem_id in in_flight
+            }
+            self._promote_complete(conn, touched, now)
 
     # --- bookkeeping --------------------------------------------------------------------
 
@@ -220,6 +251,13 @@ class _Session:
             now = _now()
             pushing.set_row_status(conn, rows, RowStatus.SENDING, now)
             pushing.set_subitem_status(conn, subs, RowStatus.SENDING, now)
+        # Fix: the session's own view follows the table. It stayed PENDING, so a push
+        # stopped during its first request (outcome unknown) was reported STAGED, and a
+        # STAGED batch can be rolled back without a look at monday: its items orphaned.
+        for ident in rows:
+            self.rows[ident].status = RowStatus.SENDING
+        for ident in subs:
+            self.subs[ident].status = RowStatus.SENDING
 
     def subitem_ids_after(self, row: StagedRow) -> dict[str, str]:
         ids = dict(row.previous.subitem_ids) if row.previous else {}
@@ -244,7 +282,11 @@ class _Session:
                 done,
                 batch_id=self.batch.batch_id,
                 now=now,
-                forget_deleted=self.mapping.deleted_action.get("kind") != "status",
+                # Fix: a deleted order's state is forgotten whatever the action. Kept (for
+                # the "status" action), it stayed in the sync state with no source row, so
+                # every detection counted it DELETED again and every DELETED batch sent
+                # its label once more. Undo still has the state (the staged row keeps it).
+                forget_deleted=True,
             )
 
     def record(self, results: list[OperationResult]) -> None:
@@ -272,6 +314,16 @@ class _Session:
                     touched.add(ident)
                 else:
                     sub = self.subs[ident]
+                    if (
+                        not res.ok
+                        and res.op.kind == "delete_item"
+                        and res.error is not None
+                        and res.error.code in GONE_CODES
+                    ):
+                        # Fix: a size removed in the source whose subitem is gone already
+                        # (deleted by a request whose answer a crash lost, or by hand) is
+                        # done; as FAILED it was retried, and refused, on every push.
+                        res, error = OperationResult(res.op, replayed=res.replayed), None
                     sub.status = RowStatus.PUSHED if res.ok else RowStatus.FAILED
                     if res.ok and res.op.kind == "create_subitem":
                         sub.subitem_id = res.item_id
@@ -313,7 +365,7 @@ class _Session:
         for results in run_operations(
             self.client,
             ops,
-            scope=f"{phase}:{self.batch.batch_id}",
+            scope=f"{phase}:{self.batch.batch_id}:{self.scope_salt}",
             policy=self.setup.limits.chunk_policy(),
             stats=self.stats,
             before_send=self.mark_sending,
@@ -336,6 +388,24 @@ class _Session:
 
 def _group_title(mapping: BoardMapping, customer: str) -> str:
     return mapping.group_title_template.replace("{CUSTOMER NAME}", customer)
+
+
+def _renamed(
+    mapping: BoardMapping, changed: Iterable[str], fields: dict, fallback: str | None
+) -> str | None:
+    """The item's new name when a changed field is part of its name template, else None.
+
+    Fix: a CHANGED row used to send only its column values, so an order whose colour (or
+    PO, style, customer) changed kept its old name on the board ("... · NAVY" on an item
+    whose COLOUR column said PINK). monday renames an item through the reserved column id
+    "name" of change_multiple_column_values; undo sends the old name the same way.
+    """
+    if not set(changed) & set(mapping.template_fields()):
+        return None
+    try:
+        return item_name(mapping, fields, fallback)
+    except ItemNameError:
+        return None  # a name cannot become empty: keep the one the item has
 
 
 def _item_ops(s: _Session, group_id: str) -> list[Operation]:
@@ -392,6 +462,9 @@ def _item_ops(s: _Session, group_id: str) -> list[Operation]:
                 only=changed,
                 with_qty=bool(row.diff.get("sizes")),
             )
+            rename = _renamed(mapping, changed, row.values["fields"], row.order_number)
+            if rename is not None:
+                values["name"] = rename
             if not values:  # nothing on the item itself: only its subitems change
                 values = {
                     mapping.order_qty_column.column_id: str(sum(row.values["sizes"].values()))
@@ -515,11 +588,20 @@ def _finish(s: _Session, *, started: float, cancelled: bool, error: str | None) 
         for r in rows
         if r.status is RowStatus.FAILED or any(x.status is RowStatus.FAILED for x in s.subs_of(r))
     ]
-    complete = len(ok) == len(rows)
+    # Fix: a push stopped before its rows were loaded (401, daily limit or a board mismatch
+    # on the first read) found no rows, so "every row pushed" held and the batch became
+    # PUSHED with its lock released. push() now loads the rows first; `loaded` guards it.
+    complete = s.loaded and len(ok) == len(rows)
     if complete:
         status, message = BatchStatus.PUSHED, f"pushed {len(ok)} rows"
     else:
-        status = BatchStatus.PARTIAL if ok or failed or s.stats.requests else BatchStatus.STAGED
+        # Fix: STAGED only while nothing can have reached monday.com. A row left SENDING by
+        # a stopped request may be on the board; STAGED would let a plain rollback discard
+        # the batch and orphan those items (the next stage would create them again).
+        touched = s.stats.requests or any(
+            x.status is not RowStatus.PENDING for x in [*rows, *s.subs.values()]
+        )
+        status = BatchStatus.PARTIAL if touched else BatchStatus.STAGED
         waiting = len(rows) - len(ok) - len(failed)
         parts = [f"{len(ok)} of {len(rows)} rows pushed"]
         if failed:
@@ -590,8 +672,8 @@ def push(
         raise BatchStateError(f"batch {batch_id} is {batch.status}: it cannot be pushed")
     s = _Session(ctx, setup, batch, progress, should_cancel)
     try:
+        s.load()  # first: a stop on the board read must still know the batch's rows
         s.open_board()
-        s.load()
         with ctx.store.engine.begin() as conn:
             pushing.set_batch(conn, batch_id, status=BatchStatus.PUSHING, now=_now())
         log.info(
@@ -624,5 +706,7 @@ class PushStopped(RuntimeError):
     """monday.com stopped the push (token, limits, board); what was done is recorded."""
 
     def __init__(self, message: str, report: PushReport) -> None:
-        super().__init__(f"{message} ({report.message})")
+        # One message: the report's already names the cause ("... (cause): push again");
+        # wrapping it in the cause again said everything twice.
+        super().__init__(report.message if message in report.message else message)
         self.report = report

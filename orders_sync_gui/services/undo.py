@@ -25,11 +25,9 @@ from ..store.pushing import StagedRow
 from ..store.staging import BatchStateError, get_batch, open_batches
 from .context import Context
 from .monday_setup import MondaySetup
-from .push import Progress, _Session
+from .push import GONE_CODES, Progress, _renamed, _Session
 
 log = logging.getLogger(__name__)
-
-GONE_CODES = {"InvalidItemIdException", "ItemNotFoundException"}
 
 
 @dataclass(slots=True)
@@ -63,6 +61,15 @@ def _now() -> datetime:
 
 
 class _UndoSession(_Session):
+    def mark_sending(self, ops: list[Operation]) -> None:
+        """Fix: an undo's rows are not marked SENDING. SENDING means "a push's create may
+        be on monday", and the next run settled such rows as a crashed push would: an item
+        whose delete had run was not found, so its row went back to PENDING, was never
+        restored (its sync state still named the deleted item) and the batch said UNDONE.
+        Left PUSHED, a killed undo simply runs again: a delete of what is gone counts as
+        done, a revert of values is the same twice, and a chunk resent unchanged gets its
+        first answer replayed (same Idempotency-Key)."""
+
     def record(self, results: list[OperationResult]) -> None:
         now = _now()
         touched: set[int] = set()
@@ -166,6 +173,10 @@ def _undo_ops(s: _UndoSession) -> tuple[list[Operation], list[str]]:
                 only=fields,
                 with_qty=bool(row.diff.get("sizes")),
             )
+            # The push renamed the item when a name field changed: give the old name back.
+            old_name = _renamed(mapping, fields, row.previous.record.fields, row.order_number)
+            if old_name is not None:
+                values["name"] = old_name
         if values:
             ops.append(
                 Operation(
@@ -223,11 +234,12 @@ def _undo_ops(s: _UndoSession) -> tuple[list[Operation], list[str]]:
                 )
             )
     # Rows whose own values did not change (only subitems) are reverted once their subitems are.
+    keys = {op.key for op in ops}  # (a set: scanning `ops` per row was quadratic)
     for row in s.rows.values():
         if (
             row.status is RowStatus.PUSHED
             and row.change_type is ChangeType.CHANGED
-            and not any(op.key == f"r{row.stg_id}" for op in ops)
+            and f"r{row.stg_id}" not in keys
         ):
             row.status = RowStatus.UNDONE
     return ops, not_undoable
@@ -263,8 +275,8 @@ def undo(
         batch = get_batch(conn, batch_id)
     s = _UndoSession(ctx, setup, batch, progress, should_cancel)
     try:
+        s.load()  # first: a stop on the board read must still know the batch's rows
         s.open_board()
-        s.load()
         if any(r.status is RowStatus.SENDING for r in s.rows.values()) or any(
             x.status is RowStatus.SENDING for x in s.subs.values()
         ):
@@ -294,12 +306,22 @@ def _finish_undo(
     s: _UndoSession, started: float, not_undoable: list[str], error: str | None
 ) -> UndoReport:
     rows: list[StagedRow] = list(s.rows.values())
+    # Fix: a row whose item was reverted but one of whose subitems was not (its revert
+    # failed) is still to revert; counted done, the batch became UNDONE (lock released)
+    # while the board kept the subitem's new quantity and the sync state the batch's values.
     left = [
         r
         for r in rows
-        if r.status is RowStatus.PUSHED
-        and not (
-            r.change_type is ChangeType.DELETED and s.mapping.deleted_action.get("kind") != "status"
+        if (
+            r.status is RowStatus.PUSHED
+            and not (
+                r.change_type is ChangeType.DELETED
+                and s.mapping.deleted_action.get("kind") != "status"
+            )
+        )
+        or (
+            r.change_type is ChangeType.CHANGED
+            and any(x.status is RowStatus.PUSHED for x in s.subs_of(r))
         )
     ]
     undone = [r for r in rows if r.status is RowStatus.UNDONE]
@@ -309,7 +331,9 @@ def _finish_undo(
         if not_undoable:
             message += f"; {len(not_undoable)} could not be undone through the API"
     else:
-        status = BatchStatus.PARTIAL
+        # Fix: an undo stopped before it reverted anything (401, daily limit on the first
+        # read) used to turn a PUSHED batch PARTIAL, as if it were half undone.
+        status = BatchStatus.PARTIAL if undone else BatchStatus(s.batch.status)
         message = (
             f"undo incomplete: {len(undone)} reverted, {len(left)} still to revert"
             + (f" ({error})" if error else "")
@@ -339,5 +363,6 @@ def _finish_undo(
 
 class UndoStopped(RuntimeError):
     def __init__(self, message: str, report: UndoReport) -> None:
-        super().__init__(f"{message} ({report.message})")
+        # One message: the report's names the cause already (see PushStopped).
+        super().__init__(report.message if message in report.message else message)
         self.report = report
