@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -106,6 +107,47 @@ class ClientStats:
         self.by_reason[reason] = self.by_reason.get(reason, 0) + 1
 
 
+class Pacer:
+    """The account's complexity budget as last read, shared by every client of a setup.
+
+    monday reports `reset_in_x_seconds` in whole seconds, rounded up; within one window the
+    earliest reset seen is the truest, so it is kept. Clients made one after another (one
+    per batch) share this reading instead of starting blind.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.after: int | None = None
+        self.reset_at = 0.0
+
+    def note(self, complexity: dict[str, Any] | None) -> None:
+        if not complexity:
+            return
+        try:
+            after = int(complexity["after"])
+            before = int(complexity["before"])
+            reset_at = time.monotonic() + float(complexity["reset_in_x_seconds"])
+        except (KeyError, TypeError, ValueError):
+            return
+        with self._lock:
+            same_window = (
+                self.after is not None and before <= self.after and self.reset_at > time.monotonic()
+            )
+            self.reset_at = min(self.reset_at, reset_at) if same_window else reset_at
+            self.after = after
+
+    def wait_needed(self, cost: int) -> float:
+        with self._lock:
+            if self.after is None or self.after >= cost:
+                return 0.0
+            return max(0.0, self.reset_at - time.monotonic())
+
+    def forget(self) -> None:
+        with self._lock:
+            if self.after is not None and self.reset_at <= time.monotonic():
+                self.after = None
+
+
 class _Retry(Exception):
     def __init__(self, reason: str, wait: float | None) -> None:
         super().__init__(reason)
@@ -122,6 +164,7 @@ class MondayClient:
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
         session: requests.Session | None = None,
+        pacer: Pacer | None = None,
     ) -> None:
         if not token:
             raise MondayStopError("no monday.com API token: save one in Settings")
@@ -138,8 +181,7 @@ class MondayClient:
             }
         )
         self.stats = ClientStats()
-        self._budget_after: int | None = None
-        self._budget_reset_at = 0.0
+        self.pacer = pacer or Pacer()
 
     def __repr__(self) -> str:
         return f"MondayClient(url={self.settings.url!r}, api_version={self.settings.api_version!r})"
@@ -150,28 +192,18 @@ class MondayClient:
     # --- pacing -------------------------------------------------------------------------
 
     def _note_complexity(self, complexity: dict[str, Any] | None) -> None:
-        if not complexity:
-            return
-        try:
-            self._budget_after = int(complexity["after"])
-            self._budget_reset_at = time.monotonic() + float(complexity["reset_in_x_seconds"])
-        except (KeyError, TypeError, ValueError):
-            return
+        self.pacer.note(complexity)
 
     def wait_for_budget(self, cost: int) -> float:
         """Sleep until the budget should afford `cost`, from the last complexity reading."""
-        if not self.settings.pace or self._budget_after is None or self._budget_after >= cost:
+        if not self.settings.pace:
             return 0.0
-        wait = max(0.0, self._budget_reset_at - time.monotonic())
+        wait = self.pacer.wait_needed(cost)
         if wait > 0:
-            log.info(
-                "pacing: %s complexity points left, waiting %.1f s for the budget",
-                f"{self._budget_after:,}",
-                wait,
-            )
+            log.info("pacing: the complexity budget is short, waiting %.1f s for it", wait)
             self._sleep(wait)
             self.stats.waited_seconds += wait
-        self._budget_after = None  # unknown until the next reading
+        self.pacer.forget()  # unknown until the next reading
         return wait
 
     # --- one request --------------------------------------------------------------------

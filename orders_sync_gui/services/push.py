@@ -11,7 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
+import re
+import socket
 import time
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -37,6 +41,7 @@ from .monday_setup import MondaySetup
 log = logging.getLogger(__name__)
 
 RETRYABLE = (RowStatus.PENDING, RowStatus.FAILED)
+BOARD_CACHE_SECONDS = 600.0
 GONE_CODES = frozenset({"InvalidItemIdException", "ItemNotFoundException"})
 
 
@@ -111,6 +116,7 @@ class _Session:
         self.loaded = False
         self.scope_salt = ""
         self.children: dict[int, list[StagedSubitem]] = {}
+        self.owner = ""  # this run's claim on the batch (see claim())
 
     @property
     def engine(self):  # type: ignore[no-untyped-def]
@@ -119,7 +125,14 @@ class _Session:
     def open_board(self) -> Board:
         if not self.setup.board_id:
             raise BatchStateError("no monday.com board id: set it in Settings or the mapping")
-        self.board = fetch_board(self.client, self.setup.board_id)
+        # The board's layout is read once per setup and kept a while: one read per customer
+        # batch was a third of a run's requests (bench_push.py).
+        cached = self.setup.board_cache.get(self.setup.board_id)
+        if cached is not None and time.monotonic() - cached[1] < BOARD_CACHE_SECONDS:
+            self.board = cached[0]
+        else:
+            self.board = fetch_board(self.client, self.setup.board_id)
+            self.setup.board_cache[self.setup.board_id] = (self.board, time.monotonic())
         check_mapping(self.board, self.mapping)
         return self.board
 
@@ -293,6 +306,8 @@ class _Session:
         now = _now()
         touched: set[int] = set()
         with self.engine.begin() as conn:
+            if self.owner:
+                pushing.heartbeat(conn, self.batch.batch_id, self.owner, now)
             for res in results:
                 key, ident = res.op.key[0], int(res.op.key[1:])
                 error = None if res.ok else str(res.error)
@@ -384,6 +399,55 @@ class _Session:
             )
             self.report_progress(phase, done, total)
         return done
+
+
+# A run that stays silent this long has lost its claim on a batch (a retry can wait up to
+# max_wait_seconds for monday, so the lease is longer than that).
+def _lease_seconds(setup: MondaySetup) -> float:
+    return 2 * (setup.max_wait_seconds + setup.timeout_seconds) + 60
+
+
+def _holder_gone(message: str) -> bool:
+    """True when the run named in a batch's message was a process of this machine that no
+    longer exists (a crash or a kill): its batch can be resumed at once."""
+    match = re.search(r"pid (\d+) on (\S+)", message)
+    if not match or match.group(2) != socket.gethostname() or os.name != "posix":
+        return False  # another machine, or no safe liveness test here: wait for the lease
+    try:
+        os.kill(int(match.group(1)), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # it exists, as another user's process
+        return False
+    return False
+
+
+class BatchBusyError(BatchStateError):
+    """Another run is pushing or undoing this batch right now."""
+
+
+def claim(s: _Session, activity: str, from_statuses: tuple[BatchStatus, ...]) -> None:
+    owner = (
+        f"{activity} in progress · run {uuid.uuid4().hex[:8]} · pid {os.getpid()} on "
+        f"{socket.gethostname()} · {s.ctx.operator}"
+    )
+    with s.engine.begin() as conn:
+        holder = pushing.claim_batch(
+            conn,
+            s.batch.batch_id,
+            owner=owner,
+            now=_now(),
+            from_statuses=from_statuses,
+            lease_seconds=_lease_seconds(s.setup),
+            holder_gone=_holder_gone,
+        )
+    if holder is not None:
+        raise BatchBusyError(
+            f"batch {s.batch.batch_id} is busy: {holder}. Wait for it to finish; if that run "
+            "was interrupted on another computer, it can be resumed once it has been silent "
+            f"for {_lease_seconds(s.setup) / 60:.0f} minutes"
+        )
+    s.owner = owner
 
 
 def _group_title(mapping: BoardMapping, customer: str) -> str:
@@ -674,8 +738,11 @@ def push(
     try:
         s.load()  # first: a stop on the board read must still know the batch's rows
         s.open_board()
-        with ctx.store.engine.begin() as conn:
-            pushing.set_batch(conn, batch_id, status=BatchStatus.PUSHING, now=_now())
+        if any(r.status is RowStatus.UNDONE for r in s.rows.values()):
+            raise BatchStateError(
+                f"batch {batch_id} is being undone: roll it back again to finish the undo"
+            )
+        claim(s, "push", (BatchStatus.STAGED, BatchStatus.PARTIAL))
         log.info(
             "batch %d: pushing %d rows for %s to board %s",
             batch_id,

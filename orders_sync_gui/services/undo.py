@@ -25,7 +25,7 @@ from ..store.pushing import StagedRow
 from ..store.staging import BatchStateError, get_batch, open_batches
 from .context import Context
 from .monday_setup import MondaySetup
-from .push import GONE_CODES, Progress, _renamed, _Session
+from .push import GONE_CODES, Progress, _renamed, _Session, claim
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +74,8 @@ class _UndoSession(_Session):
         now = _now()
         touched: set[int] = set()
         with self.engine.begin() as conn:
+            if self.owner:
+                pushing.heartbeat(conn, self.batch.batch_id, self.owner, now)
             for res in results:
                 kind, ident = res.op.key[0], int(res.op.key[1:])
                 gone = (
@@ -277,19 +279,12 @@ def undo(
     try:
         s.load()  # first: a stop on the board read must still know the batch's rows
         s.open_board()
+        claim(s, "undo", (BatchStatus.PUSHED, BatchStatus.PARTIAL))
         if any(r.status is RowStatus.SENDING for r in s.rows.values()) or any(
             x.status is RowStatus.SENDING for x in s.subs.values()
         ):
             s.settle_unknown()  # a crashed push first learns what reached the board
         ops, not_undoable = _undo_ops(s)
-        with ctx.store.engine.begin() as conn:  # rows reverted by their subitems alone
-            pushing.set_batch(
-                conn,
-                batch_id,
-                status=BatchStatus.PUSHING,
-                now=_now(),
-                message=f"undo in progress ({len(ops)} changes to revert)",
-            )
         log.info("batch %d: undoing %d changes on monday.com", batch_id, len(ops))
         s.run(ops, "undo", 0, len(ops))
         with ctx.store.engine.begin() as conn:

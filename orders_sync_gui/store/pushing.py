@@ -7,7 +7,7 @@ imply, so a kill between two responses loses nothing monday.com confirmed.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -262,3 +262,57 @@ def latest_pushed_batch(conn: Connection, customer: str) -> int | None:
         .limit(1)
     )
     return conn.execute(stmt).scalar()
+
+
+def claim_batch(
+    conn: Connection,
+    batch_id: int,
+    *,
+    owner: str,
+    now: datetime,
+    from_statuses: Sequence[BatchStatus],
+    lease_seconds: float,
+    holder_gone: Callable[[str], bool],
+) -> str | None:
+    """Make this run the batch's only pusher (or undoer); None when claimed, else who holds it.
+
+    A batch another run is working on shows PUSHING, with that run in `message` and its last
+    activity in `updated_at`. It can be taken over when that run is known to be gone (a
+    process of this machine that no longer exists) or has been silent past the lease.
+    The update compares status, message and time, so of two runs racing, one wins.
+    """
+    row = conn.execute(
+        select(batches.c.status, batches.c.message, batches.c.updated_at).where(
+            batches.c.batch_id == batch_id
+        )
+    ).one()
+    free = row.status in {s.value for s in from_statuses}
+    stale = row.status == BatchStatus.PUSHING.value and (
+        row.updated_at is None
+        or (now - row.updated_at).total_seconds() > lease_seconds
+        or holder_gone(row.message or "")
+    )
+    if not (free or stale):
+        return row.message or "another run"
+    claimed = conn.execute(
+        update(batches)
+        .where(
+            batches.c.batch_id == batch_id,
+            batches.c.status == row.status,
+            batches.c.updated_at == row.updated_at,
+            batches.c.message.is_(None)
+            if row.message is None
+            else batches.c.message == row.message,
+        )
+        .values(status=BatchStatus.PUSHING.value, message=owner, updated_at=now)
+    ).rowcount
+    return None if claimed == 1 else "another run, which claimed it a moment ago"
+
+
+def heartbeat(conn: Connection, batch_id: int, owner: str, now: datetime) -> None:
+    """The run is alive: keeps its claim from looking abandoned."""
+    conn.execute(
+        update(batches)
+        .where(batches.c.batch_id == batch_id, batches.c.message == owner)
+        .values(updated_at=now)
+    )

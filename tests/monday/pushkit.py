@@ -101,7 +101,8 @@ def quick_setup(
         url=server.url,
         token=TOKEN,
         board_id=server.board_id,
-        limits=limits or Limits(window_seconds=WINDOW),
+        # Small chunks: a 10-order push still spans many requests, so faults meet them all.
+        limits=limits or Limits(window_seconds=WINDOW, max_mutations_per_request=10),
     )
     knobs.setdefault("timeout_seconds", 5.0)
     knobs.setdefault("max_attempts", 8)

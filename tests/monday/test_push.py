@@ -293,6 +293,8 @@ def test_a_push_through_monday_trouble_completes_once(ctx, make_sandbox, trouble
 
 # ---------------------------------------------------------------------- stops and resumes
 def _cli_env(monkeypatch, server: SandboxServer) -> None:
+    # Small chunks, as in quick_setup: the push spans enough requests to stop mid-way.
+    save_settings({"monday": {"limits": {"max_mutations_per_request": 10}}})
     monkeypatch.setenv("ORDERS_SYNC_MONDAY_URL", server.url)
     monkeypatch.setenv("MONDAY_API_TOKEN", TOKEN)
     monkeypatch.setenv("ORDERS_SYNC_BOARD_ID", server.board_id)

@@ -1,0 +1,107 @@
+"""One pusher per batch: a second run is refused while the first lives, and takes over once
+the first is known to be gone (a dead process of this machine) or silent past the lease."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import update
+
+from orders_sync_gui.core.models import BatchStatus
+from orders_sync_gui.services.push import BatchBusyError, _lease_seconds, push
+from orders_sync_gui.services.undo import undo
+from orders_sync_gui.store import pushing
+from orders_sync_gui.store.schema import batches
+from tests.monday.pushkit import active, assert_no_duplicates, quick_setup, stage
+
+
+def _hold(ctx, batch_id: int, owner: str, *, age_seconds: float = 0) -> None:
+    """Mark the batch as another run's, as that run's claim would."""
+    with ctx.store.engine.begin() as conn:
+        conn.execute(
+            update(batches)
+            .where(batches.c.batch_id == batch_id)
+            .values(
+                status=BatchStatus.PUSHING.value,
+                message=owner,
+                updated_at=datetime.now().replace(microsecond=0) - timedelta(seconds=age_seconds),
+            )
+        )
+
+
+def _dead_pid() -> int:
+    done = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return int(done.stdout)
+
+
+def test_a_live_pusher_keeps_the_batch(ctx, sandbox):
+    batch = stage(ctx, limit=5)
+    host = socket.gethostname()
+    _hold(ctx, batch, f"push in progress · run abc · pid 1 on {host} · a.nowak")
+    with pytest.raises(BatchBusyError, match=r"batch \d+ is busy: push in progress .* a\.nowak"):
+        push(ctx, batch, quick_setup(ctx, sandbox))
+    assert sandbox.stats()["mutations"] == 0  # nothing was sent by the refused run
+
+
+def test_a_crashed_pusher_of_this_machine_is_taken_over_at_once(ctx, sandbox):
+    batch = stage(ctx, limit=5)
+    _hold(
+        ctx,
+        batch,
+        f"push in progress · run abc · pid {_dead_pid()} on {socket.gethostname()} · a.nowak",
+    )
+    report = push(ctx, batch, quick_setup(ctx, sandbox))
+    assert (report.status, report.succeeded) == ("PUSHED", 5)
+    assert len(active(sandbox.dump()["items"])) == 5
+
+
+def test_another_machine_s_run_is_waited_for_until_its_lease_runs_out(ctx, sandbox):
+    batch = stage(ctx, limit=5)
+    setup = quick_setup(ctx, sandbox)
+    owner = "push in progress · run abc · pid 4242 on another-host · b.smith"
+    _hold(ctx, batch, owner, age_seconds=5)
+    with pytest.raises(BatchBusyError, match="another-host"):
+        push(ctx, batch, setup)
+    _hold(ctx, batch, owner, age_seconds=_lease_seconds(setup) + 5)
+    report = push(ctx, batch, setup)
+    assert report.status == "PUSHED"
+    assert_no_duplicates(sandbox.dump())
+
+
+def test_two_claims_racing_on_the_same_state_only_one_wins(ctx, sandbox):
+    batch = stage(ctx, limit=2)
+    now = datetime.now().replace(microsecond=0)
+    kwargs = {
+        "now": now,
+        "from_statuses": (BatchStatus.STAGED,),
+        "lease_seconds": 60,
+        "holder_gone": lambda _m: False,
+    }
+    with ctx.store.engine.begin() as conn:
+        first = pushing.claim_batch(conn, batch, owner="run one", **kwargs)
+        second = pushing.claim_batch(conn, batch, owner="run two", **kwargs)
+    assert first is None and second == "run one"
+
+
+def test_a_batch_being_undone_cannot_be_pushed(ctx, sandbox):
+    batch = stage(ctx, limit=3)
+    setup = quick_setup(ctx, sandbox)
+    push(ctx, batch, setup)
+    undo(ctx, batch, setup)
+    with ctx.store.engine.begin() as conn:  # as if the undo had been killed half-way
+        conn.execute(
+            update(batches)
+            .where(batches.c.batch_id == batch)
+            .values(status=BatchStatus.PARTIAL.value)
+        )
+    with pytest.raises(Exception, match="being undone"):
+        push(ctx, batch, setup)
