@@ -3,8 +3,12 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+BUILD_STAMP := $(VENV)/.build-stamp
+DIST_DIR := dist/orders-sync
+DIST_APP := $(DIST_DIR)/orders-sync
+SMOKE_TIMEOUT ?= 300
 
-.PHONY: run test lint format bench system-packages clean
+.PHONY: run test lint format bench system-packages clean dist dist-check
 
 $(STAMP): pyproject.toml
 	@command -v apt-get >/dev/null 2>&1 && bash .ci/system-packages || true
@@ -33,6 +37,27 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_detect.py
+
+# The one-folder desktop build (build.spec), with PyInstaller from the `build` extra.
+$(BUILD_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[build]'
+	@touch $(BUILD_STAMP)
+
+dist: $(BUILD_STAMP)
+	$(BIN)/pyinstaller --noconfirm --clean build.spec
+
+# Builds, then runs the built app with --smoke offscreen on a throwaway home folder.
+dist-check: dist
+	@home=$$(mktemp -d); \
+	limit=$$(command -v timeout >/dev/null && echo "timeout $(SMOKE_TIMEOUT)"); \
+	out=$$(QT_QPA_PLATFORM=offscreen ORDERS_SYNC_HOME=$$home $$limit $(DIST_APP) --smoke); \
+	code=$$?; rm -rf $$home; echo "$$out"; \
+	if [ $$code -ne 0 ]; then echo "dist-check: FAILED, the built app exited $$code"; exit 1; fi; \
+	printf '%s\n' "$$out" | tail -n 1 | $(BIN)/python -c 'import json, sys; \
+	d = json.loads(sys.stdin.read()); \
+	assert d.get("customers", 0) > 0 and "orders-sync" in d.get("title", ""), d' \
+	|| { echo "dist-check: FAILED, no customers/title JSON line"; exit 1; }; \
+	echo "dist-check: OK, $(DIST_DIR) is $$(du -sm $(DIST_DIR) | cut -f1) MB"
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .ruff_cache .hypothesis

@@ -17,11 +17,13 @@ from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from types import TracebackType
 
-from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtCore import QSettings, QSize, QTimer
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from .. import __version__
 from ..paths import config_dir, log_dir
+from ..resources import resource_path
 from ..secrets import monday_token_key
 from ..services.context import DB_URL_ENV
 from ..settings import load_settings
@@ -31,6 +33,7 @@ from .session import Session, open_configured_session, open_demo_session
 
 log = logging.getLogger("orders_sync_gui.gui")
 SMOKE_TIMEOUT_MS = 180_000
+ICON_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
@@ -116,6 +119,15 @@ def make_window(args: argparse.Namespace, handler: SignalLogHandler) -> MainWind
     return MainWindow(opener, handler, settings, demo=demo)
 
 
+def app_icon() -> QIcon:
+    """The application icon: one PNG per size from resources/icons/ (render_icons.py makes
+    them), so small sizes are the pixel-fitted drawings and no SVG plugin is needed."""
+    icon = QIcon()
+    for size in ICON_SIZES:
+        icon.addFile(str(resource_path(f"icons/orders-sync-{size}.png")), QSize(size, size))
+    return icon
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(list(sys.argv[1:] if argv is None else argv))
     if args.smoke:
@@ -123,6 +135,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("orders-sync")
     app.setApplicationVersion(__version__)
+    app.setWindowIcon(app_icon())
     handler, log_file = setup_logging()
     window = make_window(args, handler)
     install_crash_hook(window, log_file, interactive=not (args.smoke or args.screenshot))

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
@@ -70,7 +70,6 @@ class MainWindow(QMainWindow):
         self._job_started = 0.0
         self._rows_reloaded = 0.0
         self.setWindowTitle("orders-sync" + (" — DEMO" if demo else ""))
-        self.setWindowIcon(QIcon.fromTheme("view-refresh"))
         self._build(handler)
         self.runner.changed.connect(self._update_actions)
         self._update_actions()
