@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, select, update
+from sqlalchemy import Connection, Table, and_, delete, select, update
 
 from ..core.models import BatchStatus, ChangeType, Record, RowStatus
 from .schema import batches, customer_locks, staged_rows, staged_subitems
@@ -106,26 +106,59 @@ def load_subitems(conn: Connection, batch_id: int) -> list[StagedSubitem]:
     ]
 
 
+# The two staging tables differ only in their key and monday id columns.
+_ROWS = (staged_rows, "stg_id", "stg_monday_item_id")
+_SUBITEMS = (staged_subitems, "stg_subitem_id", "stg_monday_subitem_id")
+
+
+def _set_status(
+    which: tuple[Table, str, str], ids: Sequence[int], status: RowStatus, now: datetime
+) -> Iterable[Any]:
+    table, key, _ = which
+    for i in range(0, len(ids), 1000):  # SQL Server takes at most 2,100 parameters
+        yield (
+            update(table)
+            .where(table.c[key].in_(ids[i : i + 1000]))
+            .values(stg_status=status.value, stg_updated_at=now)
+        )
+
+
 def set_row_status(
     conn: Connection, stg_ids: Sequence[int], status: RowStatus, now: datetime
 ) -> None:
-    for i in range(0, len(stg_ids), 1000):
-        conn.execute(
-            update(staged_rows)
-            .where(staged_rows.c.stg_id.in_(stg_ids[i : i + 1000]))
-            .values(stg_status=status.value, stg_updated_at=now)
-        )
+    for stmt in _set_status(_ROWS, stg_ids, status, now):
+        conn.execute(stmt)
 
 
 def set_subitem_status(
     conn: Connection, ids: Sequence[int], status: RowStatus, now: datetime
 ) -> None:
-    for i in range(0, len(ids), 1000):
-        conn.execute(
-            update(staged_subitems)
-            .where(staged_subitems.c.stg_subitem_id.in_(ids[i : i + 1000]))
-            .values(stg_status=status.value, stg_updated_at=now)
-        )
+    for stmt in _set_status(_SUBITEMS, ids, status, now):
+        conn.execute(stmt)
+
+
+def _record(
+    conn: Connection,
+    which: tuple[Table, str, str],
+    ident: int,
+    *,
+    status: RowStatus,
+    now: datetime,
+    monday_id: str | None,
+    error: str | None,
+    failed: bool,
+) -> None:
+    table, key, id_column = which
+    values: dict[str, Any] = {
+        "stg_status": status.value,
+        "stg_updated_at": now,
+        "stg_error_message": error,
+    }
+    if monday_id is not None:
+        values[id_column] = monday_id
+    if failed:
+        values["stg_retry_count"] = table.c.stg_retry_count + 1
+    conn.execute(update(table).where(table.c[key] == ident).values(values))
 
 
 def record_row(
@@ -138,16 +171,9 @@ def record_row(
     error: str | None = None,
     failed: bool = False,
 ) -> None:
-    values: dict[str, Any] = {
-        "stg_status": status.value,
-        "stg_updated_at": now,
-        "stg_error_message": error,
-    }
-    if item_id is not None:
-        values["stg_monday_item_id"] = item_id
-    if failed:
-        values["stg_retry_count"] = staged_rows.c.stg_retry_count + 1
-    conn.execute(update(staged_rows).where(staged_rows.c.stg_id == stg_id).values(values))
+    _record(
+        conn, _ROWS, stg_id, status=status, now=now, monday_id=item_id, error=error, failed=failed
+    )
 
 
 def record_subitem(
@@ -160,19 +186,15 @@ def record_subitem(
     error: str | None = None,
     failed: bool = False,
 ) -> None:
-    values: dict[str, Any] = {
-        "stg_status": status.value,
-        "stg_updated_at": now,
-        "stg_error_message": error,
-    }
-    if subitem_id is not None:
-        values["stg_monday_subitem_id"] = subitem_id
-    if failed:
-        values["stg_retry_count"] = staged_subitems.c.stg_retry_count + 1
-    conn.execute(
-        update(staged_subitems)
-        .where(staged_subitems.c.stg_subitem_id == stg_subitem_id)
-        .values(values)
+    _record(
+        conn,
+        _SUBITEMS,
+        stg_subitem_id,
+        status=status,
+        now=now,
+        monday_id=subitem_id,
+        error=error,
+        failed=failed,
     )
 
 
