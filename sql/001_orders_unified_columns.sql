@@ -7,7 +7,9 @@
       - record_hash  VARCHAR(64) NULL: room for a row hash (the app does not write it);
       - IX_ORDERS_UNIFIED_record_uuid  on (record_uuid);
       - IX_ORDERS_UNIFIED_customer     on ([CUSTOMER NAME]).
-    It does not create ORDERS_UNIFIED: the table must already exist.
+    It does not create ORDERS_UNIFIED: the table must already exist. Run 000 first:
+    this script records itself in MON_SchemaVersion, and stops before changing anything
+    when that table is missing.
 
     Non-breaking: it only adds two columns (at the end of the table) and two
     non-unique indexes; no existing column, row value, constraint or index is changed,
@@ -37,6 +39,9 @@ SET QUOTED_IDENTIFIER ON;
 
 IF OBJECT_ID(N'dbo.ORDERS_UNIFIED', N'U') IS NULL
     THROW 50001, N'dbo.ORDERS_UNIFIED does not exist in this database: USE the order database first. Nothing was changed.', 1;
+
+IF OBJECT_ID(N'dbo.MON_SchemaVersion', N'U') IS NULL
+    THROW 50004, N'dbo.MON_SchemaVersion does not exist: run sql/000_schema_version.sql first. Nothing was changed.', 1;
 
 BEGIN TRY
     BEGIN TRANSACTION;
@@ -128,6 +133,16 @@ BEGIN TRY
     END
     ELSE
         PRINT N'IX_ORDERS_UNIFIED_customer already present: unchanged';
+
+    -- Record the run (000 made the table; a re-run keeps the first row).
+    IF NOT EXISTS (SELECT 1 FROM dbo.MON_SchemaVersion WHERE script_number = 1)
+    BEGIN
+        INSERT INTO dbo.MON_SchemaVersion (script_number, script_name, applied_at, applied_by)
+        VALUES (1, N'001_orders_unified_columns.sql', SYSDATETIME(), ORIGINAL_LOGIN());
+        PRINT N'recorded 001_orders_unified_columns.sql in dbo.MON_SchemaVersion';
+    END
+    ELSE
+        PRINT N'001_orders_unified_columns.sql already recorded in dbo.MON_SchemaVersion';
 
     COMMIT TRANSACTION;
 END TRY

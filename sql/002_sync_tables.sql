@@ -16,8 +16,9 @@
     the app does not depend on those names.
 
     Non-breaking: it only creates new tables and their indexes; it touches no existing
-    object (ORDERS_UNIFIED included). Run 001 first (the app refuses to start without
-    record_uuid), then this, then 003.
+    object (ORDERS_UNIFIED included). Run 000 and 001 first (the app refuses to start
+    without record_uuid), then this, then 003. It records itself in MON_SchemaVersion
+    (made by 000; without it, this script stops before changing anything).
 
     Idempotent: each table and index is created only when missing, so a second run
     changes nothing. One batch, one transaction (no GO). Undo: sql/down/002_sync_tables.sql.
@@ -27,6 +28,9 @@ SET XACT_ABORT ON;
 SET ANSI_NULLS ON;
 SET ANSI_PADDING ON;
 SET QUOTED_IDENTIFIER ON;
+
+IF OBJECT_ID(N'dbo.MON_SchemaVersion', N'U') IS NULL
+    THROW 50024, N'dbo.MON_SchemaVersion does not exist: run sql/000_schema_version.sql first. Nothing was changed.', 1;
 
 BEGIN TRY
     BEGIN TRANSACTION;
@@ -174,6 +178,16 @@ BEGIN TRY
         );
         PRINT N'created dbo.MON_CustomerLock';
     END;
+
+    -- Record the run (000 made the table; a re-run keeps the first row).
+    IF NOT EXISTS (SELECT 1 FROM dbo.MON_SchemaVersion WHERE script_number = 2)
+    BEGIN
+        INSERT INTO dbo.MON_SchemaVersion (script_number, script_name, applied_at, applied_by)
+        VALUES (2, N'002_sync_tables.sql', SYSDATETIME(), ORIGINAL_LOGIN());
+        PRINT N'recorded 002_sync_tables.sql in dbo.MON_SchemaVersion';
+    END
+    ELSE
+        PRINT N'002_sync_tables.sql already recorded in dbo.MON_SchemaVersion';
 
     COMMIT TRANSACTION;
 END TRY

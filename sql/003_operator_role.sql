@@ -3,7 +3,7 @@
 
     Creates the database role orders_sync_operator and gives it exactly what the app
     does, object by object, and nothing else (no db_datareader/db_datawriter, no schema-
-    wide grant, no DDL; the DBA runs 001 and 002):
+    wide grant, no DDL; the DBA runs 000, 001 and 002):
 
       object                                  SELECT INSERT UPDATE DELETE   why
       dbo.ORDERS_UNIFIED                        x                           reads orders
@@ -16,11 +16,15 @@
       dbo.STG_MON_CustMasterSchedule_Subitems   x      x      x      x      the same, per size
       dbo.MON_SyncState                         x      x             x      saved as delete + insert
       dbo.MON_CustomerLock                      x      x             x      lock = insert, unlock = delete
+      dbo.MON_SchemaVersion                     x                           checks at start-up which
+                                                                            scripts ran (only these
+                                                                            scripts write it)
 
     Not granted, because the code never does it: any write to ORDERS_UNIFIED (the app
     does not write record_hash), DELETE on MON_BatchProcessing (batch history is kept),
-    UPDATE on MON_SyncState and MON_CustomerLock. When a later version of the app needs
-    more, it is added here, in this list, with the reason.
+    UPDATE on MON_SyncState and MON_CustomerLock, any write to MON_SchemaVersion (on
+    SQL Server only these scripts record their runs there). When a later version of the
+    app needs more, it is added here, in this list, with the reason.
     SELECT also covers what the app reads while writing (the WHERE of its UPDATEs and
     DELETEs, SET stg_retry_count = stg_retry_count + 1, OUTPUT inserted.batch_id when a
     batch row is inserted) and makes the tables' metadata visible to the app's start-up
@@ -34,7 +38,8 @@
     grants by running this again, before the first push.
 
     Non-breaking: it creates one role and grants to it; no table or data changes.
-    Run after 001 and 002. Idempotent. Undo: sql/down/003_operator_role.sql.
+    Run after 000, 001 and 002; it records itself in MON_SchemaVersion. Idempotent.
+    Undo: sql/down/003_operator_role.sql.
     Members are added by the DBA (see sql/README.md), e.g.
         ALTER ROLE orders_sync_operator ADD MEMBER [DOMAIN\orders-sync-operators];
 */
@@ -67,7 +72,8 @@ VALUES
     (N'MON_SyncState', N'DELETE'),
     (N'MON_CustomerLock', N'SELECT'),
     (N'MON_CustomerLock', N'INSERT'),
-    (N'MON_CustomerLock', N'DELETE');
+    (N'MON_CustomerLock', N'DELETE'),
+    (N'MON_SchemaVersion', N'SELECT');
 
 -- Every object must exist: a GRANT on a missing table would fail half way.
 -- (No STRING_AGG: it needs SQL Server 2017.)
@@ -78,7 +84,7 @@ WHERE OBJECT_ID(N'dbo.' + QUOTENAME(w.object_name), N'U') IS NULL;
 IF @missing IS NOT NULL
 BEGIN
     DECLARE @msg NVARCHAR(2048) =
-        N'missing table(s) ' + @missing + N': run 001 and 002 first. Nothing was changed.';
+        N'missing table(s) ' + @missing + N': run 000, 001 and 002 first. Nothing was changed.';
     THROW 50031, @msg, 1;
 END;
 
@@ -158,6 +164,18 @@ BEGIN TRY
     GRANT SELECT, INSERT, DELETE ON OBJECT::dbo.MON_SyncState TO orders_sync_operator;
 
     GRANT SELECT, INSERT, DELETE ON OBJECT::dbo.MON_CustomerLock TO orders_sync_operator;
+
+    GRANT SELECT ON OBJECT::dbo.MON_SchemaVersion TO orders_sync_operator;
+
+    -- Record the run (000 made the table; a re-run keeps the first row).
+    IF NOT EXISTS (SELECT 1 FROM dbo.MON_SchemaVersion WHERE script_number = 3)
+    BEGIN
+        INSERT INTO dbo.MON_SchemaVersion (script_number, script_name, applied_at, applied_by)
+        VALUES (3, N'003_operator_role.sql', SYSDATETIME(), ORIGINAL_LOGIN());
+        PRINT N'recorded 003_operator_role.sql in dbo.MON_SchemaVersion';
+    END
+    ELSE
+        PRINT N'003_operator_role.sql already recorded in dbo.MON_SchemaVersion';
 
     COMMIT TRANSACTION;
     PRINT N'orders_sync_operator holds exactly the grants listed in this script';

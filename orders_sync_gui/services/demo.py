@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from ..monday.sandbox import SandboxConfig, SandboxServer
 from ..paths import data_dir
-from ..store.database import Store
+from ..store.database import Store, record_versions
 from ..store.demo import generate_orders, load_orders
 from ..store.engine import default_url
 from ..store.schema import app_metadata
@@ -58,6 +58,7 @@ def demo_init(store: Store, *, orders: int, seed: int, force: bool = False) -> d
     if force:
         app_metadata.drop_all(store.engine)
         app_metadata.create_all(store.engine)
+        record_versions(store.engine)  # the tables are new: so is their version history
     load_orders(store.engine, generate_orders(orders, seed), replace=True)
     store.source(refresh=True)
     return {"database": store.describe(), "orders": orders, "seed": seed}

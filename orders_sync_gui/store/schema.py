@@ -37,6 +37,7 @@ STAGING_TABLE = "STG_MON_CustMasterSchedule"
 SUBITEM_TABLE = "STG_MON_CustMasterSchedule_Subitems"
 SYNC_STATE_TABLE = "MON_SyncState"
 LOCK_TABLE = "MON_CustomerLock"
+VERSION_TABLE = "MON_SchemaVersion"
 
 # DATETIME2 on SQL Server (DATETIME would round milliseconds); plain elsewhere.
 Timestamp = DateTime().with_variant(mssql.DATETIME2(), "mssql")
@@ -171,4 +172,16 @@ customer_locks = Table(
     Column("batch_id", Integer, nullable=False),
     Column("operator", Unicode(100), nullable=False),
     Column("locked_at", Timestamp, nullable=False),
+)
+
+schema_versions = Table(
+    VERSION_TABLE,
+    app_metadata,
+    # One row per sql/ script run (000 creates the table): the DBA's scripts write it on
+    # SQL Server, where the app only reads it; on SQLite and PostgreSQL the app writes it
+    # after create_all. Not an IDENTITY: the number is the script's own.
+    Column("script_number", Integer, primary_key=True, autoincrement=False),
+    Column("script_name", Unicode(100), nullable=False),
+    Column("applied_at", Timestamp, nullable=False),
+    Column("applied_by", Unicode(128), nullable=False),
 )

@@ -10,6 +10,7 @@
     Running 001 again afterwards makes NEW uuids, and the sync would then see every
     order as deleted and new. So this script refuses to run while dbo.MON_SyncState
     still holds rows, unless @force is set to 1 below. Run down/003 and down/002 first.
+    Its last step removes 001's row from dbo.MON_SchemaVersion (then run down/000).
 
     Idempotent: each step checks first; a second run changes nothing. One batch, one
     transaction (no GO). Dropping a column is a metadata change (the space is reclaimed
@@ -90,6 +91,14 @@ BEGIN TRY
     BEGIN
         ALTER TABLE dbo.ORDERS_UNIFIED DROP COLUMN record_hash;
         PRINT N'dropped dbo.ORDERS_UNIFIED.record_hash';
+    END;
+
+    -- The run is no longer in the database: remove its record (000 made the table).
+    IF OBJECT_ID(N'dbo.MON_SchemaVersion', N'U') IS NOT NULL
+    BEGIN
+        DELETE FROM dbo.MON_SchemaVersion WHERE script_number = 1;
+        IF @@ROWCOUNT > 0
+            PRINT N'removed 001_orders_unified_columns.sql from dbo.MON_SchemaVersion';
     END;
 
     COMMIT TRANSACTION;

@@ -5,7 +5,8 @@
     before parents so that no foreign key stands in the way:
       STG_MON_CustMasterSchedule_Subitems -> STG_MON_CustMasterSchedule
       -> MON_BatchProcessing, then MON_SyncState and MON_CustomerLock.
-    ORDERS_UNIFIED is not touched.
+    ORDERS_UNIFIED is not touched, nor MON_SchemaVersion (000's table): from that, only
+    002's row is removed.
 
     DESTRUCTIVE: batch history and sync state go with the tables. The script refuses
     to run while MON_BatchProcessing or MON_SyncState holds rows, unless @force is set
@@ -71,6 +72,14 @@ BEGIN TRY
     BEGIN
         DROP TABLE dbo.MON_CustomerLock;
         PRINT N'dropped dbo.MON_CustomerLock';
+    END;
+
+    -- The run is no longer in the database: remove its record (000 made the table).
+    IF OBJECT_ID(N'dbo.MON_SchemaVersion', N'U') IS NOT NULL
+    BEGIN
+        DELETE FROM dbo.MON_SchemaVersion WHERE script_number = 2;
+        IF @@ROWCOUNT > 0
+            PRINT N'removed 002_sync_tables.sql from dbo.MON_SchemaVersion';
     END;
 
     COMMIT TRANSACTION;

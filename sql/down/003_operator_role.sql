@@ -3,7 +3,8 @@
 
     Undoes 003: removes every member from the role orders_sync_operator (the users and
     groups themselves stay), then drops the role; its grants go with it. No table or
-    data is touched. After this, the app's operators cannot reach the sync tables.
+    data is touched, except 003's row in dbo.MON_SchemaVersion, which is removed. After
+    this, the app's operators cannot reach the sync tables.
 
     Idempotent: when the role is gone already, nothing happens.
     One batch, one transaction (no GO).
@@ -37,6 +38,14 @@ BEGIN TRY
     END
     ELSE
         PRINT N'role orders_sync_operator does not exist: nothing to do';
+
+    -- The run is no longer in the database: remove its record (000 made the table).
+    IF OBJECT_ID(N'dbo.MON_SchemaVersion', N'U') IS NOT NULL
+    BEGIN
+        DELETE FROM dbo.MON_SchemaVersion WHERE script_number = 3;
+        IF @@ROWCOUNT > 0
+            PRINT N'removed 003_operator_role.sql from dbo.MON_SchemaVersion';
+    END;
 
     COMMIT TRANSACTION;
 END TRY

@@ -41,7 +41,7 @@ from orders_sync_gui.services.push import push
 from orders_sync_gui.services.undo import undo
 from orders_sync_gui.store import pushing
 from orders_sync_gui.store import staging as store_staging
-from orders_sync_gui.store.database import Store
+from orders_sync_gui.store.database import REQUIRED_SCRIPTS, Store, check_schema
 from orders_sync_gui.store.demo import CUSTOMERS, mutate_orders
 from orders_sync_gui.store.schema import (
     BATCH_TABLE,
@@ -49,6 +49,7 @@ from orders_sync_gui.store.schema import (
     SOURCE_TABLE,
     STAGING_TABLE,
     SUBITEM_TABLE,
+    VERSION_TABLE,
     app_metadata,
     build_source_table,
     staged_rows,
@@ -277,6 +278,8 @@ def workflow(tmp_path_factory: pytest.TempPathFactory) -> Workflow:
         engine = ctx.store.engine
         try:
             wf.phase = "app"
+            # What a Store does once when it opens SQL Server: the read-only schema check.
+            assert check_schema(engine) == {s.number: s.file for s in REQUIRED_SCRIPTS}
             detection.detect_counts(ctx)
             detection.detect_counts(ctx, PILOT)
             detection.list_customers(ctx)
@@ -588,6 +591,8 @@ def test_operator_role_grants_exactly_what_the_app_does(compiled: list[Compiled]
     # needs a right, add it to 003 and exercise it in the workflow above.
     assert grants - needed == set(), "granted but never used by the app"
     assert {p for p, t in grants if t == SOURCE_TABLE} == {"SELECT"}
+    # The DBA's scripts record their runs; the app only reads them, at start-up.
+    assert {p for p, t in grants if t == VERSION_TABLE} == {"SELECT"}
     # Object grants only: no GRANT on a schema or the database, no fixed-role membership.
     code = _code(_script("003_operator_role.sql"))
     grant_statements = re.findall(r"^\s*GRANT\b[^;]*;", code, flags=re.MULTILINE)
@@ -700,7 +705,12 @@ def _indexes(code: str, table: str | None = None) -> dict[str, tuple[str, list[s
 
 
 def test_sync_tables_script_matches_schema() -> None:
-    code = _code(_script("002_sync_tables.sql"))
+    """000 (MON_SchemaVersion) and 002 (the rest) create the app's tables as schema.py has
+    them; each script only the tables REQUIRED_SCRIPTS says it provides."""
+    codes = {s.file: _code(_script(s.file)) for s in REQUIRED_SCRIPTS}
+    for script in REQUIRED_SCRIPTS:
+        assert set(_parse_tables(codes[script.file])) == set(script.tables), script.file
+    code = codes["000_schema_version.sql"] + codes["002_sync_tables.sql"]
     parsed = _parse_tables(code)
     assert set(parsed) == set(app_metadata.tables)
     for table in app_metadata.sorted_tables:
@@ -763,12 +773,58 @@ def test_every_forward_script_has_a_down_script() -> None:
     forward = {p.name for p in SQL_DIR.glob("[0-9][0-9][0-9]_*.sql")}
     down = {p.name for p in (SQL_DIR / "down").glob("*.sql")}
     assert forward == {
+        "000_schema_version.sql",
         "001_orders_unified_columns.sql",
         "002_sync_tables.sql",
         "003_operator_role.sql",
     }
-    assert forward == down
+    assert forward == down == {s.file for s in REQUIRED_SCRIPTS}
     assert (SQL_DIR / "README.md").is_file()
+
+
+def test_every_script_records_its_run_and_its_down_script_removes_it() -> None:
+    """Each forward script inserts its own MON_SchemaVersion row once, inside its
+    transaction; 001-003 stop, changing nothing, when 000 has not made the table; each down
+    script deletes its row (and down/000 drops the table, last)."""
+    for script in REQUIRED_SCRIPTS:
+        code = _code(_script(script.file))
+        n = script.number
+        record = re.search(
+            rf"IF NOT EXISTS \(SELECT 1 FROM dbo\.{VERSION_TABLE} WHERE script_number = {n}\)"
+            rf"\s+BEGIN\s+INSERT INTO dbo\.{VERSION_TABLE} "
+            r"\(script_number, script_name, applied_at, applied_by\)\s+"
+            rf"VALUES \({n}, N'{re.escape(script.file)}', SYSDATETIME\(\), ORIGINAL_LOGIN\(\)\);",
+            code,
+        )
+        assert record, script.file
+        assert code.index("BEGIN TRANSACTION;") < record.start() < code.index("COMMIT TRANSACTION;")
+        assert code.count(f"INSERT INTO dbo.{VERSION_TABLE}") == 1, script.file
+        if n > 0:
+            plain = f"IF OBJECT_ID(N'dbo.{VERSION_TABLE}', N'U') IS NULL"
+            if plain in code:
+                guard = code.index(plain)
+                assert "000_schema_version.sql" in code[guard : guard + 200], script.file
+            else:  # 003 checks every table of its @wanted list at once
+                guard = code.index("WHERE OBJECT_ID(N'dbo.' + QUOTENAME(w.object_name), N'U')")
+                assert f"(N'{VERSION_TABLE}', N'SELECT')" in code, script.file
+                assert "run 000, 001 and 002 first" in code, script.file
+            assert guard < code.index("BEGIN TRANSACTION;"), script.file
+        down = _code(_script(f"down/{script.file}"))
+        if n > 0:
+            removal = re.search(
+                rf"IF OBJECT_ID\(N'dbo\.{VERSION_TABLE}', N'U'\) IS NOT NULL\s+BEGIN\s+"
+                rf"DELETE FROM dbo\.{VERSION_TABLE} WHERE script_number = {n};",
+                down,
+            )
+            assert removal, f"down/{script.file}"
+            assert down.index("BEGIN TRANSACTION;") < removal.start()
+            assert removal.start() < down.index("COMMIT TRANSACTION;")
+            assert f"DROP TABLE dbo.{VERSION_TABLE}" not in down
+        else:
+            assert f"DROP TABLE dbo.{VERSION_TABLE};" in down
+            # Refuses while later scripts are still recorded (their changes still there).
+            refuse = down.index("WHERE script_number <> 0")
+            assert refuse < down.index("BEGIN TRANSACTION;")
 
 
 def test_scripts_are_single_guarded_transactions() -> None:
@@ -797,8 +853,9 @@ def test_down_scripts_drop_in_a_safe_order() -> None:
     assert "DROP COLUMN record_hash" in down1
 
     down2 = _code(_script("down/002_sync_tables.sql"))
-    position = {t: down2.index(f"DROP TABLE dbo.{t};") for t in app_metadata.tables}
-    for table in app_metadata.tables.values():
+    tables = [app_metadata.tables[t] for s in REQUIRED_SCRIPTS if s.number == 2 for t in s.tables]
+    position = {t.name: down2.index(f"DROP TABLE dbo.{t.name};") for t in tables}
+    for table in tables:
         assert f"IF OBJECT_ID(N'dbo.{table.name}', N'U') IS NOT NULL" in down2
         for fk in table.foreign_keys:
             assert position[table.name] < position[fk.column.table.name], (

@@ -1,0 +1,430 @@
+"""The schema check: which sql/ scripts a database lacks, named exactly, on SQLite and on a
+real PostgreSQL server.
+
+SQL Server cannot run here, so each test builds, with SQLAlchemy, a database in a state a
+DBA can leave one in (a script not run, a table dropped by hand, a table made by an older
+script, a newer app's upgrade) and runs the same check function a Store runs when it opens
+SQL Server: one inspector pass and one query of MON_SchemaVersion, read-only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+
+import pytest
+from sqlalchemy import (
+    Column,
+    Engine,
+    Integer,
+    MetaData,
+    SmallInteger,
+    Table,
+    Unicode,
+    event,
+    func,
+    insert,
+    inspect,
+    select,
+    text,
+)
+from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.util import find_tables
+
+from orders_sync_gui.services import detection, staging
+from orders_sync_gui.services.context import open_context
+from orders_sync_gui.services.demo import demo_init
+from orders_sync_gui.store import database
+from orders_sync_gui.store.database import (
+    APP_SCHEMA_VERSION,
+    REQUIRED_SCRIPTS,
+    Store,
+    StoreSchemaError,
+    check_schema,
+    inspect_schema,
+)
+from orders_sync_gui.store.engine import make_engine
+from orders_sync_gui.store.schema import (
+    BATCH_TABLE,
+    LOCK_TABLE,
+    SOURCE_TABLE,
+    STAGING_TABLE,
+    SUBITEM_TABLE,
+    SYNC_STATE_TABLE,
+    VERSION_TABLE,
+    app_metadata,
+    build_source_table,
+    schema_versions,
+)
+
+S000, S001, S002, S003 = (f"sql/{s.file}" for s in REQUIRED_SCRIPTS)
+SYNC_TABLES = [BATCH_TABLE, STAGING_TABLE, SUBITEM_TABLE, SYNC_STATE_TABLE, LOCK_TABLE]
+ALL = range(APP_SCHEMA_VERSION + 1)
+
+
+@pytest.fixture
+def engine(db_url) -> Iterator[Engine]:
+    eng = make_engine(db_url)
+    yield eng
+    eng.dispose()
+
+
+# --- building the states a DBA can leave a database in -------------------------------------
+
+
+def make_source(engine: Engine, *, with_001: bool = True) -> None:
+    """ORDERS_UNIFIED after 001 (the demo table), or as production has it before 001."""
+    md = MetaData()
+    if with_001:
+        build_source_table(md)
+    else:
+        Table(
+            SOURCE_TABLE,
+            md,
+            Column("AAG ORDER NUMBER", Unicode(50)),
+            Column("CUSTOMER NAME", Unicode(100)),
+            Column("UNIT OF MEASURE", Unicode(20)),
+            Column("M", Integer),
+            Column("TOTAL QTY", SmallInteger),
+        )
+    md.create_all(engine)
+
+
+def make_tables(engine: Engine, names: Iterable[str]) -> None:
+    """The app's tables, as 000 and 002 create them."""
+    app_metadata.create_all(engine, tables=[app_metadata.tables[n] for n in names])
+
+
+def record(engine: Engine, numbers: Iterable[int], newer: dict[int, str] | None = None) -> None:
+    """MON_SchemaVersion rows, as the scripts write them; `newer`: scripts of a newer app."""
+    names = {s.number: s.file for s in REQUIRED_SCRIPTS} | (newer or {})
+    rows = [
+        {
+            "script_number": n,
+            "script_name": names[n],
+            "applied_at": datetime(2026, 11, 2, 9, 30),
+            "applied_by": "DOMAIN\\dba",
+        }
+        for n in [*numbers, *(newer or {})]
+    ]
+    with engine.begin() as conn:
+        conn.execute(insert(schema_versions), rows)
+
+
+def drop_column(engine: Engine, table: str, column: str) -> None:
+    quote = engine.dialect.identifier_preparer.quote
+    with engine.begin() as conn:
+        conn.execute(text(f"ALTER TABLE {quote(table)} DROP COLUMN {quote(column)}"))
+
+
+def drop_table(engine: Engine, table: str) -> None:
+    app_metadata.tables[table].drop(engine)
+
+
+def everything(engine: Engine) -> None:
+    """What 000, 001, 002 and 003 leave behind."""
+    make_source(engine)
+    make_tables(engine, app_metadata.tables)
+    record(engine, ALL)
+
+
+def missing(engine: Engine) -> list[int]:
+    return [s.number for s in inspect_schema(engine).missing]
+
+
+def problem(engine: Engine) -> str:
+    with pytest.raises(StoreSchemaError) as err:
+        check_schema(engine)
+    assert str(err.value) == inspect_schema(engine).problem()
+    return str(err.value)
+
+
+# --- the states --------------------------------------------------------------------------
+
+
+def test_all_scripts_run(engine):
+    everything(engine)
+    status = inspect_schema(engine)
+    assert status.problem() is None and status.missing == []
+    assert check_schema(engine) == {s.number: s.file for s in REQUIRED_SCRIPTS}
+
+
+def test_nothing_run(engine):
+    make_source(engine, with_001=False)
+    assert missing(engine) == [0, 1, 2, 3]
+    assert problem(engine) == (
+        f"the database lacks {S000} (no {VERSION_TABLE} table), "
+        f"{S001} ({SOURCE_TABLE} has no record_uuid and record_hash columns), "
+        f"{S002} (no MON_BatchProcessing, STG_MON_CustMasterSchedule, "
+        "STG_MON_CustMasterSchedule_Subitems, MON_SyncState and MON_CustomerLock tables) "
+        f"and {S003} (not recorded in {VERSION_TABLE}): ask the DBA to run them, in this order"
+    )
+
+
+def test_001_not_run(engine):
+    make_source(engine, with_001=False)
+    make_tables(engine, app_metadata.tables)
+    record(engine, [0, 2, 3])
+    assert missing(engine) == [1]
+    assert problem(engine) == (
+        f"the database lacks {S001} ({SOURCE_TABLE} has no record_uuid and record_hash "
+        "columns): ask the DBA to run it"
+    )
+
+
+def test_001_recorded_but_undone_by_hand(engine):
+    """What is there wins over what is recorded: a row does not bring the column back."""
+    make_source(engine, with_001=False)
+    make_tables(engine, app_metadata.tables)
+    record(engine, ALL)
+    assert problem(engine) == (
+        f"the database lacks {S001} ({SOURCE_TABLE} has no record_uuid and record_hash "
+        "columns): ask the DBA to run it"
+    )
+
+
+def test_001_and_002_not_run(engine):
+    make_source(engine, with_001=False)
+    make_tables(engine, [VERSION_TABLE])
+    record(engine, [0])
+    assert missing(engine) == [1, 2, 3]
+    message = problem(engine)
+    assert message.startswith(
+        f"the database lacks {S001} ({SOURCE_TABLE} has no record_uuid and record_hash columns), "
+        f"{S002} (no {', '.join(SYNC_TABLES[:-1])} and {SYNC_TABLES[-1]} tables) and {S003} "
+    )
+    assert message.endswith(": ask the DBA to run them, in this order")
+    assert S000 not in message
+
+
+def test_002_not_run(engine):
+    make_source(engine)
+    make_tables(engine, [VERSION_TABLE])
+    record(engine, [0, 1])
+    assert missing(engine) == [2, 3]
+    message = problem(engine)
+    assert message.startswith(f"the database lacks {S002} (no MON_BatchProcessing, ")
+    assert message.endswith(
+        f"tables) and {S003} (not recorded in {VERSION_TABLE}): "
+        "ask the DBA to run them, in this order"
+    )
+    assert S000 not in message and S001 not in message
+
+
+def test_an_app_table_dropped_by_hand(engine):
+    everything(engine)
+    drop_table(engine, LOCK_TABLE)
+    assert missing(engine) == [2]
+    assert problem(engine) == (
+        f"the database lacks {S002} (no {LOCK_TABLE} table): ask the DBA to run it"
+    )
+
+
+def test_a_column_missing_from_an_app_table(engine):
+    """A table made by an earlier 002 (or changed by hand): running 002 again would not add
+    the column, so the message names 002 as the column's definition, not as a script to run."""
+    everything(engine)
+    drop_column(engine, SYNC_STATE_TABLE, "monday_subitem_ids")
+    status = inspect_schema(engine)
+    assert status.missing == []
+    assert status.stale_columns == {2: {SYNC_STATE_TABLE: ["monday_subitem_ids"]}}
+    message = problem(engine)
+    assert message.startswith(
+        f"{SYNC_STATE_TABLE} has no monday_subitem_ids column, which {S002} defines: "
+        "the table was made by an earlier version of that script or changed by hand"
+    )
+    assert "lacks" not in message
+    assert all(s not in message for s in (S000, S001, S003))
+
+
+def test_a_missing_script_and_a_stale_table_in_one_message(engine):
+    make_source(engine, with_001=False)
+    make_tables(engine, app_metadata.tables)
+    record(engine, [0, 2, 3])
+    drop_column(engine, LOCK_TABLE, "operator")
+    message = problem(engine)
+    first, second = message.split("; and ")
+    assert first == (
+        f"the database lacks {S001} ({SOURCE_TABLE} has no record_uuid and record_hash "
+        "columns): ask the DBA to run it"
+    )
+    assert second.startswith(f"{LOCK_TABLE} has no operator column, which {S002} defines")
+
+
+def test_scripts_run_before_000_existed(engine):
+    """No MON_SchemaVersion means nothing is recorded: every script is named, and the reason
+    says that re-running it only records it."""
+    make_source(engine)
+    make_tables(engine, SYNC_TABLES)
+    assert missing(engine) == [0, 1, 2, 3]
+    assert problem(engine) == (
+        f"the database lacks {S000} (no {VERSION_TABLE} table), "
+        f"{S001} (not recorded in {VERSION_TABLE}), {S002} (not recorded in {VERSION_TABLE}) "
+        f"and {S003} (not recorded in {VERSION_TABLE}): ask the DBA to run them, in this order"
+    )
+
+
+def test_only_003_not_run(engine):
+    make_source(engine)
+    make_tables(engine, app_metadata.tables)
+    record(engine, [0, 1, 2])
+    assert problem(engine) == (
+        f"the database lacks {S003} (not recorded in {VERSION_TABLE}): ask the DBA to run it"
+    )
+
+
+def test_a_newer_schema(engine):
+    everything(engine)
+    record(engine, [], {5: "005_future_columns.sql"})
+    assert problem(engine) == (
+        "this database was upgraded by a newer orders-sync (script 5, 005_future_columns.sql); "
+        f"update the app (this one knows scripts up to {APP_SCHEMA_VERSION})"
+    )
+
+
+def test_a_newer_schema_wins_over_what_looks_missing(engine):
+    """A newer app may have changed what this one looks for: only the update is asked for."""
+    make_source(engine, with_001=False)
+    make_tables(engine, [VERSION_TABLE])
+    record(engine, ALL, {4: "004_later.sql"})
+    assert problem(engine).startswith("this database was upgraded by a newer orders-sync (script 4")
+
+
+def test_no_orders_unified(engine):
+    """Not the order database, or a login that sees nothing (not in the operator role)."""
+    make_tables(engine, app_metadata.tables)
+    record(engine, ALL)
+    message = problem(engine)
+    assert message.startswith(f"this database has no {SOURCE_TABLE} table that this login can see")
+    assert "orders_sync_operator" in message
+
+
+def test_the_check_is_one_inspector_pass_and_one_query(engine):
+    everything(engine)
+    queries: list[ClauseElement] = []
+
+    def count(conn, element, multiparams, params, options):  # type: ignore[no-untyped-def]
+        tables = find_tables(element) if isinstance(element, ClauseElement) else []
+        if any(t.name == VERSION_TABLE for t in tables):
+            queries.append(element)
+
+    calls: list[str] = []
+    real = inspect
+
+    def spy(subject):  # type: ignore[no-untyped-def]
+        calls.append(type(subject).__name__)
+        return real(subject)
+
+    event.listen(engine, "before_execute", count)
+    try:
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(database, "inspect", spy)
+            check_schema(engine)
+    finally:
+        event.remove(engine, "before_execute", count)
+    assert len(queries) == 1 and calls == ["Connection"]
+
+
+def test_required_scripts_cover_the_app_schema():
+    """Every table of schema.py comes from exactly one script, in the order they run."""
+    numbers = [s.number for s in REQUIRED_SCRIPTS]
+    assert numbers == sorted(numbers) == list(range(len(numbers)))
+    created = [t for s in REQUIRED_SCRIPTS for t in s.tables]
+    assert sorted(created) == sorted(app_metadata.tables)
+    assert REQUIRED_SCRIPTS[0].tables == (VERSION_TABLE,), "000 runs first: the others record"
+
+
+# --- the Store: records versions itself where it creates the tables ------------------------
+
+
+def _versions(engine: Engine) -> list[tuple[int, str, str]]:
+    v = schema_versions.c
+    with engine.connect() as conn:
+        rows = conn.execute(select(v.script_number, v.script_name, v.applied_by).order_by(v[0]))
+        return [tuple(r) for r in rows]
+
+
+def test_store_records_the_versions_after_create_all(db_url, engine):
+    store = Store(db_url, new_file=True)
+    try:
+        assert store.applied_scripts == {s.number: s.file for s in REQUIRED_SCRIPTS}
+        rows = _versions(engine)
+        assert [(n, name) for n, name, _ in rows] == [(s.number, s.file) for s in REQUIRED_SCRIPTS]
+        assert all(by.startswith("orders-sync (create_all) as ") for _, _, by in rows)
+        demo_init(store, orders=30, seed=1)
+        assert check_schema(engine) == store.applied_scripts  # and the check agrees
+    finally:
+        store.dispose()
+    Store(db_url).dispose()  # a second open records nothing twice
+    assert _versions(engine) == rows
+
+
+def test_store_records_what_an_older_app_left_unrecorded(db_url, engine):
+    """A database made before MON_SchemaVersion existed: the next open records it all."""
+    make_tables(engine, SYNC_TABLES)
+    Store(db_url, new_file=True).dispose()
+    assert [n for n, _, _ in _versions(engine)] == list(ALL)
+
+
+def test_store_refuses_a_database_a_newer_app_upgraded(db_url, engine):
+    make_tables(engine, app_metadata.tables)
+    record(engine, ALL, {4: "004_later.sql"})
+    with pytest.raises(StoreSchemaError, match=r"newer orders-sync \(script 4, 004_later.sql\)"):
+        Store(db_url, new_file=True)
+    assert [n for n, _, _ in _versions(engine)] == [*ALL, 4]
+
+
+# --- the SQL Server path: check only, read-only, once per Store ----------------------------
+
+
+@pytest.fixture
+def as_sql_server(monkeypatch):
+    """The Store takes its SQL Server path (check, never create) on the test database."""
+    monkeypatch.setattr(Store, "dialect", property(lambda self: "mssql"))
+
+
+def test_sql_server_store_names_the_scripts_and_creates_nothing(db_url, engine, as_sql_server):
+    make_source(engine, with_001=False)
+    make_tables(engine, [VERSION_TABLE])
+    record(engine, [0])
+    with pytest.raises(StoreSchemaError) as err:
+        Store(db_url)
+    assert str(err.value).startswith(f"the database lacks {S001} (")
+    assert f"{S002} (" in str(err.value) and f"{S003} (" in str(err.value)
+    assert set(inspect(engine).get_table_names()) == {SOURCE_TABLE, VERSION_TABLE}
+    assert [n for n, _, _ in _versions(engine)] == [0], "the app never writes it there"
+
+
+def test_sql_server_store_checks_once_not_per_service_call(db_url, engine, monkeypatch):
+    demo_init(Store(db_url, new_file=True), orders=60, seed=3)  # all scripts' worth
+    checks = []
+    real = database.check_schema
+
+    def counted(bind):  # type: ignore[no-untyped-def]
+        checks.append(bind)
+        return real(bind)
+
+    monkeypatch.setattr(database, "check_schema", counted)
+    monkeypatch.setattr(Store, "dialect", property(lambda self: "mssql"))
+    reads: list[str] = []
+    ctx = open_context(db_url)
+    try:
+        assert len(checks) == 1 and ctx.store.applied_scripts == dict(
+            (s.number, s.file) for s in REQUIRED_SCRIPTS
+        )
+
+        def count(conn, element, multiparams, params, options):  # type: ignore[no-untyped-def]
+            if isinstance(element, ClauseElement):
+                reads.extend(t.name for t in find_tables(element) if t.name == VERSION_TABLE)
+
+        event.listen(ctx.store.engine, "before_execute", count)
+        detection.detect_counts(ctx)
+        detection.list_customers(ctx)
+        staging.history(ctx)
+        ctx.store.ensure_schema()
+        with ctx.store.engine.connect() as conn:
+            assert conn.execute(select(func.count()).select_from(schema_versions)).scalar() == 4
+    finally:
+        ctx.close()
+    assert len(checks) == 1
+    assert reads == [VERSION_TABLE], "only the test's own count above"
