@@ -20,8 +20,9 @@ $(STAMP): pyproject.toml
 system-packages:
 	bash .ci/system-packages
 
+# RUN_ARGS passes options to the app: CI runs `make run RUN_ARGS=--smoke` offscreen.
 run: $(STAMP)
-	$(BIN)/python -m orders_sync_gui
+	$(BIN)/python -m orders_sync_gui $(RUN_ARGS)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
