@@ -25,6 +25,7 @@ import cProfile
 import io
 import json
 import logging
+import multiprocessing
 import os
 import platform
 import pstats
@@ -42,6 +43,7 @@ os.environ["QT_QPA_PLATFORM"] = "offscreen"  # before Qt is imported, here or by
 
 import numpy as np
 import PySide6
+import requests
 from PySide6.QtCore import QEventLoop, QSettings, Qt, QTimer, SignalInstance
 from PySide6.QtWidgets import QApplication, QMessageBox, QTableView
 
@@ -50,6 +52,7 @@ from orders_sync_gui.monday.sandbox import SandboxConfig, SandboxServer
 from orders_sync_gui.monday.sandbox import server as sandbox_server
 from orders_sync_gui.qt import frames
 from orders_sync_gui.qt import main_window as main_window_module
+from orders_sync_gui.qt.app import SWITCH_INTERVAL_SECONDS
 from orders_sync_gui.qt.log_pane import SignalLogHandler
 from orders_sync_gui.qt.main_window import MainWindow
 from orders_sync_gui.qt.models import FrameModel
@@ -384,6 +387,43 @@ def sandbox_config(window: float) -> SandboxConfig:
     )
 
 
+def _serve(config: SandboxConfig, conn: Any) -> None:
+    """The sandbox in a process of its own: monday.com is another machine in production,
+    so its work must not compete with the window for this interpreter."""
+    sandbox_server._Handler.disable_nagle_algorithm = True
+    server = SandboxServer(config).start()
+    conn.send((server.url, server.board_id))
+    conn.recv()  # until the bench says stop
+    server.stop()
+
+
+class ProcessSandbox:
+    """SandboxServer's interface (url, board_id, stats) over a child process."""
+
+    def __init__(self, config: SandboxConfig) -> None:
+        context = multiprocessing.get_context("spawn")  # no fork of a process holding Qt
+        self._conn, child = context.Pipe()
+        self._process = context.Process(target=_serve, args=(config, child), daemon=True)
+
+    def __enter__(self) -> ProcessSandbox:
+        self._process.start()
+        self.url, self.board_id = self._conn.recv()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._conn.send("stop")
+        self._process.join(10)
+
+    def stats(self) -> dict[str, Any]:
+        base = self.url.rsplit("/v2", 1)[0]
+        return requests.get(f"{base}/_sandbox/stats", timeout=30).json()
+
+
+def make_sandbox(args: argparse.Namespace) -> Any:
+    config = sandbox_config(args.window_seconds)
+    return ProcessSandbox(config) if args.sandbox == "process" else SandboxServer(config)
+
+
 @contextmanager
 def sandbox_transport(*, nagle: bool) -> Iterator[None]:
     """TCP_NODELAY on the in-process sandbox, unless --nagle (see bench/README.md: with
@@ -568,7 +608,7 @@ def build_window(
 def measure(args: argparse.Namespace, app: QApplication) -> dict[str, Any]:
     interval = args.interval_ms
     probe = Probe(interval)
-    with scratch_home() as root, SandboxServer(sandbox_config(args.window_seconds)) as sandbox:
+    with scratch_home() as root, make_sandbox(args) as sandbox:
         url = f"sqlite:///{root / 'gui.db'}"
         say(f"demo database: {args.orders:,} orders (seed {args.seed})")
         start = time.perf_counter()
@@ -742,6 +782,7 @@ def measure(args: argparse.Namespace, app: QApplication) -> dict[str, Any]:
         "database_orders": args.orders,
         "window_seconds": args.window_seconds,
         "sandbox_nagle": args.nagle,
+        "sandbox": args.sandbox,
         "profiled": args.profile,
         "seed": args.seed,
         "python": platform.python_version(),
@@ -776,6 +817,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--interval-ms", type=int, default=10, help="probe interval (10 ms)")
     parser.add_argument(
+        "--sandbox", choices=("process", "inline"), default="process",
+        help="the sandbox in its own process, as monday.com is remote (default), or inline "
+        "in this process, as in demo mode (its work then competes with the window)",
+    )
+    parser.add_argument(
         "--profile",
         action="store_true",
         help="cProfile the GUI thread during the push (to stderr; it slows the GUI thread)",
@@ -795,6 +841,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)  # as the app's main() does
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     with sandbox_transport(nagle=args.nagle):
