@@ -29,7 +29,6 @@ from .services.undo import undo as undo_batch
 from .settings import load_settings
 from .store.database import Store
 from .store.demo import DEFAULT_ORDERS, DEFAULT_SEED
-from .store.staging import get_batch
 
 log = logging.getLogger("orders_sync_gui")
 
@@ -235,8 +234,7 @@ def cmd_stage(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_rollback(args: argparse.Namespace, ctx: Context) -> int:
-    with ctx.store.engine.connect() as conn:
-        status = get_batch(conn, args.batch).status
+    status = staging.get(ctx, args.batch).status
     if status != BatchStatus.STAGED:  # it reached monday.com: a true undo
         try:
             report = undo_batch(ctx, args.batch, monday_setup(ctx))

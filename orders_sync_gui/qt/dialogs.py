@@ -6,7 +6,7 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 
 from ..core.models import BatchStatus
 from ..services.estimate import Estimate
-from ..store.staging import BatchInfo
+from ..services.staging import BatchInfo
 
 
 def push_text(batch: BatchInfo, est: Estimate) -> str:

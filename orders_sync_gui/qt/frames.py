@@ -9,7 +9,7 @@ import pandas as pd
 from ..core.columns import COLOUR, ORDER_NUMBER, PO_NUMBER, STYLE
 from ..core.models import RowChange
 from ..services.detection import CustomerRow
-from ..store.staging import BatchInfo
+from ..services.staging import BatchInfo
 
 
 def when(moment: datetime | None, now: datetime | None = None) -> str:

@@ -29,8 +29,8 @@ from ..core.models import STAGEABLE, BatchStatus, ChangeType, RowChange
 from ..services import detection, staging
 from ..services.estimate import estimate
 from ..services.push import PushReport, PushStopped, push
+from ..services.staging import BatchInfo
 from ..services.undo import UndoReport, UndoStopped, undo
-from ..store.staging import BatchInfo
 from . import frames
 from .dialogs import confirm_push, confirm_rollback
 from .log_pane import LogPane, SignalLogHandler

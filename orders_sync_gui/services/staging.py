@@ -94,3 +94,20 @@ def batch_rows(ctx: Context, batch_id: int) -> tuple[pd.DataFrame, pd.DataFrame]
             store_staging.staged_rows_frame(conn, batch_id),
             store_staging.staged_subitems_frame(conn, batch_id),
         )
+
+
+def get(ctx: Context, batch_id: int) -> BatchInfo:
+    with ctx.store.engine.connect() as conn:
+        return store_staging.get_batch(conn, batch_id)
+
+
+__all__ = [
+    "BatchConflictError",
+    "BatchInfo",
+    "NothingToStageError",
+    "batch_rows",
+    "get",
+    "history",
+    "rollback",
+    "stage",
+]
