@@ -8,7 +8,7 @@ DIST_DIR := dist/orders-sync
 DIST_APP := $(DIST_DIR)/orders-sync
 SMOKE_TIMEOUT ?= 300
 
-.PHONY: run test lint format bench system-packages clean dist dist-check
+.PHONY: run test lint format bench system-packages clean dist dist-check reliability soak
 
 $(STAMP): pyproject.toml
 	@command -v apt-get >/dev/null 2>&1 && bash .ci/system-packages || true
@@ -26,7 +26,19 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --ignore=tests/reliability
+
+# Kills, faults, races, hostile rows, secrets (tests/reliability, a few minutes); ends with
+# one JSON line of figures. More kill trials: RELIABILITY_TRIALS=500 make reliability.
+reliability: $(STAMP)
+	@figures=$$(mktemp); \
+	RELIABILITY_FIGURES=$$figures $(BIN)/python -m pytest tests/reliability -m "not soak"; \
+	code=$$?; $(BIN)/python tests/reliability/figures.py $$figures || code=1; \
+	rm -f $$figures; exit $$code
+
+# 10,000 orders through 5% faults on a compressed clock (not in CI).
+soak: $(STAMP)
+	$(BIN)/python -m pytest tests/reliability -m soak -s
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

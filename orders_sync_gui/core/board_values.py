@@ -30,7 +30,9 @@ def column_value(column: BoardColumn, value: str | None) -> Any:
         return value
     if kind == "date":
         day, _, clock = value.partition("T")
-        return {"date": day, "time": clock} if clock else {"date": day}
+        # Fix: monday takes HH:MM:SS; a source time with fractional seconds (DATETIME2,
+        # GETDATE()) was sent as "10:30:15.123456" and refused (ColumnValueException).
+        return {"date": day, "time": clock[:8]} if clock else {"date": day}
     if kind == "status":
         return {"label": value}
     if kind == "dropdown":
@@ -83,8 +85,9 @@ def item_name(
     if not name:
         name = " ".join((fallback or "").split())
     if not name:
+        fields_named = ", ".join(f"[{n}]" for n in _FIELD.findall(mapping.item_name_template))
         raise ItemNameError(
-            "the item name would be empty: its fields and the order number are all blank"
+            f"the item name would be empty: {fields_named} and the order number are all blank"
         )
     if len(name) > MAX_ITEM_NAME:
         name = name[: MAX_ITEM_NAME - 1].rstrip() + "…"

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .canonical import CanonicalError, canonical
-from .columns import CUSTOMER_NAME, ORDER_NUMBER, RECORD_UUID, Kind
+from .columns import CUSTOMER_NAME, ORDER_NUMBER, RECORD_UUID, TOTAL_QTY, Kind
 from .customers import CustomerMap
 from .hashing import encode_value, field_header, hash_text
 from .models import Record, RowError
@@ -150,6 +150,15 @@ def _size_cells(
     keep = vals != 0
     if bad:
         keep &= ~np.isin(rows, list(bad))
+    # Fix: each size fits an INT, but their sum (the order quantity, staged in an INT
+    # column) need not: on PostgreSQL and SQL Server one such row made the staging INSERT
+    # fail, and with it the whole customer's batch. The row now fails alone, named.
+    totals = np.bincount(rows[keep], weights=vals[keep], minlength=len(frame))
+    for r in np.flatnonzero(totals > MAX_QTY):
+        bad[int(r)] = RowError(
+            None, None, TOTAL_QTY, f"the sizes add up to {int(totals[r]):,}, beyond an INT column"
+        )
+        keep &= rows != r
     return _SizeCells(rows[keep], cols[keep], vals[keep].astype(np.int64)), bad
 
 

@@ -25,6 +25,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
@@ -269,6 +270,19 @@ class MondayClient:
             )
         except requests.Timeout:
             raise _Retry("timeout", None) from None
+        except requests.exceptions.SSLError as exc:
+            # Fix: a certificate that does not verify (a proxy intercepting HTTPS, a wrong
+            # URL) was retried as a "connection dropped", up to the bound, and reported as
+            # monday.com "refusing". It will not verify the next time either; nothing was
+            # sent (the TLS handshake failed before the request and its token left).
+            if "CERTIFICATE_VERIFY_FAILED" not in str(exc):
+                raise _Retry("connection dropped", None) from None
+            host = urlsplit(self.settings.url).hostname
+            raise MondayStopError(
+                f"the TLS certificate of {host} could not be verified, so nothing was sent: "
+                "check the monday.com URL in Settings, or ask IT whether a proxy intercepts "
+                "HTTPS"
+            ) from None
         except requests.ConnectionError:
             raise _Retry("connection dropped", None) from None
         status = response.status_code

@@ -14,13 +14,17 @@ import logging
 import os
 import re
 import socket
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+
+from sqlalchemy.exc import IntegrityError
 
 from ..core.board_values import (
+    MAX_ITEM_NAME,
     ItemNameError,
     compact_json,
     item_name,
@@ -30,8 +34,14 @@ from ..core.board_values import (
 from ..core.mapping import BoardMapping
 from ..core.models import BatchStatus, ChangeType, RowStatus
 from ..monday.board import Board, check_mapping, ensure_group, fetch_board, find_items, subitems_of
-from ..monday.client import MondayClient, MondayError
-from ..monday.operations import Operation, OperationResult, RunStats, run_operations
+from ..monday.client import FieldError, MondayClient, MondayError
+from ..monday.operations import (
+    ChunkPolicy,
+    Operation,
+    OperationResult,
+    RunStats,
+    run_operations,
+)
 from ..store import pushing
 from ..store.pushing import StagedRow, StagedSubitem
 from ..store.staging import BatchInfo, BatchStateError, get_batch
@@ -310,7 +320,7 @@ class _Session:
                 pushing.heartbeat(conn, self.batch.batch_id, self.owner, now)
             for res in results:
                 key, ident = res.op.key[0], int(res.op.key[1:])
-                error = None if res.ok else str(res.error)
+                error = None if res.ok else self.error_text(res.error)
                 if key == "r":
                     row = self.rows[ident]
                     row.status = RowStatus.PUSHED if res.ok else RowStatus.FAILED
@@ -362,6 +372,22 @@ class _Session:
                     )
             self._promote_complete(conn, touched, now)
 
+    def error_text(self, error: FieldError | None) -> str:
+        """monday's words for a refused row, and the column (with its source field) refused.
+
+        Fix: monday's ColumnValueException says "invalid value, please check our API
+        documentation" without the column (that is in its error_data): the row failed, but
+        the operator could not tell which of its fields to correct.
+        """
+        text = str(error)
+        column = str(error.data.get("column_id") or "") if error is not None else ""
+        if column and column not in text:
+            source = next(
+                (m.source for m in self.mapping.columns if m.column.column_id == column), None
+            )
+            text += f" (column {column}" + (f", from [{source}]" if source else "") + ")"
+        return text
+
     def _order_of(self, op: Operation) -> str:
         ident = int(op.key[1:])
         row = self.rows[ident] if op.key[0] == "r" else self.rows[self.subs[ident].stg_parent_id]
@@ -375,18 +401,27 @@ class _Session:
             )
         log.error("order %s: %s", row.order_number or row.record_uuid, message)
 
-    def run(self, ops: list[Operation], phase: str, done_before: int, total: int) -> int:
+    def run(
+        self,
+        ops: list[Operation],
+        phase: str,
+        done_before: int,
+        total: int,
+        *,
+        policy: ChunkPolicy | None = None,
+        record: Callable[[list[OperationResult]], None] | None = None,
+    ) -> int:
         done = done_before
         for results in run_operations(
             self.client,
             ops,
             scope=f"{phase}:{self.batch.batch_id}:{self.scope_salt}",
-            policy=self.setup.limits.chunk_policy(),
+            policy=policy or self.setup.limits.chunk_policy(),
             stats=self.stats,
             before_send=self.mark_sending,
             should_cancel=self.should_cancel,
         ):
-            self.record(results)
+            (record or self.record)(results)
             done += len(results)
             ok = sum(1 for r in results if r.ok)
             log.info(
@@ -407,12 +442,24 @@ def _lease_seconds(setup: MondaySetup) -> float:
     return 2 * (setup.max_wait_seconds + setup.timeout_seconds) + 60
 
 
+# The claims (batch messages) of this process's runs that are still going.
+_RUNNING: set[str] = set()
+
+
 def _holder_gone(message: str) -> bool:
     """True when the run named in a batch's message was a process of this machine that no
-    longer exists (a crash or a kill): its batch can be resumed at once."""
+    longer exists (a crash or a kill), or a run of this very process that has ended: its
+    batch can be resumed at once."""
     match = re.search(r"pid (\d+) on (\S+)", message)
-    if not match or match.group(2) != socket.gethostname() or os.name != "posix":
-        return False  # another machine, or no safe liveness test here: wait for the lease
+    if not match or match.group(2) != socket.gethostname():
+        return False  # another machine: wait for the lease
+    if int(match.group(1)) == os.getpid():
+        # Fix: a push that ended on an error other than monday's (the database connection
+        # lost mid-push) kept its claim, and its process is alive: the GUI's next Push of the
+        # batch, in the same process, was refused as "busy" until the lease ran out.
+        return message not in _RUNNING
+    if os.name != "posix":
+        return False  # no safe liveness test here: wait for the lease
     try:
         os.kill(int(match.group(1)), 0)
     except ProcessLookupError:
@@ -426,21 +473,52 @@ class BatchBusyError(BatchStateError):
     """Another run is pushing or undoing this batch right now."""
 
 
-def claim(s: _Session, activity: str, from_statuses: tuple[BatchStatus, ...]) -> None:
+class _Locked(Exception):
+    pass
+
+
+def claim(
+    s: _Session,
+    activity: str,
+    from_statuses: tuple[BatchStatus, ...],
+    *,
+    lock_customer: bool = False,
+) -> None:
+    """Make this run the batch's only pusher or undoer (BatchBusyError if another is).
+
+    lock_customer (undo): also take back the customer's lock, which the batch gave up when
+    it was pushed. Fix: an undo ran with its batch PUSHING (an open status) but the customer
+    unlocked, so a new batch could be staged and pushed while the undo was half done (or
+    killed): the undo could then never finish (no longer the latest batch), and the new
+    batch was made from a sync state the undo was still rewriting.
+    """
     owner = (
         f"{activity} in progress · run {uuid.uuid4().hex[:8]} · pid {os.getpid()} on "
         f"{socket.gethostname()} · {s.ctx.operator}"
     )
-    with s.engine.begin() as conn:
-        holder = pushing.claim_batch(
-            conn,
-            s.batch.batch_id,
-            owner=owner,
-            now=_now(),
-            from_statuses=from_statuses,
-            lease_seconds=_lease_seconds(s.setup),
-            holder_gone=_holder_gone,
-        )
+    other: int | None = None
+    try:
+        with s.engine.begin() as conn:
+            holder = pushing.claim_batch(
+                conn,
+                s.batch.batch_id,
+                owner=owner,
+                now=_now(),
+                from_statuses=from_statuses,
+                lease_seconds=_lease_seconds(s.setup),
+                holder_gone=_holder_gone,
+            )
+            if holder is None and lock_customer:
+                other = pushing.lock_customer(
+                    conn, s.batch.batch_id, s.batch.customer, s.ctx.operator, _now()
+                )
+                if other is not None:
+                    raise _Locked
+    except (_Locked, IntegrityError):  # the claim is rolled back with it
+        raise BatchStateError(
+            f"{s.batch.customer} has open batch {other or 'another'}: push it or roll it "
+            f"back before undoing batch {s.batch.batch_id}"
+        ) from None
     if holder is not None:
         raise BatchBusyError(
             f"batch {s.batch.batch_id} is busy: {holder}. Wait for it to finish; if that run "
@@ -448,10 +526,15 @@ def claim(s: _Session, activity: str, from_statuses: tuple[BatchStatus, ...]) ->
             f"for {_lease_seconds(s.setup) / 60:.0f} minutes"
         )
     s.owner = owner
+    _RUNNING.add(owner)
 
 
 def _group_title(mapping: BoardMapping, customer: str) -> str:
-    return mapping.group_title_template.replace("{CUSTOMER NAME}", customer)
+    title = mapping.group_title_template.replace("{CUSTOMER NAME}", customer)
+    # Fix: monday's group names, like item names, hold 1 to 255 characters. A longer
+    # customer name (SQLite keeps any length) made create_group fail, and with it every
+    # push of that customer, without naming a row. Clipped as item names are.
+    return title if len(title) <= MAX_ITEM_NAME else title[: MAX_ITEM_NAME - 1].rstrip() + "…"
 
 
 def _renamed(
@@ -472,12 +555,14 @@ def _renamed(
         return None  # a name cannot become empty: keep the one the item has
 
 
-def _item_ops(s: _Session, group_id: str) -> list[Operation]:
+def _item_ops(
+    s: _Session, group_id: str, statuses: tuple[RowStatus, ...] = RETRYABLE
+) -> list[Operation]:
     assert s.board is not None
     mapping = s.mapping
     ops: list[Operation] = []
     for row in s.rows.values():
-        if row.status not in RETRYABLE:
+        if row.status not in statuses:
             continue
         key = f"r{row.stg_id}"
         if row.change_type is ChangeType.NEW:
@@ -578,12 +663,12 @@ def _item_ops(s: _Session, group_id: str) -> list[Operation]:
     return ops
 
 
-def _subitem_ops(s: _Session) -> list[Operation]:
+def _subitem_ops(s: _Session, statuses: tuple[RowStatus, ...] = RETRYABLE) -> list[Operation]:
     assert s.board is not None
     ops: list[Operation] = []
     for sub in s.subs.values():
         parent = s.rows[sub.stg_parent_id]
-        if sub.status not in RETRYABLE or parent.status is not RowStatus.PUSHED:
+        if sub.status not in statuses or parent.status is not RowStatus.PUSHED:
             continue
         key, cost = f"s{sub.stg_subitem_id}", s.setup.limits.mutation_cost
         previous_ids = parent.previous.subitem_ids if parent.previous else {}
@@ -640,6 +725,60 @@ def _subitem_ops(s: _Session) -> list[Operation]:
     return ops
 
 
+# monday keeps a mutation's answer under its Idempotency-Key for 30 minutes; a request left
+# in flight more recently than this is sent again with its key (see recover_in_flight). The
+# margin allows for the clocks of two computers (one killed, the other resuming) to differ.
+REPLAY_WINDOW = timedelta(minutes=20)
+
+
+def recover_in_flight(s: _Session) -> None:
+    """Rows a stopped run left SENDING: the one request whose answer never came back.
+
+    Fix: the recovery used to look the request's items up on the board (settle_unknown) and
+    create again what it did not find. A request still running on monday.com (or still on
+    its way there) when the lookup ran was not found, so its items were created twice: a
+    kill during a slow request, resumed at once, left duplicate items and subitems. The
+    request is now sent again as it was (the same rows in one chunk, so the same
+    Idempotency-Key): monday answers it from its cache if the first one ran, makes it wait
+    (409) while the first one still runs, or runs it now, and then the first one, if it
+    ever arrives, is the replay. The lookup stays for requests older than monday's cache.
+    Rows are recorded as a push records them, also when an undo recovers them.
+    """
+    rows = [r for r in s.rows.values() if r.status is RowStatus.SENDING]
+    subs = [x for x in s.subs.values() if x.status is RowStatus.SENDING]
+    if not rows and not subs:
+        return
+    stamps = [x.updated_at for x in [*rows, *subs]]
+    recent = all(t is not None and _now() - t < REPLAY_WINDOW for t in stamps)
+    if not recent or (rows and subs):
+        s.settle_unknown()
+        return
+    assert s.board is not None
+    if rows:
+        group_id = ensure_group(s.client, s.board, _group_title(s.mapping, s.batch.customer))
+        ops, phase = _item_ops(s, group_id, (RowStatus.SENDING,)), "push-items"
+    else:
+        ops, phase = _subitem_ops(s, (RowStatus.SENDING,)), "push-subitems"
+    log.warning(
+        "batch %d: %d changes were in flight when the last run stopped: sent again as they "
+        "were, so monday.com answers them once",
+        s.batch.batch_id,
+        len(ops),
+    )
+    replayed: list[OperationResult] = []
+
+    def record(results: list[OperationResult]) -> None:
+        replayed.extend(results)
+        _Session.record(s, results)
+
+    one_chunk = ChunkPolicy(
+        max_mutations=max(1, len(ops)), max_complexity=sys.maxsize, budget_per_window=sys.maxsize
+    )
+    s.run(ops, phase, 0, len(ops), policy=one_chunk, record=record)
+    # Rows whose items the first request had created: found done, not created twice.
+    s.adopted += sum(1 for r in replayed if r.replayed and r.ok and r.op.kind == "create_item")
+
+
 def _finish(s: _Session, *, started: float, cancelled: bool, error: str | None) -> PushReport:
     rows = list(s.rows.values())
     ok = [
@@ -678,17 +817,25 @@ def _finish(s: _Session, *, started: float, cancelled: bool, error: str | None) 
             + (f" ({reason})" if reason else "")
             + ": push again to retry what is left"
         )
-    with s.engine.begin() as conn:
-        pushing.set_batch(
-            conn,
-            s.batch.batch_id,
-            status=status,
-            now=_now(),
-            succeeded=len(ok),
-            failed=len(failed),
-            message=message,
-            release_lock=complete,
-        )
+    if s.owner:
+        with s.engine.begin() as conn:
+            pushing.set_batch(
+                conn,
+                s.batch.batch_id,
+                status=status,
+                now=_now(),
+                succeeded=len(ok),
+                failed=len(failed),
+                message=message,
+                release_lock=complete,
+            )
+    else:
+        # Fix: a push stopped before it claimed the batch (a refused token or the daily
+        # limit on its first read) wrote its status all the same: over the claim of another
+        # operator's push running that moment, which made the batch look free (PARTIAL) to a
+        # third run while the first still pushed: two pushers, duplicates. A run that never
+        # claimed the batch did nothing to it, and writes nothing.
+        status = BatchStatus(s.batch.status)
     return PushReport(
         batch_id=s.batch.batch_id,
         status=status.value,
@@ -750,10 +897,7 @@ def push(
             batch.customer,
             setup.board_id,
         )
-        if any(r.status is RowStatus.SENDING for r in s.rows.values()) or any(
-            x.status is RowStatus.SENDING for x in s.subs.values()
-        ):
-            s.settle_unknown()
+        recover_in_flight(s)
         group_id = ensure_group(s.client, s.board, _group_title(ctx.mapping, batch.customer))
         items = _item_ops(s, group_id)
         total = len(items) + sum(1 for x in s.subs.values() if x.status in RETRYABLE)
@@ -766,6 +910,7 @@ def push(
         report = _finish(s, started=started, cancelled=False, error=str(exc))
         raise PushStopped(str(exc), report) from None
     finally:
+        _RUNNING.discard(s.owner)
         s.client.close()
 
 

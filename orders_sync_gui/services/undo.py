@@ -25,7 +25,15 @@ from ..store.pushing import StagedRow
 from ..store.staging import BatchStateError, get_batch, open_batches
 from .context import Context
 from .monday_setup import MondaySetup
-from .push import GONE_CODES, Progress, _renamed, _Session, claim
+from .push import (
+    _RUNNING,
+    GONE_CODES,
+    Progress,
+    _renamed,
+    _Session,
+    claim,
+    recover_in_flight,
+)
 
 log = logging.getLogger(__name__)
 
@@ -279,11 +287,8 @@ def undo(
     try:
         s.load()  # first: a stop on the board read must still know the batch's rows
         s.open_board()
-        claim(s, "undo", (BatchStatus.PUSHED, BatchStatus.PARTIAL))
-        if any(r.status is RowStatus.SENDING for r in s.rows.values()) or any(
-            x.status is RowStatus.SENDING for x in s.subs.values()
-        ):
-            s.settle_unknown()  # a crashed push first learns what reached the board
+        claim(s, "undo", (BatchStatus.PUSHED, BatchStatus.PARTIAL), lock_customer=True)
+        recover_in_flight(s)  # a crashed push first learns what reached the board
         ops, not_undoable = _undo_ops(s)
         log.info("batch %d: undoing %d changes on monday.com", batch_id, len(ops))
         s.run(ops, "undo", 0, len(ops))
@@ -294,6 +299,7 @@ def undo(
         report = _finish_undo(s, started, [], str(exc))
         raise UndoStopped(str(exc), report) from None
     finally:
+        _RUNNING.discard(s.owner)
         s.client.close()
 
 
@@ -329,20 +335,31 @@ def _finish_undo(
         # Fix: an undo stopped before it reverted anything (401, daily limit on the first
         # read) used to turn a PUSHED batch PARTIAL, as if it were half undone.
         status = BatchStatus.PARTIAL if undone else BatchStatus(s.batch.status)
+        if status is BatchStatus.PUSHING:
+            # Fix: resuming a killed run (its batch PUSHING), the stopped undo kept PUSHING
+            # with this message in place of a run's claim: no live run, yet every later
+            # undo or push was refused as "busy" until the lease ran out (12 minutes).
+            complete = all(x.status is RowStatus.PUSHED for x in [*rows, *s.subs.values()])
+            status = BatchStatus.PUSHED if complete else BatchStatus.PARTIAL
         message = (
             f"undo incomplete: {len(undone)} reverted, {len(left)} still to revert"
             + (f" ({error})" if error else "")
             + ": roll back again to finish"
         )
-    with s.engine.begin() as conn:
-        pushing.set_batch(
-            conn,
-            s.batch.batch_id,
-            status=status,
-            now=_now(),
-            message=message,
-            release_lock=status is BatchStatus.UNDONE,
-        )
+    if s.owner:  # a run stopped before its claim did nothing to the batch (see push._finish)
+        with s.engine.begin() as conn:
+            pushing.set_batch(
+                conn,
+                s.batch.batch_id,
+                status=status,
+                now=_now(),
+                message=message,
+                # An undo holds its customer's lock (see push.claim): given up when it is
+                # done, and when it stopped before reverting anything (PUSHED again).
+                release_lock=status in (BatchStatus.UNDONE, BatchStatus.PUSHED),
+            )
+    else:
+        status = BatchStatus(s.batch.status)
     return UndoReport(
         s.batch.batch_id,
         status.value,

@@ -34,6 +34,7 @@ class StagedRow:
     previous: StateRow | None  # sync state before the batch; None for NEW
     diff: dict[str, Any] | None
     error: str | None
+    updated_at: datetime | None = None  # when its status last changed (SENDING: when sent)
 
 
 @dataclass(slots=True)
@@ -49,6 +50,7 @@ class StagedSubitem:
     subitem_id: str | None
     retry_count: int
     error: str | None
+    updated_at: datetime | None = None
 
 
 def load_rows(conn: Connection, batch_id: int) -> list[StagedRow]:
@@ -77,6 +79,7 @@ def load_rows(conn: Connection, batch_id: int) -> list[StagedRow]:
                 else None,
                 diff=json.loads(r.stg_diff) if r.stg_diff else None,
                 error=r.stg_error_message,
+                updated_at=r.stg_updated_at,
             )
         )
     return out
@@ -101,6 +104,7 @@ def load_subitems(conn: Connection, batch_id: int) -> list[StagedSubitem]:
             subitem_id=r.stg_monday_subitem_id,
             retry_count=r.stg_retry_count,
             error=r.stg_error_message,
+            updated_at=r.stg_updated_at,
         )
         for r in conn.execute(stmt)
     ]
@@ -329,6 +333,25 @@ def claim_batch(
         .values(status=BatchStatus.PUSHING.value, message=owner, updated_at=now)
     ).rowcount
     return None if claimed == 1 else "another run, which claimed it a moment ago"
+
+
+def lock_customer(
+    conn: Connection, batch_id: int, customer: str, operator: str, now: datetime
+) -> int | None:
+    """Hold the customer's lock for this batch (an undo takes back the lock its pushed batch
+    gave up); None when held now, else the other batch that holds it. A concurrent stage
+    that takes it first makes the insert fail (IntegrityError)."""
+    holder = conn.execute(
+        select(customer_locks.c.batch_id).where(customer_locks.c.customer == customer)
+    ).scalar()
+    if holder is None:
+        conn.execute(
+            customer_locks.insert().values(
+                customer=customer, batch_id=batch_id, operator=operator, locked_at=now
+            )
+        )
+        return None
+    return None if holder == batch_id else int(holder)
 
 
 def heartbeat(conn: Connection, batch_id: int, owner: str, now: datetime) -> None:

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Engine,
     MetaData,
     Table,
+    Uuid,
     func,
     inspect,
     select,
@@ -22,10 +23,35 @@ from sqlalchemy import types as sqltypes
 from sqlalchemy.types import NullType
 
 from ..core.columns import CUSTOMER_NAME, PO_NUMBER, RECORD_UUID, Kind, size_columns_between
-from .schema import SOURCE_TABLE, UuidText
+from .schema import SOURCE_TABLE
 
 # SQL Server accepts at most 2,100 parameters in one statement.
 IN_CHUNK = 1000
+
+
+class LenientUuid(Uuid):
+    """record_uuid as read: Uuid, except that a value which is no UUID comes back as its raw
+    text (for the row check to name that one row, "has no valid record_uuid").
+
+    Fix: read as a plain Uuid, one malformed record_uuid (SQLite keeps any text, as a
+    careless load leaves it) raised ValueError in the driver's result processing and sank
+    the whole read: detection, preview and staging of every customer failed.
+    """
+
+    cache_ok = True
+
+    def result_processor(self, dialect, coltype):  # type: ignore[no-untyped-def]
+        strict = super().result_processor(dialect, coltype)
+        if strict is None:
+            return None
+
+        def process(value):  # type: ignore[no-untyped-def]
+            try:
+                return strict(value)
+            except (ValueError, TypeError, AttributeError):
+                return value if isinstance(value, str) else repr(value)
+
+        return process
 
 
 class SourceSchemaError(RuntimeError):
@@ -72,7 +98,7 @@ def reflect_source(engine: Engine) -> SourceInfo:
         )
     table = Table(SOURCE_TABLE, MetaData(), autoload_with=engine)
     # Read as Uuid, so that every dialect hands record_uuid back as a dashed string.
-    table.c[RECORD_UUID].type = UuidText
+    table.c[RECORD_UUID].type = LenientUuid(as_uuid=False)
     names = [c.name for c in table.columns]
     try:
         sizes = size_columns_between(names)

@@ -1,0 +1,539 @@
+"""Crash anywhere: `orders-sync` stage, push (with its promotion) and rollback/undo, each run
+as a real process against the sandbox and SIGKILLed at a random point, then resumed.
+
+After each kill the store must not be half-written and the batch's status must tell the
+truth (STAGED only while nothing reached monday.com); after the resume every source row of
+the customer is synced with the right values or visibly pending, no monday object exists
+twice, and the sync state matches the board.
+
+Kill points, drawn from a seeded RNG per trial:
+- "executed" / "never" / "late": while the nth mutation request is in the sandbox: run but
+  its answer never delivered, dropped unrun, or run only after the sender is dead;
+- "statement": at a random SQL statement of the process (tests/reliability/crash_cli.py),
+  inside a transaction or right after a commit;
+- "timer": a random delay after the process's first request, with the sandbox delaying a
+  share of the requests so that the kill often finds the process mid-request.
+
+RELIABILITY_TRIALS (default 50) sets the number of trials, RELIABILITY_SEED the seed.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import random
+import shutil
+import threading
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from graphql import print_ast
+from relkit import (
+    CUSTOMER,
+    FIGURES,
+    CliProcess,
+    KillSwitch,
+    audit,
+    batch_truth,
+    cli_env,
+    files_under,
+    start_sandbox,
+    stop_sandbox,
+    store_problems,
+    token_leaks,
+    wait_for,
+    write_cli_settings,
+)
+from sqlalchemy import update
+
+from orders_sync_gui.core.columns import COLOUR, SIZE_NAMES
+from orders_sync_gui.core.models import BatchStatus, ChangeType, RowStatus
+from orders_sync_gui.monday.sandbox import FaultConfig
+from orders_sync_gui.services import detection, staging
+from orders_sync_gui.services.context import open_context
+from orders_sync_gui.services.monday_setup import Limits
+from orders_sync_gui.services.push import push
+from orders_sync_gui.services.undo import undo
+from orders_sync_gui.store.pushing import load_subitems
+from orders_sync_gui.store.schema import staged_rows, staged_subitems
+from orders_sync_gui.store.staging import get_batch
+from tests.monday.pushkit import (
+    active,
+    board_view,
+    quick_setup,
+    staged,
+    texts,
+)
+
+TRIALS = int(os.environ.get("RELIABILITY_TRIALS", "50"))
+SEED = int(os.environ.get("RELIABILITY_SEED", "4755"))
+
+# (what the killed process does, how the kill point is chosen); trial i runs entry i % n.
+SCENARIOS = [
+    ("push-new", "executed"),
+    ("push-new", "never"),
+    ("push-new", "late"),
+    ("push-new", "statement"),
+    ("push-new", "timer"),
+    ("push-change", "executed"),
+    ("push-change", "never"),
+    ("push-change", "statement"),
+    ("push-change", "timer"),
+    ("undo-new", "executed"),
+    ("undo-new", "never"),
+    ("undo-new", "statement"),
+    ("undo-new", "timer"),
+    ("undo-change", "executed"),
+    ("undo-change", "statement"),
+    ("stage", "statement"),
+    ("stage", "timer"),
+    ("rollback-staged", "statement"),
+    ("push-twice", "executed"),
+    ("push-then-undo", "never"),
+]
+
+
+class Trial:
+    def __init__(self, index: int, tmp_path: Path, template: Path) -> None:
+        self.rng = random.Random(f"{SEED}:{index}")
+        path = tmp_path / "orders.db"
+        shutil.copyfile(template, path)
+        self.db = f"sqlite:///{path}"
+        self.tmp = tmp_path
+        self.home = tmp_path / "cli-home"
+        self.chunk = self.rng.randint(2, 5)
+        write_cli_settings(self.home, chunk=self.chunk)
+        self.server = start_sandbox()
+        self.ctx = open_context(self.db)
+        self.setup = quick_setup(
+            self.ctx,
+            self.server,
+            limits=Limits(window_seconds=1, max_mutations_per_request=self.rng.randint(3, 10)),
+        )
+        self.processes: list[CliProcess] = []
+
+    def close(self) -> None:
+        for proc in self.processes:
+            proc.kill()
+        self.ctx.close()
+        stop_sandbox(self.server)
+
+    # --- the experiment -----------------------------------------------------------------
+    def run_killed(self, args: list[str], mode: str, requests: int, writes: int) -> CliProcess:
+        """Run `orders-sync ARGS` and SIGKILL it at a point chosen by `mode`.
+
+        `requests`: about how many mutation requests the command sends; `writes`: about how
+        many statements it runs from its first write on (for the statement kill)."""
+        env = cli_env(self.db, self.server, self.home)
+        hooks = mode == "statement"
+        if hooks:
+            env["ORDERS_SYNC_TEST_KILL_P"] = str(min(1.0, 2.0 / max(1, writes)))
+            env["ORDERS_SYNC_TEST_KILL_SEED"] = str(self.rng.randrange(2**31))
+        if mode == "timer":
+            self.server.set_faults(
+                FaultConfig(
+                    rate=0.3,
+                    seed=self.rng.randrange(2**31),
+                    kinds=("delay",),
+                    delay_seconds=self.rng.choice((0.02, 0.05, 0.1)),
+                )
+            )
+        switch = KillSwitch(
+            self.server,
+            self.rng.randint(1, max(1, requests))
+            if mode in ("executed", "never", "late")
+            else None,
+            mode,
+        )
+        proc = CliProcess(args, env, self.tmp / "runs", hooks=hooks)
+        self.processes.append(proc)
+        try:
+            if mode in ("executed", "never", "late"):
+                if wait_for(switch.hit, proc):
+                    proc.kill()
+            elif mode == "timer":
+                started = time.monotonic()
+                if args[0] == "stage":  # no request to count from: from the start
+                    time.sleep(self.rng.uniform(0.6, 1.8))
+                    proc.kill()
+                elif wait_for(switch.first, proc):
+                    # The random delay before the SIGKILL is the experiment (about a
+                    # request's time, delayed or not, per request the command sends).
+                    time.sleep(self.rng.uniform(0.0, min(0.4, 0.03 * requests + 0.05)))
+                    proc.kill()
+                assert time.monotonic() - started < 60
+        finally:
+            switch.remove()  # a parked request goes on (the late one runs now)
+        code = proc.wait()
+        if switch.hit.is_set():
+            assert switch.finished.wait(30), "the parked request never finished"
+        self.server.set_faults(FaultConfig())
+        if not proc.killed:  # it finished before the kill point: then it must have succeeded
+            assert code == 0, f"{args} failed: {proc.stderr}"
+        return proc
+
+    # --- what an operator does next --------------------------------------------------------
+    def push_until_done(self, batch: int) -> None:
+        for _ in range(5):
+            report = push(self.ctx, batch, self.setup)
+            if report.status == BatchStatus.PUSHED:
+                return
+        raise AssertionError(f"batch {batch} did not finish: {report.message}")
+
+    def undo_until_done(self, batch: int) -> None:
+        for _ in range(5):
+            report = undo(self.ctx, batch, self.setup)
+            if report.status == BatchStatus.UNDONE:
+                return
+        raise AssertionError(f"undo of batch {batch} did not finish: {report.message}")
+
+    def status(self, batch: int) -> str:
+        with self.ctx.store.engine.connect() as conn:
+            return get_batch(conn, batch).status
+
+    def stage_new(self) -> int:
+        return staging.stage(self.ctx, CUSTOMER, limit=self.rng.randint(3, 8)).batch_id
+
+    def estimate(self, batch: int, action: str) -> tuple[int, int]:
+        """(mutation requests, statements from its first write on) that a push or an undo
+        of the batch will send, from what is left of it: the range kill points come from."""
+        rows = staged(self.ctx, batch)
+        with self.ctx.store.engine.connect() as conn:
+            subs = load_subitems(conn, batch)
+        if action == "push":
+            item_ops = sum(r.status is not RowStatus.PUSHED for r in rows)
+            sub_ops = sum(x.status is not RowStatus.PUSHED for x in subs)
+            groups = {g["title"] for g in self.server.dump()["board"]["groups"]}
+            extra = 0 if CUSTOMER in groups else 1  # the customer's group is made first
+        else:  # an undo reverts what reached the board
+            pushed = [r for r in rows if r.status is RowStatus.PUSHED]
+            item_ops = sum(
+                1
+                for r in pushed
+                if r.change_type is not ChangeType.CHANGED or (r.diff or {}).get("fields")
+            )
+            changed = {r.stg_id for r in pushed if r.change_type is ChangeType.CHANGED}
+            sub_ops = sum(1 for x in subs if x.stg_parent_id in changed)
+            extra = 0
+        requests = extra + math.ceil(item_ops / self.chunk) + math.ceil(sub_ops / self.chunk)
+        return max(1, requests), requests * (self.chunk + 4) + 6
+
+    def change_source(self, batch: int) -> None:
+        """Change, in the source, about half the orders a pushed batch holds: a colour (it
+        renames the item), a date, a quantity, a size dropped, a size added; delete one."""
+        rows = staged(self.ctx, batch)
+        info = self.ctx.store.source()
+        table = info.table
+        picks = self.rng.sample(rows, k=max(2, len(rows) // 2))
+        with self.ctx.store.engine.begin() as conn:
+            for row in picks[1:]:
+                sizes = {s: int(q) for s, q in row.values["sizes"].items()}
+                kind = self.rng.choice(("colour", "date", "qty", "drop", "add"))
+                if kind == "colour":
+                    values = {COLOUR: self.rng.choice(("NEON PINK", "SAGE", "ÉCRU 🧵"))}
+                elif kind == "date":
+                    values = {"EX FACTORY DATE": datetime(2027, self.rng.randint(1, 12), 15)}
+                elif kind == "drop" and len(sizes) >= 2:
+                    values = {self.rng.choice(sorted(sizes)): None}
+                elif kind == "add":
+                    free = [s for s in SIZE_NAMES if s not in sizes and s in info.sizes]
+                    values = {self.rng.choice(free): 6 * self.rng.randint(1, 20)}
+                else:
+                    size = self.rng.choice(sorted(sizes)) if sizes else "M"
+                    values = {size: sizes.get(size, 0) + 6}
+                conn.execute(
+                    update(table).where(table.c.record_uuid == row.record_uuid).values(values)
+                )
+            conn.execute(table.delete().where(table.c.record_uuid == picks[0].record_uuid))
+
+
+def _check_after_kill(trial: Trial, batch: int | None, before: dict) -> None:
+    """Right after the kill: nothing half-written, and the batch's status not lying."""
+    assert store_problems(trial.ctx) == []
+    if batch is None:
+        return
+    assert batch_truth(trial.ctx, batch) == []
+    if trial.status(batch) == BatchStatus.STAGED:
+        assert board_view(trial.server.dump()) == before, (
+            "the batch says STAGED (it may be discarded) while monday.com already changed"
+        )
+
+
+def _maybe_age_in_flight(trial: Trial) -> None:
+    """In about a third of the trials, the operator resumes only after monday.com forgot
+    the requests' idempotency keys (30 minutes): rows left in flight are then looked up on
+    the board by record_uuid instead (settle_unknown). By then every request has ended."""
+    if trial.rng.random() >= 0.35:
+        return
+    deadline = time.monotonic() + 30
+    while trial.server.app.limits.in_flight and time.monotonic() < deadline:
+        time.sleep(0.01)  # waiting for a condition (requests still in the sandbox)
+    hour_ago = datetime.now().replace(microsecond=0) - timedelta(hours=1)
+    with trial.ctx.store.engine.begin() as conn:
+        for table in (staged_rows, staged_subitems):
+            conn.execute(
+                update(table).where(table.c.stg_status == "SENDING").values(stg_updated_at=hour_ago)
+            )
+
+
+def _finish(trial: Trial, batch_uuids: set[str], *, synced: bool) -> None:
+    """After the resume: the audit, and the batch's rows where they belong."""
+    dump = trial.server.dump()
+    result = audit(trial.ctx, dump)
+    result.record()
+    result.assert_clean("after the resume")
+    found = detection.preview(trial.ctx, CUSTOMER)
+    still = {c.record_uuid for c in found.changes} & batch_uuids
+    if synced:
+        assert still == set(), "every row of the batch is synced: none is news any more"
+    else:  # undone: every row is news again, as before its batch
+        assert still == batch_uuids
+    files = files_under(trial.tmp)
+    assert token_leaks(files) == []
+
+
+@pytest.mark.parametrize(
+    "index",
+    range(TRIALS),
+    ids=[f"{i:03d}-{'-'.join(SCENARIOS[i % len(SCENARIOS)])}" for i in range(TRIALS)],
+)
+def test_killed_anywhere_then_resumed_nothing_is_duplicated_or_lost(index, tmp_path, demo_template):
+    scenario, mode = SCENARIOS[index % len(SCENARIOS)]
+    trial = Trial(index, tmp_path, demo_template)
+    try:
+        run = SCENARIO_RUNNERS[scenario]
+        run(trial, mode)
+        FIGURES.trials += 1
+        FIGURES.kills += sum(p.killed for p in trial.processes)
+    finally:
+        trial.close()
+
+
+# ---------------------------------------------------------------------- the scenarios
+def push_new(trial: Trial, mode: str) -> None:
+    batch = trial.stage_new()
+    uuids = {r.record_uuid for r in staged(trial.ctx, batch)}
+    before = board_view(trial.server.dump())
+    requests, writes = trial.estimate(batch, "push")
+    trial.run_killed(["push", "--batch", str(batch)], mode, requests, writes)
+    _check_after_kill(trial, batch, before)
+    _maybe_age_in_flight(trial)
+    trial.push_until_done(batch)
+    assert batch_truth(trial.ctx, batch) == []
+    _finish(trial, uuids, synced=True)
+
+
+def push_change(trial: Trial, mode: str) -> None:
+    first = trial.stage_new()
+    trial.push_until_done(first)
+    trial.change_source(first)
+    batch = staging.stage(trial.ctx, CUSTOMER, types=(ChangeType.CHANGED, ChangeType.DELETED))
+    batch_id = batch.batch_id
+    uuids = {r.record_uuid for r in staged(trial.ctx, batch_id)}
+    before = board_view(trial.server.dump())
+    requests, writes = trial.estimate(batch_id, "push")
+    trial.run_killed(["push", "--batch", str(batch_id)], mode, requests, writes)
+    _check_after_kill(trial, batch_id, before)
+    _maybe_age_in_flight(trial)
+    trial.push_until_done(batch_id)
+    assert batch_truth(trial.ctx, batch_id) == []
+    _finish(trial, uuids, synced=True)
+    deleted = [r for r in staged(trial.ctx, batch_id) if r.change_type is ChangeType.DELETED]
+    for row in deleted:  # a deleted order's item says so, once
+        items = active(trial.server.dump()["items"])
+        [item] = [i for i in items if texts(i)["text_record_uuid"] == row.record_uuid]
+        assert texts(item)["status_sync"] == "Cancelled in source"
+
+
+def undo_new(trial: Trial, mode: str) -> None:
+    batch = trial.stage_new()
+    uuids = {r.record_uuid for r in staged(trial.ctx, batch)}
+    trial.push_until_done(batch)
+    before = board_view(trial.server.dump())
+    requests, writes = trial.estimate(batch, "undo")
+    trial.run_killed(["rollback", "--batch", str(batch)], mode, requests, writes)
+    _check_after_kill(trial, batch, before)
+    if trial.status(batch) != BatchStatus.UNDONE:
+        trial.undo_until_done(batch)
+    assert batch_truth(trial.ctx, batch) == []
+    on_board = {texts(i)["text_record_uuid"] for i in active(trial.server.dump()["items"])}
+    assert not on_board & uuids, "an undone batch's items are gone from the board"
+    _finish(trial, uuids, synced=False)
+
+
+def undo_change(trial: Trial, mode: str) -> None:
+    first = trial.stage_new()
+    trial.push_until_done(first)
+    baseline = board_view(trial.server.dump())
+    trial.change_source(first)
+    batch = staging.stage(
+        trial.ctx, CUSTOMER, types=(ChangeType.CHANGED, ChangeType.DELETED)
+    ).batch_id
+    uuids = {r.record_uuid for r in staged(trial.ctx, batch)}
+    trial.push_until_done(batch)
+    before = board_view(trial.server.dump())
+    requests, writes = trial.estimate(batch, "undo")
+    trial.run_killed(["rollback", "--batch", str(batch)], mode, requests, writes)
+    _check_after_kill(trial, batch, before)
+    if trial.status(batch) != BatchStatus.UNDONE:
+        trial.undo_until_done(batch)
+    assert batch_truth(trial.ctx, batch) == []
+    assert board_view(trial.server.dump()) == baseline, "the undo gave the board back"
+    _finish(trial, uuids, synced=False)
+
+
+def stage_killed(trial: Trial, mode: str) -> None:
+    size = trial.rng.randint(3, 8)
+    args = ["stage", "--customer", CUSTOMER, "--limit", str(size)]
+    trial.run_killed(args, mode, 0, 8)
+    _check_after_kill(trial, None, {})
+    batches = staging.history(trial.ctx)
+    assert len(batches) <= 1
+    if batches:  # the stage committed: whole, locked, and as asked
+        [batch] = batches
+        assert (batch.status, batch.item_count) == (BatchStatus.STAGED, size)
+        batch_id = batch.batch_id
+    else:  # it did not: nothing of it remains, and the customer is free
+        batch_id = trial.stage_new()
+    uuids = {r.record_uuid for r in staged(trial.ctx, batch_id)}
+    trial.push_until_done(batch_id)
+    _finish(trial, uuids, synced=True)
+
+
+def rollback_staged(trial: Trial, mode: str) -> None:
+    batch = trial.stage_new()
+    uuids = {r.record_uuid for r in staged(trial.ctx, batch)}
+    trial.run_killed(["rollback", "--batch", str(batch)], mode, 0, 6)
+    _check_after_kill(trial, batch, board_view(trial.server.dump()))
+    status = trial.status(batch)
+    assert status in (BatchStatus.STAGED, BatchStatus.ROLLED_BACK)
+    if status == BatchStatus.STAGED:
+        assert {r.record_uuid for r in staged(trial.ctx, batch)} == uuids
+        staging.rollback(trial.ctx, batch)
+    assert staged(trial.ctx, batch) == []
+    assert trial.server.stats()["mutations"] == 0
+    _finish(trial, uuids, synced=False)
+
+
+def push_twice(trial: Trial, mode: str) -> None:
+    batch = trial.stage_new()
+    uuids = {r.record_uuid for r in staged(trial.ctx, batch)}
+    before = board_view(trial.server.dump())
+    requests, writes = trial.estimate(batch, "push")
+    trial.run_killed(["push", "--batch", str(batch)], mode, requests, writes)
+    _check_after_kill(trial, batch, before)
+    before = board_view(trial.server.dump())
+    second = trial.rng.choice(("executed", "never", "late", "statement"))
+    requests, writes = trial.estimate(batch, "push")
+    trial.run_killed(["push", "--batch", str(batch)], second, requests, writes)
+    _check_after_kill(trial, batch, before)
+    _maybe_age_in_flight(trial)
+    trial.push_until_done(batch)
+    _finish(trial, uuids, synced=True)
+
+
+def push_then_undo(trial: Trial, mode: str) -> None:
+    """The push is killed; the operator rolls back instead of resuming (killed too)."""
+    batch = trial.stage_new()
+    uuids = {r.record_uuid for r in staged(trial.ctx, batch)}
+    before = board_view(trial.server.dump())
+    requests, writes = trial.estimate(batch, "push")
+    trial.run_killed(["push", "--batch", str(batch)], mode, requests, writes)
+    _check_after_kill(trial, batch, before)
+    before = board_view(trial.server.dump())
+    second = trial.rng.choice(("executed", "never", "statement"))
+    requests, writes = trial.estimate(batch, "undo")
+    trial.run_killed(["rollback", "--batch", str(batch)], second, requests, writes)
+    _check_after_kill(trial, batch, before)
+    _maybe_age_in_flight(trial)
+    status = trial.status(batch)
+    if status == BatchStatus.STAGED:
+        staging.rollback(trial.ctx, batch)
+    elif status not in (BatchStatus.UNDONE, BatchStatus.ROLLED_BACK):
+        trial.undo_until_done(batch)
+    on_board = {texts(i)["text_record_uuid"] for i in active(trial.server.dump()["items"])}
+    assert not on_board & uuids
+    _finish(trial, uuids, synced=False)
+
+
+SCENARIO_RUNNERS = {
+    "push-new": push_new,
+    "push-change": push_change,
+    "undo-new": undo_new,
+    "undo-change": undo_change,
+    "stage": stage_killed,
+    "rollback-staged": rollback_staged,
+    "push-twice": push_twice,
+    "push-then-undo": push_then_undo,
+}
+
+
+# ---------------------------------------------------------------------- a request still running
+class HoldInside:
+    """Holds the first mutation request carrying `field` inside the sandbox, after it took
+    its Idempotency-Key and before it runs: a request monday.com is still working on."""
+
+    def __init__(self, server, field: str) -> None:  # type: ignore[no-untyped-def]
+        self.app, self.field = server.app, field
+        self.original_run, self.original_begin = self.app._run, self.app.idempotency.begin
+        self.held, self.release, self.conflict, self.done = (threading.Event() for _ in range(4))
+        self.app._run = self._run
+        self.app.idempotency.begin = self._begin
+
+    def _begin(self, key):  # type: ignore[no-untyped-def]
+        answer = self.original_begin(key)
+        if answer is False:  # a second request with the key while the first one runs: 409
+            self.conflict.set()
+        return answer
+
+    def _run(self, document, variables, operation_name):  # type: ignore[no-untyped-def]
+        if self.held.is_set() or f"{self.field}(" not in print_ast(document):
+            return self.original_run(document, variables, operation_name)
+        self.held.set()
+        self.release.wait(60)
+        try:
+            return self.original_run(document, variables, operation_name)
+        finally:
+            self.done.set()
+
+
+@pytest.mark.parametrize("field", ["create_item", "create_subitem"])
+def test_a_request_still_running_when_the_push_resumes_is_answered_once(
+    db, ctx, sandbox, tmp_path, field
+):
+    """The kill comes while monday.com still runs a request, and the operator resumes at
+    once: the resume must not create again what that request is creating."""
+    home = tmp_path / "cli-home"
+    write_cli_settings(home, chunk=3)
+    batch = staging.stage(ctx, CUSTOMER, limit=6).batch_id
+    uuids = {r.record_uuid for r in staged(ctx, batch)}
+    hold = HoldInside(sandbox, field)
+    proc = CliProcess(["push", "--batch", str(batch)], cli_env(db, sandbox, home), tmp_path)
+    assert wait_for(hold.held, proc)
+    assert proc.kill()
+    reports = []
+    resume = threading.Thread(
+        target=lambda: reports.append(push(ctx, batch, quick_setup(ctx, sandbox)))
+    )
+    resume.start()
+    while not hold.conflict.wait(0.05) and resume.is_alive():
+        pass
+    hold.release.set()  # monday finishes the killed process's request
+    resume.join(60)
+    assert hold.done.wait(30)
+    FIGURES.trials += 1
+    FIGURES.kills += 1
+    [report] = reports
+    assert (report.status, report.succeeded) == ("PUSHED", 6)
+    _finish_plain(ctx, sandbox, uuids)  # nothing twice on the board
+    assert hold.conflict.is_set(), "the resume sent the request again, under its key"
+
+
+def _finish_plain(ctx, server, uuids: set[str]) -> None:  # type: ignore[no-untyped-def]
+    result = audit(ctx, server.dump())
+    result.record()
+    result.assert_clean("after the resume")
+    found = detection.preview(ctx, CUSTOMER)
+    assert not {c.record_uuid for c in found.changes} & uuids
