@@ -11,6 +11,7 @@ Undo is resumable like a push: rows already reverted are skipped.
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from datetime import datetime
 from ..core.board_values import compact_json, item_values, subitem_values
 from ..core.models import BatchStatus, ChangeType, RowStatus
 from ..monday.client import MondayError
-from ..monday.operations import Operation, OperationResult
+from ..monday.operations import ChunkPolicy, Operation, OperationResult
 from ..store import pushing
 from ..store.pushing import StagedRow
 from ..store.staging import BatchStateError, get_batch, open_batches
@@ -291,7 +292,19 @@ def undo(
         recover_in_flight(s)  # a crashed push first learns what reached the board
         ops, not_undoable = _undo_ops(s)
         log.info("batch %d: undoing %d changes on monday.com", batch_id, len(ops))
-        s.run(ops, "undo", 0, len(ops))
+        # Fix: a killed undo is run again, and a request resent unchanged is answered from
+        # monday's cache (same Idempotency-Key) only if it holds the same changes: with
+        # another chunk size (the GUI's settings, not the CLI's), or a chunk split anew, a
+        # size the batch had deleted was created twice. Deletes and value reverts are safe
+        # to repeat; these re-creations go one to a request, each with a key of its own.
+        again = [op for op in ops if op.kind != "create_subitem"]
+        once = [op for op in ops if op.kind == "create_subitem"]
+        done = s.run(again, "undo", 0, len(ops))
+        if once and not should_cancel():
+            alone = ChunkPolicy(
+                max_mutations=1, max_complexity=sys.maxsize, budget_per_window=sys.maxsize
+            )
+            s.run(once, "undo", done, len(ops), policy=alone)
         with ctx.store.engine.begin() as conn:
             s._restore_complete(conn, {r.stg_id for r in s.rows.values()}, _now())
         return _finish_undo(s, started, not_undoable, None)

@@ -213,14 +213,17 @@ def _is_mutation(body: bytes) -> bool:
 class KillSwitch:
     """Wraps the sandbox's request handler to time a kill against the requests it sees.
 
-    With `nth` set, the nth mutation request is the kill point: mode "executed" runs it and
-    holds the answer back; "never" holds it and drops it unrun; "late" holds it and runs
-    it only once the process is dead (a request still in the network when its sender died).
+    With `nth` set, the nth mutation request (carrying `field`, if given) is the kill
+    point: mode "executed" runs it and holds the answer back; "never" holds it and drops it
+    unrun; "late" holds it and runs it only once the process is dead (a request still in
+    the network when its sender died).
     Without `nth`, it only notes the first request, from which a timed kill counts.
     """
 
-    def __init__(self, server: SandboxServer, nth: int | None = None, mode: str = "") -> None:
-        self.server, self.nth, self.mode = server, nth, mode
+    def __init__(
+        self, server: SandboxServer, nth: int | None = None, mode: str = "", field: str = ""
+    ) -> None:
+        self.server, self.nth, self.mode, self.field = server, nth, mode, field
         self.original = server.app.handle_graphql
         self.mutations = 0
         self.lock = threading.Lock()
@@ -237,7 +240,7 @@ class KillSwitch:
     def __call__(self, headers, body, ip):  # type: ignore[no-untyped-def]
         self.first.set()
         target = False
-        if self.nth is not None and _is_mutation(body):
+        if self.nth is not None and _is_mutation(body) and f"{self.field}(".encode() in body:
             with self.lock:
                 self.mutations += 1
                 target = self.mutations == self.nth and not self.hit.is_set()
@@ -536,7 +539,8 @@ def batch_truth(ctx: Context, batch_id: int) -> list[str]:
         problems.append(f"batch {batch_id} is PUSHED, yet its rows are {dict(row_states)}")
     if batch.status == BatchStatus.PUSHED and batch.succeeded_count != batch.item_count:
         problems.append(f"batch {batch_id} PUSHED {batch.succeeded_count}/{batch.item_count}")
-    if batch.status == BatchStatus.UNDONE and set(row_states) - {"UNDONE"}:
+    if batch.status == BatchStatus.UNDONE and every & {"PUSHED", "SENDING"}:
+        # (rows that never reached monday.com, PENDING or FAILED, had nothing to undo)
         problems.append(f"batch {batch_id} is UNDONE, yet its rows are {dict(row_states)}")
     return problems
 

@@ -537,3 +537,45 @@ def _finish_plain(ctx, server, uuids: set[str]) -> None:  # type: ignore[no-unty
     result.assert_clean("after the resume")
     found = detection.preview(ctx, CUSTOMER)
     assert not {c.record_uuid for c in found.changes} & uuids
+
+
+def test_an_undo_killed_while_recreating_deleted_sizes_recreates_each_once(
+    db, ctx, sandbox, tmp_path
+):
+    """The batch removed sizes (their subitems were deleted); its undo creates them again.
+    Killed once such a request ran, the undo is finished with other settings (a larger
+    chunk): each size must come back once."""
+    home = tmp_path / "cli-home"
+    write_cli_settings(home, chunk=2)
+    setup = quick_setup(ctx, sandbox, limits=Limits(window_seconds=1, max_mutations_per_request=10))
+    first = staging.stage(ctx, CUSTOMER, limit=6).batch_id
+    push(ctx, first, setup)
+    baseline = board_view(sandbox.dump())
+    table = ctx.store.source().table
+    with ctx.store.engine.begin() as conn:  # every order loses one of its sizes
+        for row in staged(ctx, first):
+            sizes = sorted(row.values["sizes"])
+            if len(sizes) >= 2:
+                conn.execute(
+                    update(table)
+                    .where(table.c.record_uuid == row.record_uuid)
+                    .values({sizes[0]: None})
+                )
+    second = staging.stage(ctx, CUSTOMER, types=(ChangeType.CHANGED,)).batch_id
+    push(ctx, second, setup)
+    switch = KillSwitch(sandbox, 2, "executed", field="create_subitem")
+    proc = CliProcess(["rollback", "--batch", str(second)], cli_env(db, sandbox, home), tmp_path)
+    try:
+        assert wait_for(switch.hit, proc), "the undo re-creates sizes"
+        assert proc.kill()
+    finally:
+        switch.remove()
+    proc.wait()
+    assert switch.finished.wait(30)
+    assert undo(ctx, second, setup).status == BatchStatus.UNDONE
+    FIGURES.trials += 1
+    FIGURES.kills += 1
+    result = audit(ctx, sandbox.dump())
+    result.record()
+    result.assert_clean("after the undo")
+    assert board_view(sandbox.dump()) == baseline

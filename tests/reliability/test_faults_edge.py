@@ -10,6 +10,7 @@ every row accounted for.
 
 from __future__ import annotations
 
+import socket
 import threading
 
 import psycopg
@@ -241,13 +242,13 @@ def test_an_undo_stopped_after_a_crash_can_be_finished_at_once(ctx, make_sandbox
     setup = quick_setup(ctx, server, limits=Limits(window_seconds=1, max_mutations_per_request=3))
     batch = staging.stage(ctx, CUSTOMER, limit=4).batch_id
     push(ctx, batch, setup)
+    dead = f"undo in progress · run x · pid 999999999 on {socket.gethostname()} · a.nowak"
     with ctx.store.engine.begin() as conn:  # as a killed undo leaves it: PUSHING, a dead pid
         conn.execute(
             batches.update()
             .where(batches.c.batch_id == batch)
-            .values(status="PUSHING", message="undo in progress · run x · pid 999999999 on "
-                    f"{__import__('socket').gethostname()} · a")
-        )  # fmt: skip
+            .values(status="PUSHING", message=dead)
+        )
     # The board's layout is known already: the undo claims, then its first delete is
     # refused (today's calls are spent).
     server.app.limits.daily.limit = server.app.limits.daily.used
@@ -256,6 +257,7 @@ def test_an_undo_stopped_after_a_crash_can_be_finished_at_once(ctx, make_sandbox
     with ctx.store.engine.connect() as conn:
         status = get_batch(conn, batch).status
     assert status == BatchStatus.PUSHED, "nothing was reverted: the batch is as pushed"
+    assert store_problems(ctx) == []  # ...and its customer free again, as a pushed batch's
     server.config.daily_limit = 10_000
     server.app.limits.reset()
     assert undo(ctx, batch, setup).status == BatchStatus.UNDONE
