@@ -69,9 +69,12 @@ class MainWindow(QMainWindow):
         self.demo = demo
         self._job_started = 0.0
         self._rows_reloaded = 0.0
+        self.shown_batch: int | None = None  # whose rows the Staged rows tab holds
+        self._statuses_due = False  # a status read was asked for while one was running
         self.setWindowTitle("orders-sync" + (" — DEMO" if demo else ""))
         self._build(handler)
         self.runner.changed.connect(self._update_actions)
+        self.runner.changed.connect(self._read_statuses_due)
         self._update_actions()
         self._restore_layout()
 
@@ -267,14 +270,10 @@ class MainWindow(QMainWindow):
             eta = f" · ETA {left // 60}:{left % 60:02d}"
         self.progress.setFormat(f"{done} / {total}{eta}")
         self.job_label.setText(text)
-        # Live statuses, at most once a second, one reload at a time, widths left alone
-        # (the clock starts when a reload has been shown, not when it was asked for).
-        if (
-            self.batch is not None
-            and time.monotonic() - self._rows_reloaded > 1.0
-            and not self.runner.busy(f"rows:{self.batch.batch_id}")
-        ):
-            self.show_batch(self.batch.batch_id, switch=False, fit=False)
+        # Live statuses, at most once a second, one read at a time (the clock starts when a
+        # read has been shown, not when it was asked for).
+        if self.batch is not None and time.monotonic() - self._rows_reloaded > 1.0:
+            self.update_statuses(self.batch.batch_id)
 
     def _idle(self, text: str) -> None:
         if not self.runner.busy():
@@ -485,38 +484,77 @@ class MainWindow(QMainWindow):
         self._update_actions()
         self.show_batch(batch_id, switch=False)
 
-    def show_batch(self, batch_id: int, *, switch: bool = True, fit: bool = True) -> None:
+    def show_batch(self, batch_id: int, *, switch: bool = True) -> None:
         if self.session is None:
             return
         ctx = self.session.ctx
 
         def work(job: Job) -> tuple[Any, Any]:
-            return staging.batch_rows(ctx, batch_id)
+            rows, subs = staging.batch_rows(ctx, batch_id)
+            numbers = dict(zip(rows["stg_id"], rows["order_number"], strict=True))
+            return rows, subs.assign(order_number=subs["stg_parent_id"].map(numbers))
 
         def shown(result: tuple[Any, Any]) -> None:
             rows, subs = result
-            numbers = dict(zip(rows["stg_id"], rows["order_number"], strict=True))
-            subs = subs.assign(order_number=subs["stg_parent_id"].map(numbers))
             self.staged.rows.set_frame(rows)
             self.staged.subitems.set_frame(subs)
+            self.shown_batch = batch_id
             self._filter_subitems(self.staged.sub_filter.text())
-            if fit:
-                fit_columns(self.staged.rows_view)
-                fit_columns(self.staged.sub_view)
+            fit_columns(self.staged.rows_view)
+            fit_columns(self.staged.sub_view)
             self._rows_reloaded = time.monotonic()
-            counts = rows["stg_status"].value_counts().to_dict() if len(rows) else {}
-            described = ", ".join(f"{n} {s.lower()}" for s, n in sorted(counts.items()))
-            batch = self.batch if self.batch and self.batch.batch_id == batch_id else None
-            self.staged.title.setText(
-                f"<b>Batch {batch_id}</b>"
-                + (f" — {batch.customer}, {batch.status}" if batch else "")
-                + f": {len(rows)} rows ({described}), {len(subs)} subitems"
-            )
+            self._title_batch(batch_id)
             if switch:
                 self.tabs.setCurrentWidget(self.staged)
             self.batch_shown.emit(batch_id)
 
         self.runner.start("Loading batch rows", f"rows:{batch_id}", work, on_success=shown)
+
+    def update_statuses(self, batch_id: int) -> None:
+        """Re-read only the statuses of the batch on show and write them into the tables in
+        place: cheap enough to run every second of a push, and the operator's selection,
+        scroll position and sort stay where they were."""
+        if self.session is None or self.shown_batch != batch_id:
+            return
+        if self.runner.busy(f"rows:{batch_id}"):
+            self._statuses_due = True  # read again when this one is done: the last word counts
+            return
+        ctx = self.session.ctx
+
+        def work(job: Job) -> tuple[Any, Any]:
+            return staging.batch_statuses(ctx, batch_id)
+
+        def shown(result: tuple[Any, Any]) -> None:
+            if self.shown_batch != batch_id:
+                return  # the operator opened another batch meanwhile
+            rows, subs = result
+            self.staged.rows.update_rows("stg_id", rows)
+            if self.staged.subitems.update_rows("stg_subitem_id", subs) and (
+                self.staged.sub_filter.text().strip()
+            ):
+                self._filter_subitems(self.staged.sub_filter.text())  # it may filter on status
+            self._rows_reloaded = time.monotonic()
+            self._title_batch(batch_id)
+            self.batch_shown.emit(batch_id)
+
+        self.runner.start("Reading batch statuses", f"rows:{batch_id}", work, on_success=shown)
+
+    def _read_statuses_due(self) -> None:
+        batch_id = self.shown_batch
+        if self._statuses_due and batch_id is not None and not self.runner.busy(f"rows:{batch_id}"):
+            self._statuses_due = False
+            self.update_statuses(batch_id)
+
+    def _title_batch(self, batch_id: int) -> None:
+        rows, subs = self.staged.rows.frame, self.staged.subitems.frame
+        counts = rows["stg_status"].value_counts().to_dict() if len(rows) else {}
+        described = ", ".join(f"{n} {s.lower()}" for s, n in sorted(counts.items()))
+        batch = self.batch if self.batch and self.batch.batch_id == batch_id else None
+        self.staged.title.setText(
+            f"<b>Batch {batch_id}</b>"
+            + (f" — {batch.customer}, {batch.status}" if batch else "")
+            + f": {len(rows)} rows ({described}), {len(subs)} subitems"
+        )
 
     def _filter_subitems(self, text: str) -> None:
         model = self.staged.subitems
@@ -549,7 +587,10 @@ class MainWindow(QMainWindow):
     def _start_push(self, setup: Any, batch: BatchInfo) -> None:
         assert self.session is not None
         ctx = self.session.ctx
-        self.show_batch(batch.batch_id)
+        if self.shown_batch == batch.batch_id:  # its rows are on show: no need to reload them
+            self.tabs.setCurrentWidget(self.staged)
+        else:
+            self.show_batch(batch.batch_id)
 
         def work(job: Job) -> PushReport:
             def progress(p: Any) -> None:
@@ -584,7 +625,10 @@ class MainWindow(QMainWindow):
             if report.status == BatchStatus.PUSHED.value:
                 self.progress.setRange(0, 1)
                 self.progress.setValue(1)
-            self.show_batch(report.batch_id)
+            if self.shown_batch == report.batch_id:
+                self.update_statuses(report.batch_id)
+            else:
+                self.show_batch(report.batch_id)
             self.refresh()
             self._idle(f"Batch {report.batch_id}: {report.status} — {report.message}")
 
@@ -654,14 +698,6 @@ class MainWindow(QMainWindow):
         if self.session is not None:
             self.session.close()
         event.accept()
-
-
-def _tally(frame: Any) -> str:
-    """'3 pushed, 1 failed' from a staged frame's statuses."""
-    if not len(frame):
-        return "none"
-    counts = frame["stg_status"].value_counts().to_dict()
-    return ", ".join(f"{n} {status.lower()}" for status, n in sorted(counts.items()))
 
 
 def _empty_change() -> RowChange:

@@ -79,7 +79,7 @@ class FrameModel(QAbstractTableModel):
             self.frame[k] = None
         self._values = self.frame[keys].to_numpy(dtype=object)
         self._tips = {
-            i: self.frame[c.tooltip].to_numpy(dtype=object)
+            i: self.frame[c.tooltip].to_numpy(dtype=object, copy=True)
             for i, c in enumerate(self.columns)
             if c.tooltip and c.tooltip in self.frame.columns
         }
@@ -93,6 +93,73 @@ class FrameModel(QAbstractTableModel):
         self._mask = mask
         self._arrange()
         self.endResetModel()
+
+    def update_rows(self, key: str, updates: pd.DataFrame) -> int:
+        """Write new values into the rows whose `key` column matches `updates[key]`, in place:
+        the selection, the scroll position and the sort survive (a reset would lose them).
+        Returns how many rows changed; only those are repainted."""
+        if not len(updates) or not len(self.frame) or key not in self.frame.columns:
+            return 0
+        positions = pd.Index(self.frame[key]).get_indexer(updates[key])
+        known = positions >= 0
+        positions, updates = positions[known], updates[known]
+        changed = np.zeros(len(self.frame), dtype=bool)
+        rearrange = False
+        keys = [c.key for c in self.columns]
+        for name in updates.columns:
+            if name == key or name not in self.frame.columns:
+                continue
+            new = updates[name].to_numpy(dtype=object)
+            current = self.frame[name].to_numpy(dtype=object, copy=True)
+            old = current[positions]
+            differs = ~((old == new) | (pd.isna(old) & pd.isna(new)))
+            if not differs.any():
+                continue
+            rows = positions[differs]
+            current[rows] = new[differs]
+            self.frame[name] = pd.Series(current).infer_objects()
+            if name in keys:
+                column = keys.index(name)
+                self._values[rows, column] = new[differs]
+                rearrange |= self._sort is not None and self._sort[0] == column
+            for column, c in enumerate(self.columns):
+                if c.tooltip == name and column in self._tips:
+                    self._tips[column][rows] = new[differs]
+            changed[rows] = True
+        if not changed.any():
+            return 0
+        if rearrange:  # sorted on a changed column: the rows move, the selection with them
+            self._relayout()
+        else:
+            shown = self._view_rows()[changed]
+            shown = shown[shown >= 0]
+            if len(shown):
+                last = len(self.columns) - 1
+                self.dataChanged.emit(
+                    self.index(int(shown.min()), 0), self.index(int(shown.max()), last)
+                )
+        return int(changed.sum())
+
+    def _view_rows(self) -> np.ndarray:
+        """For each frame row, its row in the view (-1: filtered out)."""
+        view_of = np.full(len(self._values), -1)
+        view_of[self._rows] = np.arange(len(self._rows))
+        return view_of
+
+    def _relayout(self) -> None:
+        """Re-sort in place: persistent indexes (the selection, the current row) follow
+        their rows to where the new order puts them."""
+        self.layoutAboutToBeChanged.emit()
+        before = self.persistentIndexList()
+        frame_rows = [int(self._rows[i.row()]) for i in before]
+        self._arrange()
+        view_of = self._view_rows()
+        after = [
+            self.index(int(view_of[r]), i.column()) if view_of[r] >= 0 else QModelIndex()
+            for i, r in zip(before, frame_rows, strict=True)
+        ]
+        self.changePersistentIndexList(before, after)
+        self.layoutChanged.emit()
 
     def _arrange(self) -> None:
         rows = np.arange(len(self._values))
@@ -183,11 +250,9 @@ class FrameModel(QAbstractTableModel):
         return True
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
-        self.layoutAboutToBeChanged.emit()
         # Column -1 is Qt's "no sort" (the view asks for it when sorting is switched on).
         self._sort = (column, order) if 0 <= column < len(self.columns) else None
-        self._arrange()
-        self.layoutChanged.emit()
+        self._relayout()
 
 
 def text_mask(frame: pd.DataFrame, keys: list[str], needle: str) -> np.ndarray | None:

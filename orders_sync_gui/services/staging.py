@@ -101,6 +101,13 @@ def batch_rows(ctx: Context, batch_id: int) -> tuple[pd.DataFrame, pd.DataFrame]
         )
 
 
+def batch_statuses(ctx: Context, batch_id: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Only the push status of a batch's rows and subitems (ids, status, monday id, message,
+    retries): what a window re-reads while a push runs."""
+    with ctx.store.engine.connect() as conn:
+        return store_staging.staged_statuses(conn, batch_id)
+
+
 def get(ctx: Context, batch_id: int) -> BatchInfo:
     with ctx.store.engine.connect() as conn:
         return store_staging.get_batch(conn, batch_id)
@@ -111,6 +118,7 @@ __all__ = [
     "BatchInfo",
     "NothingToStageError",
     "batch_rows",
+    "batch_statuses",
     "get",
     "history",
     "rollback",

@@ -319,3 +319,31 @@ def staged_subitems_frame(conn: Connection, batch_id: int) -> pd.DataFrame:
     )
     result = conn.execute(stmt)
     return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+
+# What a push changes on a staged row: all a live view needs to re-read while it runs.
+ROW_STATUS_COLUMNS = ("stg_status", "stg_monday_item_id", "stg_error_message", "stg_retry_count")
+SUBITEM_STATUS_COLUMNS = (
+    "stg_status",
+    "stg_monday_subitem_id",
+    "stg_error_message",
+    "stg_retry_count",
+)
+
+
+def staged_statuses(conn: Connection, batch_id: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The push status of a batch's rows and subitems, keyed by their ids: a few narrow
+    columns, not the staged values (a tenth of the work of the full frames)."""
+    frames = []
+    for table, key, columns in (
+        (staged_rows, "stg_id", ROW_STATUS_COLUMNS),
+        (staged_subitems, "stg_subitem_id", SUBITEM_STATUS_COLUMNS),
+    ):
+        stmt = (
+            select(table.c[key], *(table.c[c] for c in columns))
+            .where(table.c.stg_batch_id == batch_id)
+            .order_by(table.c[key])
+        )
+        result = conn.execute(stmt)
+        frames.append(pd.DataFrame(result.fetchall(), columns=list(result.keys())))
+    return frames[0], frames[1]

@@ -153,6 +153,90 @@ def test_stage_push_progress_log_and_board(qtbot, window, sandbox):
     assert len(items) == batch.item_count
 
 
+def test_statuses_update_live_and_the_selected_row_stays_selected(qtbot, window, sandbox):
+    from orders_sync_gui.monday.sandbox import FaultConfig
+
+    _select_customer(qtbot, window, "GREYSON")
+    window.changes.limit.setValue(40)
+    with qtbot.waitSignal(window.batch_shown, timeout=30_000):
+        window.stage()
+    view, rows = window.staged.rows_view, window.staged.rows
+    view.sortByColumn(
+        [c.key for c in rows.columns].index("order_number"), Qt.SortOrder.DescendingOrder
+    )
+    view.selectRow(7)
+    chosen = int(rows.record(7)["stg_id"])
+    view.verticalScrollBar().setValue(3)
+    sandbox.set_faults(FaultConfig(every_n=1, kinds=("delay",), delay_seconds=1.0))
+    answer_dialog(qtbot)
+    window.push()
+    customer, subitems = window.batch.customer, window.staged.subitems
+
+    # Mid-push (50 subitems a request), some sizes already show PUSHED while others still
+    # wait: the statuses are live.
+    def some_pushed_while_running() -> bool:
+        statuses = set(subitems.frame["stg_status"])
+        return window.runner.busy(customer) and {"PUSHED", "PENDING"} <= statuses
+
+    qtbot.waitUntil(some_pushed_while_running, timeout=60_000)
+    assert set(rows.frame["stg_status"]) == {"PUSHED"}  # the items went first
+    # The live update wrote into the rows: the operator's row, sort and scroll are kept.
+    assert int(rows.record(view.currentIndex().row())["stg_id"]) == chosen
+    assert view.currentIndex().row() == 7
+    assert view.verticalScrollBar().value() == 3
+    sandbox.set_faults(FaultConfig())
+    qtbot.waitUntil(lambda: not window.runner.busy(), timeout=60_000)
+    qtbot.waitUntil(lambda: set(rows.frame["stg_status"]) == {"PUSHED"}, timeout=10_000)
+    assert rows.frame["stg_monday_item_id"].notna().all()  # monday's ids arrive with them
+    assert "40 rows (40 pushed)" in window.staged.title.text()
+
+
+def test_an_in_place_update_repaints_moves_sorted_rows_and_keeps_the_selection(qtbot):
+    from PySide6.QtWidgets import QTableView
+
+    from orders_sync_gui.qt.panels import STAGED_COLUMNS
+
+    frame = pd.DataFrame(
+        {
+            "stg_id": [1, 2, 3, 4],
+            "order_number": ["A1", "A2", "A3", "A4"],
+            "stg_status": ["PENDING"] * 4,
+            "stg_error_message": [None] * 4,
+            "stg_retry_count": [0] * 4,
+        }
+    )
+    model = FrameModel(STAGED_COLUMNS)
+    model.set_frame(frame)
+    view = QTableView()
+    qtbot.addWidget(view)
+    view.setModel(model)
+    status = [c.key for c in STAGED_COLUMNS].index("stg_status")
+    view.setSortingEnabled(True)
+    view.sortByColumn(status, Qt.SortOrder.AscendingOrder)
+    view.selectRow(2)
+    chosen = model.record(2)["stg_id"]
+    changes = pd.DataFrame(
+        {
+            "stg_id": [3, 4, 99],  # 99: not on show, ignored
+            "stg_status": ["FAILED", "PENDING", "PUSHED"],
+            "stg_error_message": ["ColumnValueException: bad date", None, None],
+            "stg_retry_count": [1, 0, 0],
+        }
+    )
+    with qtbot.waitSignal(model.layoutChanged, timeout=1000):
+        assert model.update_rows("stg_id", changes) == 1  # only row 3 differs
+    assert _cells(model, "stg_status")[0] == "FAILED"  # sorted to the top
+    assert model.record(view.currentIndex().row())["stg_id"] == chosen  # selection followed
+    message = [c.key for c in STAGED_COLUMNS].index("stg_error_message")
+    failed = model.index(0, message)
+    assert model.data(failed) == "ColumnValueException: bad date"
+    assert model.data(failed, Qt.ItemDataRole.ToolTipRole) == "ColumnValueException: bad date"
+    assert model.update_rows("stg_id", changes) == 0  # nothing new: nothing repainted
+    view.sortByColumn(1, Qt.SortOrder.DescendingOrder)  # a header click: the row goes along
+    assert _cells(model, "order_number") == ["A4", "A3", "A2", "A1"]
+    assert model.record(view.currentIndex().row())["stg_id"] == chosen
+
+
 def _status(window) -> str | None:
     found = [b for b in window.batches if window.batch and b.batch_id == window.batch.batch_id]
     return found[0].status if found else None
