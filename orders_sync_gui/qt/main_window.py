@@ -71,10 +71,13 @@ class MainWindow(QMainWindow):
         self._rows_reloaded = 0.0
         self.shown_batch: int | None = None  # whose rows the Staged rows tab holds
         self._statuses_due = False  # a status read was asked for while one was running
+        self._recount_due: set[str] = set()  # customers to recount after the running refresh
+        self._refresh_due = False  # a full refresh was asked for while a count was running
         self.setWindowTitle("orders-sync" + (" — DEMO" if demo else ""))
         self._build(handler)
         self.runner.changed.connect(self._update_actions)
         self.runner.changed.connect(self._read_statuses_due)
+        self.runner.changed.connect(self._count_when_free)
         self._update_actions()
         self._restore_layout()
 
@@ -328,6 +331,9 @@ class MainWindow(QMainWindow):
     def refresh(self) -> None:
         if self.session is None:
             return
+        if self.runner.busy("refresh"):
+            self._refresh_due = True  # counted again when the running count is done
+            return
         ctx = self.session.ctx
 
         def work(job: Job) -> tuple[list[detection.CustomerRow], list[BatchInfo], int]:
@@ -344,11 +350,61 @@ class MainWindow(QMainWindow):
 
         self._run("Counting changes", "refresh", work, self._show_customers)
 
+    def recount(self, customer: str) -> None:
+        """Recount one customer (after its stage, push or undo) and update its line and the
+        batch history in place: a fraction of a full refresh's work, and the operator's
+        selection stays put."""
+        if self.session is None:
+            return
+        if self.runner.busy("refresh"):
+            self._recount_due.add(customer)  # counted when the running refresh is done
+            return
+        ctx = self.session.ctx
+
+        def work(job: Job) -> tuple[list[detection.CustomerRow], list[BatchInfo]]:
+            rows, _errors = detection.customer_overview(ctx, customer)
+            return rows, staging.history(ctx)
+
+        def counted(result: tuple[list[detection.CustomerRow], list[BatchInfo]]) -> None:
+            rows, batches = result
+            self._show_batches(batches)
+            line = frames.customers_frame(rows, {b.batch_id: b.status for b in batches})
+            if not (self.customers.model.frame["customer"] == customer).any():
+                self.refresh()  # a customer the list did not have yet: counted after this
+            else:
+                self.customers.model.update_rows("customer", line)
+            self._update_actions()
+
+        self.runner.start(f"Recounting {customer}", "refresh", work, on_success=counted)
+
+    def _count_when_free(self) -> None:
+        if self.runner.busy("refresh"):
+            return
+        if self._refresh_due:
+            self._refresh_due = False
+            self.refresh()
+        elif self._recount_due:
+            self.recount(self._recount_due.pop())
+
+    def _show_batches(self, batches: list[BatchInfo]) -> None:
+        """The history: written in place when it holds the same batches (the selection
+        stays), replaced when a batch was added."""
+        self.batches = batches
+        frame = frames.batches_frame(batches)
+        model = self.history.model
+        if sorted(model.frame["batch_id"].tolist()) == sorted(frame["batch_id"].tolist()):
+            model.update_rows("batch_id", frame)
+        else:
+            model.set_frame(frame)
+            fit_columns(self.history.view)
+        if self.batch is not None:
+            self.batch = next((b for b in batches if b.batch_id == self.batch.batch_id), self.batch)
+
     def _show_customers(
         self, result: tuple[list[detection.CustomerRow], list[BatchInfo], int]
     ) -> None:
         rows, batches, invalid = result
-        self.batches = batches
+        self._recount_due.clear()  # every customer was just counted
         status = {b.batch_id: b.status for b in batches}
         first_load = self.customers.model.rowCount() == 0
         self.customers.model.set_frame(frames.customers_frame(rows, status))
@@ -356,10 +412,7 @@ class MainWindow(QMainWindow):
             self.customers.view.sortByColumn(0, Qt.SortOrder.AscendingOrder)
         self._filter_customers(self.customers.filter.text())
         fit_columns(self.customers.view, maximum=200)
-        self.history.model.set_frame(frames.batches_frame(batches))
-        fit_columns(self.history.view)
-        if self.batch is not None:
-            self.batch = next((b for b in batches if b.batch_id == self.batch.batch_id), self.batch)
+        self._show_batches(batches)
         self._idle(
             f"{len(rows)} customers"
             + (f"; {invalid} rows cannot be synced (see the log)" if invalid else "")
@@ -470,7 +523,7 @@ class MainWindow(QMainWindow):
         def staged(batch: BatchInfo) -> None:
             self.batch = batch
             self.show_batch(batch.batch_id)
-            self.refresh()
+            self.recount(batch.customer)
 
         self._run(f"Staging {customer}", customer, work, staged)
 
@@ -629,7 +682,7 @@ class MainWindow(QMainWindow):
                 self.update_statuses(report.batch_id)
             else:
                 self.show_batch(report.batch_id)
-            self.refresh()
+            self.recount(batch.customer)
             self._idle(f"Batch {report.batch_id}: {report.status} — {report.message}")
 
         self._run(f"Pushing batch {batch.batch_id}", batch.customer, work, done, progress=True)
@@ -667,7 +720,7 @@ class MainWindow(QMainWindow):
             else:
                 log.info("batch %d rolled back: %s", result.batch_id, result.message)
             self.show_batch(batch.batch_id)
-            self.refresh()
+            self.recount(batch.customer)
             if self.customer == batch.customer:
                 self.load_preview()
 

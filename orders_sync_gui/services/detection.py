@@ -51,8 +51,11 @@ class CustomerRow:
     open_batch: int | None
 
 
-def customer_overview(ctx: Context) -> tuple[list[CustomerRow], list[RowError]]:
-    counts, errors = detect_counts(ctx)
+def customer_overview(
+    ctx: Context, customer: str | None = None
+) -> tuple[list[CustomerRow], list[RowError]]:
+    """The customer list's lines: every customer's, or one customer's (after its push)."""
+    counts, errors = detect_counts(ctx, customer)
     with ctx.store.engine.connect() as conn:
         synced = last_synced(conn)
         locks = open_batches(conn)

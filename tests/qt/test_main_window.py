@@ -128,6 +128,8 @@ def test_stage_push_progress_log_and_board(qtbot, window, sandbox):
         window.stage()
     batch = window.batch
     assert batch.item_count == min(5, batch.item_count) and batch.status == "STAGED"
+    line = _customer_line(window, "GREYSON")
+    assert line["open_batch"] == f"#{batch.batch_id} STAGED"
     seen: list[str] = []
     answer_dialog(qtbot, seen=seen)
     progress_values: list[tuple[int, int]] = []
@@ -151,6 +153,25 @@ def test_stage_push_progress_log_and_board(qtbot, window, sandbox):
     )
     items = [i for i in _board(sandbox)["items"] if i["state"] == "active"]
     assert len(items) == batch.item_count
+    # The customer's line is recounted in place: its pushed rows are now unchanged, and the
+    # operator's selection in the list stays on GREYSON.
+    qtbot.waitUntil(
+        lambda: (
+            _customer_line(window, "GREYSON")["unchanged"] == line["unchanged"] + batch.item_count
+        ),
+        timeout=10_000,
+    )
+    after = _customer_line(window, "GREYSON")
+    assert after["new"] == line["new"] - batch.item_count and after["open_batch"] == ""
+    current = window.customers.view.currentIndex().row()
+    assert window.customers.model.record(current)["customer"] == "GREYSON"
+    history = window.history.model.frame.set_index("batch_id")
+    assert history.loc[batch.batch_id, "status"] == "PUSHED"
+
+
+def _customer_line(window, name: str) -> dict:
+    frame = window.customers.model.frame
+    return frame[frame["customer"] == name].iloc[0].to_dict()
 
 
 def test_statuses_update_live_and_the_selected_row_stays_selected(qtbot, window, sandbox):
