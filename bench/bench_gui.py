@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import bisect
 import cProfile
+import gc
 import io
 import json
 import logging
@@ -52,7 +53,7 @@ from orders_sync_gui.monday.sandbox import SandboxConfig, SandboxServer
 from orders_sync_gui.monday.sandbox import server as sandbox_server
 from orders_sync_gui.qt import frames
 from orders_sync_gui.qt import main_window as main_window_module
-from orders_sync_gui.qt.app import SWITCH_INTERVAL_SECONDS
+from orders_sync_gui.qt.app import tune_interpreter
 from orders_sync_gui.qt.log_pane import SignalLogHandler
 from orders_sync_gui.qt.main_window import MainWindow
 from orders_sync_gui.qt.models import FrameModel
@@ -227,6 +228,18 @@ def instrumented(window: MainWindow, handler: SignalLogHandler) -> Iterator[Timi
             view, *args, **kwargs
         )
 
+    # Garbage collections, on whichever thread: one holds the interpreter until it is done,
+    # so a long one stalls the GUI thread wherever it runs.
+    collecting: dict[int, float] = {}
+
+    def on_gc(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            collecting[threading.get_ident()] = time.perf_counter()
+        elif (began := collecting.pop(threading.get_ident(), None)) is not None:
+            gen = info["generation"]
+            timings.spans.append(Span(f"gc gen{gen}", began, time.perf_counter(), None, 0))
+
+    gc.callbacks.append(on_gc)
     runner.start = start  # type: ignore[method-assign]
     FrameModel.set_frame = set_frame  # type: ignore[method-assign]
     main_window_module.fit_columns = fit
@@ -238,6 +251,7 @@ def instrumented(window: MainWindow, handler: SignalLogHandler) -> Iterator[Timi
     try:
         yield timings
     finally:
+        gc.callbacks.remove(on_gc)
         signal.disconnect(timed_append)
         signal.connect(pane.append)
         for b, fn in original_builders.items():
@@ -841,9 +855,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)  # as the app's main() does
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
+    tune_interpreter()  # as the app's main() does
     with sandbox_transport(nagle=args.nagle):
         result = measure(args, app)
     print(json.dumps(result))
