@@ -12,8 +12,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .mapping import BoardColumn, BoardMapping
+from .utf16 import clip_utf16
 
-MAX_ITEM_NAME = 255
+MAX_ITEM_NAME = 255  # monday.com's limit, in UTF-16 code units (see core/utf16.py)
 _FIELD = re.compile(r"\{([^{}]+)\}")
 
 
@@ -75,7 +76,7 @@ def subitem_values(mapping: BoardMapping, size: str, qty: int | None) -> dict[st
 def item_name(
     mapping: BoardMapping, fields: Mapping[str, str | None], fallback: str | None = None
 ) -> str:
-    """The item name from the template: NULL parts dropped, at most 255 characters."""
+    """The item name from the template: NULL parts dropped, at most 255 UTF-16 code units."""
     parts = [
         (fields.get(name) or "").strip() for name in _FIELD.findall(mapping.item_name_template)
     ]
@@ -89,9 +90,9 @@ def item_name(
         raise ItemNameError(
             f"the item name would be empty: {fields_named} and the order number are all blank"
         )
-    if len(name) > MAX_ITEM_NAME:
-        name = name[: MAX_ITEM_NAME - 1].rstrip() + "…"
-    return name
+    # Fix: clipped at 255 code points, a name full of emoji (2 UTF-16 code units each, as
+    # monday counts) could still be twice too long, and that row was refused every push.
+    return clip_utf16(name, MAX_ITEM_NAME)
 
 
 def compact_json(values: Mapping[str, Any]) -> str:

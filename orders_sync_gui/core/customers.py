@@ -5,6 +5,32 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable, Mapping
 
+from .utf16 import utf16_len
+
+# The customer columns of the batch, staging, lock and sync-state tables are Unicode(100):
+# NVARCHAR(100) on SQL Server, which counts UTF-16 code units (an emoji counts 2).
+MAX_CUSTOMER_NAME = 100
+
+
+def customer_name_problem(canonical: str) -> str | None:
+    """Why a canonical customer name cannot be stored, in words an operator can act on.
+
+    Upper-casing can lengthen a name ("ß" becomes "SS", "ﬁ" becomes "FI"), so a source
+    name that fits its column may not once canonical; a customer map alias can then give
+    the customer a shorter name. The canonical form itself is left as it is: changing how
+    names upper-case would rename customers already synced under their present name.
+    """
+    length = utf16_len(canonical)
+    if length <= MAX_CUSTOMER_NAME:
+        return None
+    shown = canonical if len(canonical) <= 40 else canonical[:40] + "…"
+    return (
+        f"the customer name is {length} characters long as the canonical customer "
+        f"{shown!r} (upper-cased, where ß becomes SS), beyond the {MAX_CUSTOMER_NAME} a "
+        "customer name may hold: shorten it in the source, or map this spelling to a "
+        "shorter name in customer_map.json"
+    )
+
 
 def fold(name: str) -> str:
     """The comparison key of a spelling: NFC, case-folded, spaces collapsed and trimmed."""

@@ -18,7 +18,7 @@ import pandas as pd
 
 from .canonical import CanonicalError, canonical
 from .columns import CUSTOMER_NAME, ORDER_NUMBER, RECORD_UUID, TOTAL_QTY, Kind
-from .customers import CustomerMap
+from .customers import CustomerMap, customer_name_problem
 from .hashing import encode_value, field_header, hash_text
 from .models import Record, RowError
 from .sizes import MAX_QTY, SizeError, size_quantity
@@ -243,11 +243,17 @@ def hash_frame(frame: pd.DataFrame, spec: SourceSpec, *, with_sizes: bool = True
             errors.setdefault(r, RowError(uuids[r], order_numbers[r], name, msg))
         fields[name] = canon.tolist()
         encoded[name] = enc.tolist()
+    # Fix: a canonical name longer than the customer columns hold (upper-casing lengthens
+    # "ß" to "SS") failed the whole staging INSERT on PostgreSQL and SQL Server; such rows
+    # now fail alone, named, and the rest of the detection goes on.
+    too_long = {c: customer_name_problem(c) for c in set(customers) if c is not None}
     for i, c in enumerate(customers):
         if c is None:
             errors.setdefault(
                 i, RowError(uuids[i], order_numbers[i], CUSTOMER_NAME, "has no customer name")
             )
+        elif (problem := too_long[c]) is not None:
+            errors.setdefault(i, RowError(uuids[i], order_numbers[i], CUSTOMER_NAME, problem))
 
     cells, size_errors = _size_cells(frame, spec.sizes)
     for r, err in size_errors.items():

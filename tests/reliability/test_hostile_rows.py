@@ -128,7 +128,9 @@ CASES = [
     Case("sql-customer", SYNC, values={CUST: "ACME; DROP TABLE ORDERS_UNIFIED;--"}),
     Case("sql-customer-2", SYNC, values={CUST: "Robert'); DROP TABLE MON_BatchProcessing;--"}),
     Case("unicode-customer", SYNC, values={CUST: "🧵 Écru 東京 \u200fעברית\u200f"}),
-    Case("300-char-customer", SYNC, values={CUST: "LONG CUSTOMER " * 22}, sqlite_only=True),
+    # a customer name must fit the staging tables' NVARCHAR(100) once canonical (upper-cased)
+    Case("300-char-customer", CUST, values={CUST: "LONG CUSTOMER " * 22}, sqlite_only=True),
+    Case("sharp-s-customer", CUST, values={CUST: "Straße " + "x" * 85 + " Weißß"}),  # 98 -> 101
     Case("sql-order-number", SYNC, order="AAG-1'; DELETE FROM MON_SyncState;--"),
     Case("sql-po", SYNC, values={PO: "4755' OR '1'='1"}),
     Case("graphql-injection", SYNC, values={COLOUR: GRAPHQL}),
@@ -168,7 +170,15 @@ def _text(kind: str, value: Any) -> str | None:
 def _name(row: Mapping[str, Any]) -> str:
     parts = [_customer(row[CUST]), row.get(PO), row.get(STYLE), row.get(COLOUR)]
     name = " · ".join(" ".join(_nfc(p).split()) for p in parts if p and str(p).strip())
-    return name if len(name) <= 255 else name[:254].rstrip() + "…"
+    # 255 as monday counts: UTF-16 code units (an emoji counts 2); a cut pair is dropped.
+    units = name.encode("utf-16-le")
+    if len(units) <= 2 * 255:
+        return name
+    return units[: 2 * 254].decode("utf-16-le", "ignore").rstrip() + "…"
+
+
+def _units(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
 
 
 def _sizes(row: Mapping[str, Any]) -> dict[str, str]:
@@ -186,7 +196,7 @@ def _check_on_board(ctx: Context, case: Case, row: dict[str, Any], items: dict) 
         return [f"{len(found)} items"]
     [item] = found
     wrong = []
-    if item["name"] != _name(row) or len(item["name"]) > 255:
+    if item["name"] != _name(row) or _units(item["name"]) > 255:
         wrong.append(f"name {item['name'][:80]!r} is not {_name(row)[:80]!r}")
     values = texts(item)
     for mapped in ctx.mapping.columns:
