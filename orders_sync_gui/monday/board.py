@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import json
+import time
+import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from ..core.mapping import BoardColumn, BoardMapping
+from ..core.utf16 import clip_utf16
 from .client import MondayClient, MondayRequestError
+from .operations import IDEMPOTENCY_NAMESPACE
 
 BOARD_QUERY = """query ($ids: [ID!]) { boards(ids: $ids) { id name
   columns { id title type settings_str } groups { id title } } }"""
+GROUPS_QUERY = """query ($ids: [ID!]) { boards(ids: $ids) { id groups { id title } } }"""
 SUBITEM_BOARD_QUERY = (
     """query ($ids: [ID!]) { boards(ids: $ids) { id columns { id title type } } }"""
 )
@@ -45,6 +51,7 @@ class Board:
     groups: dict[str, str]  # title -> id
     subitems_board_id: str | None
     subitem_columns: dict[str, tuple[str, str]]
+    read_at: float = field(default_factory=time.monotonic)  # when its groups were read
 
 
 def fetch_board(client: MondayClient, board_id: str) -> Board:
@@ -67,8 +74,22 @@ def fetch_board(client: MondayClient, board_id: str) -> Board:
         sub = client.execute(SUBITEM_BOARD_QUERY, {"ids": [sub_board]}).data.get("boards") or []
         if sub:
             sub_columns = {c["id"]: (c["title"], c["type"]) for c in sub[0].get("columns") or []}
-    groups = {g["title"]: g["id"] for g in raw.get("groups") or []}
-    return Board(str(raw["id"]), raw.get("name", ""), columns, groups, sub_board, sub_columns)
+    return Board(str(raw["id"]), raw.get("name", ""), columns, _groups(raw), sub_board, sub_columns)
+
+
+def _groups(raw: dict[str, Any]) -> dict[str, str]:
+    return {g["title"]: str(g["id"]) for g in raw.get("groups") or []}
+
+
+def refresh_groups(client: MondayClient, board: Board) -> None:
+    """Read the board's groups again, as monday holds them now."""
+    read_at = time.monotonic()
+    boards = client.execute(GROUPS_QUERY, {"ids": [board.board_id]}).data.get("boards") or []
+    if not boards:
+        raise BoardMismatchError(
+            f"board {board.board_id} does not exist, or the token cannot see it"
+        )
+    board.groups, board.read_at = _groups(boards[0]), read_at
 
 
 def _check(
@@ -113,17 +134,68 @@ def check_mapping(board: Board, mapping: BoardMapping) -> None:
         )
 
 
+MAX_GROUP_NAME = 255  # monday's limit, in UTF-16 code units (see core/utf16.py)
+# A board's groups read this recently are trusted before a create; an older copy (the push
+# caches the board for minutes) is read again. Far below monday's 30-minute idempotency
+# window, so a create that was in flight when the copy was read is one the key covers.
+GROUPS_FRESH_SECONDS = 60.0
+_GROUP_CREATE_ROUNDS = 4  # a replayed group found deleted is made again, a few times at most
+
+
+def group_idempotency_key(board_id: str, title: str, replaces: str = "") -> str:
+    """The Idempotency-Key of creating the group `title` on a board.
+
+    Made of the board id and the title alone, so every run and every process that creates
+    this group sends the same key. `replaces` names a group of that title that a replayed
+    answer returned but that is gone from the board: the new create gets a key of its own,
+    again the same for every run that finds the same group gone.
+    """
+    return str(uuid.uuid5(IDEMPOTENCY_NAMESPACE, f"create_group|{board_id}|{title}|{replaces}"))
+
+
 def ensure_group(client: MondayClient, board: Board, title: str) -> str:
-    """The id of the customer's group, created when missing."""
+    """The id of the customer's group, created when missing, and never twice.
+
+    Fix: the create went out with a random Idempotency-Key. A create whose answer was lost
+    (a dropped connection, a kill) may have run, or may still run while a resume reads the
+    board; the resume, not seeing the group, created a second one. Now the create's key is
+    derived from the board and the title (group_idempotency_key): within monday's 30
+    minutes a second create of the same group is answered with the first one's answer
+    (after a 409 and a retry while the first still runs). Past them the first has long
+    finished, and a board read since shows its group: a copy of the board older than
+    GROUPS_FRESH_SECONDS (the push caches it) has its groups read again before a create.
+    """
+    title = clip_utf16(title, MAX_GROUP_NAME)
     if title in board.groups:
         return board.groups[title]
-    result = client.execute(GROUP_MUTATION, {"board": board.board_id, "name": title}, mutation=True)
-    group = result.data.get("create_group")
-    if not group:
-        error = next(iter(result.field_errors.values()), None)
-        raise MondayRequestError(f"could not create the group {title!r}: {error}")
-    board.groups[title] = group["id"]
-    return str(group["id"])
+    if time.monotonic() - board.read_at > GROUPS_FRESH_SECONDS:
+        refresh_groups(client, board)
+        if title in board.groups:
+            return board.groups[title]
+    replaces = ""
+    for _ in range(_GROUP_CREATE_ROUNDS):
+        result = client.execute(
+            GROUP_MUTATION,
+            {"board": board.board_id, "name": title},
+            mutation=True,
+            idempotency_key=group_idempotency_key(board.board_id, title, replaces),
+        )
+        group = result.data.get("create_group")
+        if not group:
+            error = next(iter(result.field_errors.values()), None)
+            raise MondayRequestError(f"could not create the group {title!r}: {error}")
+        group_id = str(group["id"])
+        if result.replayed:
+            # An earlier run made this group: still on the board, or deleted since?
+            refresh_groups(client, board)
+            if group_id not in board.groups.values():
+                replaces = group_id
+                continue
+        board.groups[title] = group_id
+        return group_id
+    raise MondayRequestError(
+        f"could not create the group {title!r}: each one made was deleted from the board again"
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -122,6 +122,7 @@ def test_every_document_the_client_sends_validates_against_mondays_schema(
     fixed: list[tuple[str, dict[str, Any]]] = [
         (board_module.BOARD_QUERY, {"ids": [board]}),
         (board_module.SUBITEM_BOARD_QUERY, {"ids": [sub_board]}),
+        (board_module.GROUPS_QUERY, {"ids": [board]}),
         (board_module.GROUP_MUTATION, {"board": board, "name": CUSTOMER}),
         (
             board_module.LOOKUP_QUERY,

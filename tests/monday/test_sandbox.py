@@ -7,7 +7,11 @@ and the last test validates every shape they produce against monday's published 
 from __future__ import annotations
 
 import json
+import logging
 import os
+import select
+import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -82,6 +86,21 @@ CREATE_GROUP = """
 mutation($board: ID!, $name: String!) {
   create_group(board_id: $board, group_name: $name) { id title }
 }"""
+DELETE_GROUP = """
+mutation($board: ID!, $group: String!) { delete_group(board_id: $board, group_id: $group) { id } }
+"""
+NAMES = """
+mutation($board: ID!, $fits: String!, $over: String!, $latin: String!) {
+  fits: create_item(board_id: $board, item_name: $fits) { id name }
+  over: create_item(board_id: $board, item_name: $over) { id name }
+  latin: create_item(board_id: $board, item_name: $latin) { id name }
+}"""
+RENAME = """
+mutation($board: ID!, $item: ID, $values: JSON!) {
+  rename: change_multiple_column_values(board_id: $board, item_id: $item, column_values: $values) {
+    id name
+  }
+}"""
 CREATE_IN_GROUP = """
 mutation($board: ID!, $group: String) {
   a: create_item(board_id: $board, item_name: "x", group_id: $group) { id group { id } }
@@ -141,6 +160,9 @@ SHAPES: list[str] = [
     ARCHIVE,
     DELETE,
     CREATE_GROUP,
+    DELETE_GROUP,
+    NAMES,
+    RENAME,
     CREATE_IN_GROUP,
     CREATE_WITH_VARIABLES,
     mutation(
@@ -249,6 +271,96 @@ def test_parse_and_validation_errors_come_back_200_with_locations(sandbox: Sandb
     )
     assert bad_json.status_code == 400
     assert bad_json.json()["errors"][0]["extensions"]["code"] == "JsonParseException"
+
+
+class _Notes(logging.Handler):
+    """Counts the sandbox server's "hung up" notes, and lets a test wait for the n-th."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.changed = threading.Condition()
+        self.hang_ups: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if "hung up" in record.getMessage():
+            with self.changed:
+                self.hang_ups.append(record)
+                self.changed.notify_all()
+
+    def wait_for(self, count: int, timeout: float = 10.0) -> bool:
+        with self.changed:
+            return self.changed.wait_for(lambda: len(self.hang_ups) >= count, timeout)
+
+
+def _raw_post(body: bytes, length: int | None = None) -> bytes:
+    head = (
+        f"POST /v2 HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: {TOKEN}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {length or len(body)}\r\n\r\n"
+    )
+    return head.encode("ascii") + body
+
+
+def _hang_up(client: socket.socket) -> None:
+    """Close at once with a reset, as a process killed mid-request leaves its socket."""
+    client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    client.close()
+
+
+def test_a_client_hanging_up_mid_request_is_no_traceback_and_the_server_serves_on(
+    sandbox: SandboxServer, capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    server_log = logging.getLogger("orders_sync_gui.monday.sandbox.server")
+    caplog.set_level(logging.DEBUG, logger=server_log.name)
+    notes = _Notes()
+    server_log.addHandler(notes)
+    body = json.dumps({"query": COMPLEXITY_QUERY}).encode()
+    try:
+        # 1. Mid-answer: the request is read and held; the client hangs up; the answer
+        # then meets a reset connection.
+        with sandbox.hold():
+            client = socket.create_connection(("127.0.0.1", sandbox.port), timeout=10)
+            client.sendall(_raw_post(body))
+            assert sandbox.wait_held(1)
+            assert sandbox._httpd is not None
+            [server_end] = sandbox._httpd._connections
+            _hang_up(client)
+            # the reset has reached the server's end of the connection (readable)
+            assert select.select([server_end], [], [], 10)[0]
+        assert notes.wait_for(1)
+        # 2. Mid-request: the headers and half the body, then the client is gone.
+        client = socket.create_connection(("127.0.0.1", sandbox.port), timeout=10)
+        client.sendall(_raw_post(body[:10], length=len(body)))
+        _hang_up(client)
+        assert notes.wait_for(2)
+    finally:
+        server_log.removeHandler(notes)
+
+    assert post(sandbox, COMPLEXITY_QUERY).status_code == 200  # it serves on
+    assert all(r.levelno == logging.DEBUG for r in notes.hang_ups)
+    assert {r.name for r in caplog.records if r.levelno > logging.DEBUG} == set()
+    err = capfd.readouterr().err
+    assert "Traceback" not in err and "Error" not in err, err
+
+
+def test_names_are_counted_in_utf16_code_units_as_monday_counts(sandbox: SandboxServer) -> None:
+    """An emoji counts twice toward the 255: 127 of them and a letter fit, 128 do not."""
+    board = sandbox.board_id
+    fits, over, latin = "😀" * 127 + "x", "😀" * 128, "é" * 255
+    response = post(sandbox, NAMES, {"board": board, "fits": fits, "over": over, "latin": latin})
+    payload = response.json()
+    assert response.status_code == 200 and codes(payload) == {"over": "ItemNameTooLongException"}
+    [error] = payload["errors"]
+    assert error["extensions"]["error_data"] == {"item_name_length": 256, "max_length": 255}
+    assert payload["data"]["fits"]["name"] == fits and payload["data"]["latin"]["name"] == latin
+    item = payload["data"]["fits"]["id"]
+
+    renamed = post(sandbox, RENAME, {"board": board, "item": item, "values": {"name": over}})
+    assert codes(renamed.json()) == {"rename": "ItemNameTooLongException"}
+    assert board_dump(sandbox)["items"][0]["name"] == fits  # left as it was
+    long_group = post(sandbox, CREATE_GROUP, {"board": board, "name": over}).json()
+    assert codes(long_group) == {"create_group": "InvalidArgumentException"}
+    group = ok(sandbox, CREATE_GROUP, {"board": board, "name": fits})["create_group"]
+    assert group["title"] == fits
 
 
 def test_refuses_to_bind_anything_but_loopback() -> None:

@@ -110,23 +110,31 @@ class Stats:
 
 
 class Gate:
-    """A door requests pass just before executing; tests close it to hold them there."""
+    """A door requests pass just before executing; tests close it to hold them there
+    (every request, or only mutations, so that reads still answer meanwhile)."""
 
     def __init__(self) -> None:
         self._changed = threading.Condition()
         self._open = True
+        self._mutations_only = False
         self.waiting = 0
 
-    def set_open(self, is_open: bool) -> None:
+    def set_open(self, is_open: bool, *, mutations_only: bool = False) -> None:
         with self._changed:
             self._open = is_open
+            self._mutations_only = mutations_only
             self._changed.notify_all()
 
-    def pass_through(self) -> None:
+    def pass_through(self, mutation: bool = True) -> None:
+        def may_pass() -> bool:
+            return self._open or (self._mutations_only and not mutation)
+
         with self._changed:
+            if may_pass():
+                return
             self.waiting += 1
             self._changed.notify_all()
-            self._changed.wait_for(lambda: self._open)
+            self._changed.wait_for(may_pass)
             self.waiting -= 1
 
     def wait_waiting(self, count: int, timeout: float) -> bool:
@@ -283,7 +291,7 @@ class SandboxApp:
             return Response(0, drop=True), fault, False
         if fault == "delay":
             time.sleep(self.faults.config.delay_seconds)
-        self.gate.pass_through()
+        self.gate.pass_through(mutation)
         response, ran = self._run(document, variables, operation_name)
         return response, fault, ran
 

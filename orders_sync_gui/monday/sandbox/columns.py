@@ -16,6 +16,10 @@ from typing import Any
 
 from .errors import MondayError, column_value_error
 
+# Item and group names hold 1 to 255 characters (REFERENCE.md), counted here in UTF-16
+# code units, as JavaScript's String.length counts: an emoji or another character beyond
+# U+FFFF counts twice. REFERENCE.md does not name the unit; of the two readings this is the
+# stricter, so a name the sandbox accepts is accepted under either.
 MAX_NAME_LENGTH = 255
 # monday's default labels of a new status column; index 5 is its reserved blank label.
 DEFAULT_STATUS_LABELS: dict[int, str] = {0: "Working on it", 1: "Done", 2: "Stuck"}
@@ -57,6 +61,11 @@ class Column:
         return cls(data["id"], data["title"], data["type"], labels, data.get("settings", {}))
 
 
+def name_length(name: str) -> int:
+    """A name's length as monday counts it: UTF-16 code units (see MAX_NAME_LENGTH)."""
+    return len(name.encode("utf-16-le", "surrogatepass")) // 2
+
+
 def check_item_name(name: Any) -> str:
     """monday accepts 1 to 255 characters; a blank name fails with the same code."""
     if not isinstance(name, str) or not name.strip():
@@ -65,11 +74,12 @@ def check_item_name(name: Any) -> str:
             "ItemNameTooLongException",
             {"item_name": name, "max_length": MAX_NAME_LENGTH},
         )
-    if len(name) > MAX_NAME_LENGTH:
+    length = name_length(name)
+    if length > MAX_NAME_LENGTH:
         raise MondayError(
             f"Item name is too long: it must be between 1 and {MAX_NAME_LENGTH} characters",
             "ItemNameTooLongException",
-            {"item_name_length": len(name), "max_length": MAX_NAME_LENGTH},
+            {"item_name_length": length, "max_length": MAX_NAME_LENGTH},
         )
     return name
 

@@ -22,6 +22,7 @@ DEFAULT_MUTATION_COSTS: dict[str, int] = {
     "archive_item": 10_000,
     "delete_item": 10_000,
     "create_group": 10_000,
+    "delete_group": 10_000,
 }
 
 

@@ -451,3 +451,10 @@ class Root:
         ctx = _ctx(info)
         ctx.mutated = True
         return group_json(ctx.state.create_group(board_id, group_name, group_color))
+
+    def delete_group(
+        self, info: GraphQLResolveInfo, board_id: str, group_id: str
+    ) -> dict[str, Any]:
+        ctx = _ctx(info)
+        ctx.mutated = True
+        return group_json(ctx.state.delete_group(board_id, group_id))

@@ -8,6 +8,9 @@ Endpoints:
 - `POST /_sandbox/reset`: empty the boards and the idempotency cache; `{"limits": true}`
   also resets rate-limit windows and counters.
 The `/_sandbox/` endpoints need no token. HTTP/1.1 with keep-alive, like monday.
+
+A client that hangs up mid-request or mid-answer (killed, or past its own timeout) is
+normal for a server: it is logged at debug level, never a traceback on stderr.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import ipaddress
 import json
 import logging
 import socket
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -49,6 +53,11 @@ def loopback_host(host: str) -> str:
     return host
 
 
+# What a socket raises when the client has gone: a write after its reset or close
+# (BrokenPipeError, ConnectionResetError) or a read cut short by its reset.
+CLIENT_GONE = (BrokenPipeError, ConnectionResetError, ConnectionAbortedError)
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -68,6 +77,13 @@ class _Server(ThreadingHTTPServer):
         with self._connections_lock:
             self._connections.discard(request)
         super().shutdown_request(request)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        error = sys.exc_info()[1]
+        if isinstance(error, CLIENT_GONE):
+            log.debug("client %s hung up mid-request: %r", client_address[0], error)
+            return
+        super().handle_error(request, client_address)  # a real fault: its traceback
 
     def close_connections(self) -> None:
         """End kept-alive connections too, so a stopped sandbox answers nobody."""
@@ -266,10 +282,11 @@ class SandboxServer:
         self.app.reset(limits=limits)
 
     @contextmanager
-    def hold(self) -> Iterator[None]:
+    def hold(self, *, mutations_only: bool = False) -> Iterator[None]:
         """Requests entering meanwhile wait just before they execute (holding a concurrency
-        slot and their idempotency key) until the block ends."""
-        self.app.gate.set_open(False)
+        slot and their idempotency key) until the block ends; with `mutations_only`, queries
+        still run (a client may read the board while its mutation is in flight)."""
+        self.app.gate.set_open(False, mutations_only=mutations_only)
         try:
             yield
         finally:

@@ -25,7 +25,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .columns import Column, check_item_name, prepare_value, text_of, value_of
+from .columns import (
+    MAX_NAME_LENGTH,
+    Column,
+    check_item_name,
+    name_length,
+    prepare_value,
+    text_of,
+    value_of,
+)
 from .errors import MondayError, invalid_argument, invalid_board, invalid_column, invalid_item
 
 STATE_VERSION = 1
@@ -310,8 +318,11 @@ class BoardState:
     def create_group(self, board_id: Any, name: Any, color: str | None) -> Group:
         with self.lock:
             board = self.board(board_id)
-            if not isinstance(name, str) or not name.strip() or len(name) > 255:
-                raise invalid_argument("Group name must be between 1 and 255 characters")
+            too_long = isinstance(name, str) and name_length(name) > MAX_NAME_LENGTH
+            if not isinstance(name, str) or not name.strip() or too_long:
+                raise invalid_argument(
+                    f"Group name must be between 1 and {MAX_NAME_LENGTH} characters"
+                )
             group = Group(
                 id=f"new_group{self._next_group_seq}",
                 title=name,
@@ -320,6 +331,24 @@ class BoardState:
             )
             self._next_group_seq += 1
             board.groups.append(group)
+            return group
+
+    def delete_group(self, board_id: Any, group_id: Any) -> Group:
+        """Delete a group and, as on monday, its items; a board keeps at least one group."""
+        with self.lock:
+            board = self.board(board_id)
+            group = board.group(str(group_id))
+            if group is None:
+                raise MondayError(
+                    "Group not found", "InvalidGroupIdException", {"group_id": group_id}
+                )
+            if sum(not g.deleted for g in board.groups) == 1:
+                raise invalid_argument("A board must keep at least one group", group_id=group.id)
+            for item_id in board.item_ids:
+                item = self.items[item_id]
+                if item.group_id == group.id and item.state != "deleted":
+                    self.set_state(item.id, "deleted")
+            group.deleted = True
             return group
 
     # ----------------------------------------------------------------- searches and pages
