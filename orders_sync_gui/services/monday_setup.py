@@ -9,6 +9,9 @@ OS keyring. Limits default to monday's documented values and can be set in setti
 from __future__ import annotations
 
 import os
+import random
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -62,6 +65,20 @@ class Limits:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class ClientHooks:
+    """How the setup's clients wait and draw their backoff jitter: the real clock and a
+    fresh random source by default. Tests pass a sleep that records every wait, and a seed
+    so that each client's jitter repeats from run to run."""
+
+    sleep: Callable[[float], None] = time.sleep
+    seed: int | None = None  # None: seeded from the OS, as random.Random() is
+
+    def rng(self) -> random.Random:
+        """A new random source for one client (seeded alike for every client)."""
+        return random.Random(self.seed)
+
+
 @dataclass(slots=True)
 class MondaySetup:
     url: str
@@ -74,9 +91,11 @@ class MondaySetup:
     max_wait_seconds: float = 300.0
     base_backoff_seconds: float = 1.0
     max_backoff_seconds: float = 60.0
+    pace: bool = True  # wait for the complexity budget (ClientSettings.pace)
     # Shared by every push of this setup: the budget reading and the board's layout.
     pacer: Pacer = field(default_factory=Pacer, repr=False, compare=False)
     board_cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    hooks: ClientHooks = field(default_factory=ClientHooks, repr=False, compare=False)
 
     def __repr__(self) -> str:  # never the token
         return f"MondaySetup(url={self.url!r}, board_id={self.board_id!r})"
@@ -92,7 +111,10 @@ class MondaySetup:
                 max_wait_seconds=self.max_wait_seconds,
                 base_backoff_seconds=self.base_backoff_seconds,
                 max_backoff_seconds=self.max_backoff_seconds,
+                pace=self.pace,
             ),
+            sleep=self.hooks.sleep,
+            rng=self.hooks.rng(),
             pacer=self.pacer,
         )
 

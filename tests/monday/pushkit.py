@@ -7,7 +7,6 @@ conftest pytest loaded last when several test folders are collected together.)
 
 from __future__ import annotations
 
-import random
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -18,12 +17,11 @@ from sqlalchemy import select
 
 from orders_sync_gui.core.columns import SIZE_NAMES
 from orders_sync_gui.core.models import ChangeType
-from orders_sync_gui.monday.client import ClientSettings, MondayClient
 from orders_sync_gui.monday.sandbox import SandboxServer
 from orders_sync_gui.services import detection, staging
 from orders_sync_gui.services.context import Context
 from orders_sync_gui.services.demo import demo_init
-from orders_sync_gui.services.monday_setup import Limits, MondaySetup, monday_setup
+from orders_sync_gui.services.monday_setup import ClientHooks, Limits, MondaySetup, monday_setup
 from orders_sync_gui.store import pushing
 from orders_sync_gui.store.database import Store
 from orders_sync_gui.store.schema import staged_rows, staged_subitems
@@ -39,32 +37,15 @@ WINDOW = 1.0  # seconds in the sandbox's "minute"
 
 @dataclass(slots=True, repr=False)
 class QuickSetup(MondaySetup):
-    """A MondaySetup whose client backs off in tens of milliseconds, from a seeded RNG, and
-    whose every wait goes through `sleep` (which tests record). Test-only: MondaySetup
-    itself does not expose the backoff, the pacing switch or the sleep function."""
+    """A MondaySetup whose clients back off in tens of milliseconds, from a seeded RNG, and
+    whose every wait goes through `hooks.sleep` (which tests record). Its clients are
+    MondaySetup's own: only these defaults differ."""
 
     base_backoff_seconds: float = 0.05
     max_backoff_seconds: float = 0.4
-    pace: bool = True
-    sleep: Callable[[float], None] = time.sleep
-    seed: int = 1
-
-    def client(self) -> MondayClient:
-        return MondayClient(
-            self.token,
-            ClientSettings(
-                url=self.url,
-                api_version=self.api_version,
-                timeout_seconds=self.timeout_seconds,
-                max_attempts=self.max_attempts,
-                max_wait_seconds=self.max_wait_seconds,
-                base_backoff_seconds=self.base_backoff_seconds,
-                max_backoff_seconds=self.max_backoff_seconds,
-                pace=self.pace,
-            ),
-            sleep=self.sleep,
-            rng=random.Random(self.seed),
-        )
+    hooks: ClientHooks = field(
+        default_factory=lambda: ClientHooks(seed=1), repr=False, compare=False
+    )
 
 
 class SleepRecorder:
@@ -107,10 +88,12 @@ def quick_setup(
     knobs.setdefault("timeout_seconds", 5.0)
     knobs.setdefault("max_attempts", 8)
     knobs.setdefault("max_wait_seconds", 20.0)
+    # The `sleep` and `seed` knobs are the client hooks: a recording sleep, the jitter's seed.
+    hooks = ClientHooks(sleep=knobs.pop("sleep", time.sleep), seed=knobs.pop("seed", 1))
     fields = {
         name: getattr(base, name) for name in ("url", "api_version", "board_id", "token", "limits")
     }
-    return QuickSetup(**fields, **knobs)
+    return QuickSetup(**fields, hooks=hooks, **knobs)
 
 
 # ---------------------------------------------------------------------- what the board holds
