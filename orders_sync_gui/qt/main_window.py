@@ -574,13 +574,15 @@ class MainWindow(QMainWindow):
             return
         ctx = self.session.ctx
 
-        def work(job: Job) -> tuple[Any, Any]:
-            return staging.batch_statuses(ctx, batch_id)
+        def work(job: Job) -> tuple[Any, Any, BatchInfo]:
+            rows, subs = staging.batch_statuses(ctx, batch_id)
+            return rows, subs, staging.get(ctx, batch_id)
 
-        def shown(result: tuple[Any, Any]) -> None:
+        def shown(result: tuple[Any, Any, BatchInfo]) -> None:
+            rows, subs, info = result
+            self._batch_changed(info)
             if self.shown_batch != batch_id:
                 return  # the operator opened another batch meanwhile
-            rows, subs = result
             self.staged.rows.update_rows("stg_id", rows)
             if self.staged.subitems.update_rows("stg_subitem_id", subs) and (
                 self.staged.sub_filter.text().strip()
@@ -591,6 +593,14 @@ class MainWindow(QMainWindow):
             self.batch_shown.emit(batch_id)
 
         self.runner.start("Reading batch statuses", f"rows:{batch_id}", work, on_success=shown)
+
+    def _batch_changed(self, info: BatchInfo) -> None:
+        """A fresh reading of one batch (its status, its counts) into the history's line."""
+        self.batches = [info if b.batch_id == info.batch_id else b for b in self.batches]
+        if self.batch is not None and self.batch.batch_id == info.batch_id:
+            self.batch = info
+        self.history.model.update_rows("batch_id", frames.batches_frame([info]))
+        self._update_actions()
 
     def _read_statuses_due(self) -> None:
         batch_id = self.shown_batch

@@ -201,6 +201,10 @@ def test_statuses_update_live_and_the_selected_row_stays_selected(qtbot, window,
 
     qtbot.waitUntil(some_pushed_while_running, timeout=60_000)
     assert set(rows.frame["stg_status"]) == {"PUSHED"}  # the items went first
+    batch_id = window.batch.batch_id
+    assert f"{customer}, PUSHING:" in window.staged.title.text()  # the batch's own status
+    history = window.history.model.frame.set_index("batch_id")
+    assert history.loc[batch_id, "status"] == "PUSHING"
     # The live update wrote into the rows: the operator's row, sort and scroll are kept.
     assert int(rows.record(view.currentIndex().row())["stg_id"]) == chosen
     assert view.currentIndex().row() == 7
