@@ -31,7 +31,6 @@ import os
 import platform
 import pstats
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -45,6 +44,11 @@ os.environ["QT_QPA_PLATFORM"] = "offscreen"  # before Qt is imported, here or by
 import numpy as np
 import PySide6
 import requests
+from _common import (
+    COMPLEXITY_BUDGET,
+    pro_sandbox_config,
+    scratch_home,
+)
 from PySide6.QtCore import QEventLoop, QSettings, Qt, QTimer, SignalInstance
 from PySide6.QtWidgets import QApplication, QMessageBox, QTableView
 
@@ -70,14 +74,6 @@ from orders_sync_gui.store.demo import DEFAULT_SEED
 MAX_STALL_MS = 100.0
 TOKEN = "bench-gui-token-0123456789"
 WAIT_SECONDS = 600.0
-
-# monday's documented limits (a Pro account, personal token), as bench_push.py uses them.
-COMPLEXITY_BUDGET = 10_000_000
-MAX_COMPLEXITY_PER_REQUEST = 5_000_000
-PRO_REQUESTS_PER_MINUTE = 2_500
-PRO_DAILY_REQUESTS = 10_000
-IP_REQUESTS = 5_000  # per 10 seconds
-MINUTE = 60.0
 
 
 def say(message: str) -> None:
@@ -365,42 +361,6 @@ def _union_ms(intervals: list[tuple[float, float]]) -> float:
 # --- the window on its own database and sandbox -------------------------------------------
 
 
-@contextmanager
-def scratch_home() -> Iterator[Path]:
-    """A temporary ORDERS_SYNC_HOME and database folder; the environment restored after."""
-    saved = {k: os.environ.get(k) for k in ("ORDERS_SYNC_HOME", "ORDERS_SYNC_OPERATOR")}
-    with tempfile.TemporaryDirectory(prefix="bench_gui_") as tmp:
-        root = Path(tmp)
-        os.environ["ORDERS_SYNC_HOME"] = str(root / "home")
-        os.environ["ORDERS_SYNC_OPERATOR"] = "bench"
-        os.environ.pop("ORDERS_SYNC_DB_URL", None)
-        try:
-            yield root
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
-
-
-def sandbox_config(window: float) -> SandboxConfig:
-    """monday's Pro limits, every window compressed by the same factor."""
-    scale = window / MINUTE
-    return SandboxConfig(
-        token=TOKEN,
-        window_seconds=window,
-        complexity_budget=COMPLEXITY_BUDGET,
-        max_complexity_per_query=MAX_COMPLEXITY_PER_REQUEST,
-        requests_per_minute=PRO_REQUESTS_PER_MINUTE,
-        daily_limit=PRO_DAILY_REQUESTS,
-        daily_window_seconds=86_400.0 * scale,
-        ip_limit=IP_REQUESTS,
-        ip_window_seconds=10.0 * scale,
-        state_save_interval=0.0,
-    )
-
-
 def _serve(config: SandboxConfig, conn: Any) -> None:
     """The sandbox in a process of its own: monday.com is another machine in production,
     so its work must not compete with the window for this interpreter."""
@@ -434,7 +394,7 @@ class ProcessSandbox:
 
 
 def make_sandbox(args: argparse.Namespace) -> Any:
-    config = sandbox_config(args.window_seconds)
+    config = pro_sandbox_config(args.window_seconds, token=TOKEN)
     return ProcessSandbox(config) if args.sandbox == "process" else SandboxServer(config)
 
 
@@ -622,7 +582,7 @@ def build_window(
 def measure(args: argparse.Namespace, app: QApplication) -> dict[str, Any]:
     interval = args.interval_ms
     probe = Probe(interval)
-    with scratch_home() as root, make_sandbox(args) as sandbox:
+    with scratch_home("bench_gui_") as root, make_sandbox(args) as sandbox:
         url = f"sqlite:///{root / 'gui.db'}"
         say(f"demo database: {args.orders:,} orders (seed {args.seed})")
         start = time.perf_counter()
@@ -831,7 +791,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--interval-ms", type=int, default=10, help="probe interval (10 ms)")
     parser.add_argument(
-        "--sandbox", choices=("process", "inline"), default="process",
+        "--sandbox",
+        choices=("process", "inline"),
+        default="process",
         help="the sandbox in its own process, as monday.com is remote (default), or inline "
         "in this process, as in demo mode (its work then competes with the window)",
     )

@@ -24,20 +24,26 @@ import os
 import platform
 import pstats
 import sys
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from _common import (
+    COMPLEXITY_BUDGET,
+    MAX_COMPLEXITY_PER_REQUEST,
+    PRO_DAILY_REQUESTS,
+    PRO_REQUESTS_PER_MINUTE,
+    pro_sandbox_config,
+    scratch_home,
+)
 
 from orders_sync_gui.core.models import BatchStatus
 from orders_sync_gui.monday.client import MondayClient
-from orders_sync_gui.monday.sandbox import SandboxConfig, SandboxServer
+from orders_sync_gui.monday.sandbox import SandboxServer
 from orders_sync_gui.monday.sandbox import server as sandbox_server
 from orders_sync_gui.services import detection, staging
 from orders_sync_gui.services.context import Context
@@ -52,14 +58,6 @@ from orders_sync_gui.store.staging import BatchInfo
 MAX_REQUESTS_PER_MUTATION = 0.05
 MAX_WALL_TO_IDEAL = 1.25
 
-# monday's documented limits (shared/monday/REFERENCE.md): a Pro account, personal token.
-COMPLEXITY_BUDGET = 10_000_000  # points per minute
-MAX_COMPLEXITY_PER_REQUEST = 5_000_000
-PRO_REQUESTS_PER_MINUTE = 2_500
-PRO_CONCURRENCY = 100
-PRO_DAILY_REQUESTS = 10_000
-IP_REQUESTS = 5_000  # per 10 seconds
-MINUTE = 60.0
 CLIENT_LOGGER = "orders_sync_gui.monday.client"
 RATE_CODES = ("RATE_LIMIT_EXCEEDED", "IP_RATE_LIMIT_EXCEEDED", "maxConcurrencyExceeded")
 
@@ -186,42 +184,6 @@ def observed_setup(base: MondaySetup, observed: Observed) -> ObservedSetup:
 # --- one run ------------------------------------------------------------------------------
 
 
-@contextmanager
-def scratch_home() -> Iterator[Path]:
-    """A temporary ORDERS_SYNC_HOME (settings, logs) and database folder; restored after."""
-    saved = {k: os.environ.get(k) for k in ("ORDERS_SYNC_HOME", "ORDERS_SYNC_OPERATOR")}
-    with tempfile.TemporaryDirectory(prefix="bench_push_") as tmp:
-        root = Path(tmp)
-        os.environ["ORDERS_SYNC_HOME"] = str(root / "home")
-        os.environ["ORDERS_SYNC_OPERATOR"] = "bench"
-        try:
-            yield root
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
-
-
-def sandbox_config(window: float) -> SandboxConfig:
-    """monday's Pro limits, every window compressed by the same factor."""
-    scale = window / MINUTE
-    return SandboxConfig(
-        host="127.0.0.1",
-        window_seconds=window,
-        complexity_budget=COMPLEXITY_BUDGET,
-        max_complexity_per_query=MAX_COMPLEXITY_PER_REQUEST,
-        requests_per_minute=PRO_REQUESTS_PER_MINUTE,
-        max_concurrency=PRO_CONCURRENCY,
-        daily_limit=PRO_DAILY_REQUESTS,
-        daily_window_seconds=86_400.0 * scale,
-        ip_limit=IP_REQUESTS,
-        ip_window_seconds=10.0 * scale,
-        state_save_interval=0.0,
-    )
-
-
 def client_limits(window: float, per_request: int) -> Limits:
     return Limits(
         complexity_per_minute=COMPLEXITY_BUDGET,
@@ -325,7 +287,7 @@ def run_push(
     profile: bool = False,
 ) -> dict[str, Any]:
     """Fresh database, fresh sandbox, stage every customer, push every batch; the figures."""
-    with scratch_home() as root:
+    with scratch_home("bench_push_") as root:
         store = Store(f"sqlite:///{root / 'orders.db'}", new_file=True)
         ctx = Context(store, load_mapping(), load_customer_map(), operator="bench")
         try:
@@ -341,7 +303,7 @@ def run_push(
                 f"{name}: staged {len(batches)} batches, {items:,} items + {subitems:,} "
                 f"subitems ({invalid} invalid rows) in {stage_seconds:.1f} s"
             )
-            with SandboxServer(sandbox_config(window)) as sandbox:
+            with SandboxServer(pro_sandbox_config(window, host="127.0.0.1")) as sandbox:
                 limits = client_limits(window, per_request)
                 run = push_all(ctx, batches, sandbox, limits, name, profile)
         finally:
