@@ -27,7 +27,9 @@ class Preview:
     changes: list[RowChange]  # NEW, CHANGED and DELETED rows, in order-number order
     counts: CustomerCounts
     errors: list[RowError] = field(default_factory=list)
-    previous: dict[str, StateRow] = field(default_factory=dict)  # sync state of the rows
+    # Sync state of the rows; for a NEW row, the tombstone of a record whose delete was
+    # pushed and that came back (its push takes up the item the delete left on the board).
+    previous: dict[str, StateRow] = field(default_factory=dict)
 
 
 def _spec(ctx: Context) -> SourceSpec:
@@ -138,11 +140,16 @@ def preview(
         frame = read_rows(conn, ctx.store.source(), _columns(ctx), spellings=spellings)
         records, errors = records_from_frame(frame, spec)
         present = {r.record_uuid for r in records} | {e.record_uuid for e in errors}
-        rows = {
-            s.record.record_uuid: s
-            for s in load_state(conn)
-            if s.record.record_uuid in present or s.record.customer == customer
-        }
+        rows: dict[str, StateRow] = {}
+        tombs: dict[str, StateRow] = {}
+        for s in load_state(conn, tombstones=True):
+            uid = s.record.record_uuid
+            if s.tombstone:
+                # Not a synced record (Method 2 leaves it out too): a returning one is NEW.
+                if uid in present:
+                    tombs[uid] = s
+            elif uid in present or s.record.customer == customer:
+                rows[uid] = s
         gone = [u for u in rows if u not in present]
         elsewhere = existing_uuids(conn, ctx.store.source(), gone)
     invalid = {e.record_uuid for e in errors}
@@ -151,6 +158,11 @@ def preview(
     if not spellings and not state:
         raise UnknownCustomerError(f"no customer {customer!r} in the source or sync state")
     changes = classify_by_join(records, state)
+    previous |= {
+        c.record_uuid: tombs[c.record_uuid]
+        for c in changes
+        if c.change_type is ChangeType.NEW and c.record_uuid in tombs
+    }
     counts = CustomerCounts(customer, invalid=len(errors))
     for change in changes:
         counts.add(change.change_type)

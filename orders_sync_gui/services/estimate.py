@@ -51,7 +51,13 @@ def estimate(ctx: Context, batch_id: int, limits: Limits | None = None) -> Estim
         1,
         min(limits.max_mutations_per_request, ceiling // max(1, limits.mutation_cost)),
     )
-    requests = math.ceil(items / chunk) + math.ceil(subitems / chunk) + READS
+    # Orders that come back to their labelled items: one lookup (per 50) that those are
+    # still on the board (push.check_kept_items).
+    kept = sum(
+        1 for r in rows if r.kept_item_id and r.status in (RowStatus.PENDING, RowStatus.FAILED)
+    )
+    reads = READS + math.ceil(kept / 50)
+    requests = math.ceil(items / chunk) + math.ceil(subitems / chunk) + reads
     complexity = (items + subitems) * limits.mutation_cost
     window_minutes = limits.window_seconds / 60
     budget_minutes = complexity / limits.complexity_per_minute * window_minutes

@@ -5,23 +5,23 @@ settle every row whose outcome a crash left unknown (looked up on the board by r
 before anything is created again), then items (create / change / delete action), then their
 subitems. Each response is recorded, with the sync state it completes, before the next
 request leaves. Failed rows keep monday's message and are offered again by the next push.
+
+Deleted orders: a pushed delete (archive, or the mapping's status label) leaves a tombstone
+in the sync state; an item already deleted on monday.com counts as done. An order that
+comes back (NEW, with its tombstone staged) takes up its labelled item again; an archived or
+deleted item cannot come back through the API, so it gets a new one (see _take_up_op).
+The set-up and end of a run (claim, board, heartbeat, final status) are in batch_run.py.
 """
 
 from __future__ import annotations
 
-import hashlib
+import contextlib
 import logging
-import os
-import re
-import socket
 import sys
 import time
-import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-
-from sqlalchemy.exc import IntegrityError
 
 from ..core.board_values import (
     MAX_ITEM_NAME,
@@ -33,35 +33,32 @@ from ..core.board_values import (
 )
 from ..core.mapping import BoardMapping
 from ..core.models import BatchStatus, ChangeType, RowStatus
-from ..monday.board import Board, check_mapping, ensure_group, fetch_board, find_items, subitems_of
-from ..monday.client import FieldError, MondayClient, MondayError
-from ..monday.operations import (
-    ChunkPolicy,
-    Operation,
-    OperationResult,
-    RunStats,
-    run_operations,
-)
+from ..monday.board import ensure_group, find_items, subitems_of
+from ..monday.client import FieldError, MondayError
+from ..monday.operations import ChunkPolicy, Operation, OperationResult
 from ..store import pushing
 from ..store.pushing import StagedRow, StagedSubitem
 from ..store.staging import BatchInfo, BatchStateError, get_batch
+from ..store.syncstate import DELETED_ARCHIVE, DELETED_GONE, DELETED_STATUS
+from .batch_run import (
+    GONE_CODES,
+    BatchBusyError,
+    BatchRun,
+    Progress,
+    _now,
+    finish,
+    running,
+    start,
+)
 from .context import Context
 from .monday_setup import MondaySetup
+
+# The faces (cli, qt) and the tests know these by this module.
+__all__ = ["BatchBusyError", "Progress", "PushReport", "PushStopped", "push"]
 
 log = logging.getLogger(__name__)
 
 RETRYABLE = (RowStatus.PENDING, RowStatus.FAILED)
-BOARD_CACHE_SECONDS = 600.0
-GONE_CODES = frozenset({"InvalidItemIdException", "ItemNotFoundException"})
-
-
-@dataclass(slots=True)
-class Progress:
-    phase: str
-    done: int
-    total: int
-    requests: int
-    failed: int
 
 
 @dataclass(slots=True)
@@ -96,12 +93,10 @@ class PushReport:
         }
 
 
-def _now() -> datetime:
-    return datetime.now().replace(microsecond=0)
-
-
-class _Session:
-    """One push or undo run: the client, the board, the batch's rows, and their bookkeeping."""
+class _Session(BatchRun):
+    """A push run (an undo's too, when it recovers a push's rows): what is sent for each
+    staged row and subitem, and how each answer is recorded, with the sync state it
+    completes."""
 
     def __init__(
         self,
@@ -111,71 +106,10 @@ class _Session:
         progress: Callable[[Progress], None] | None,
         should_cancel: Callable[[], bool],
     ) -> None:
-        self.ctx = ctx
-        self.setup = setup
-        self.mapping: BoardMapping = ctx.mapping
-        self.batch = batch
-        self.progress = progress
-        self.should_cancel = should_cancel
-        self.client: MondayClient = setup.client()
-        self.stats = RunStats()
-        self.board: Board | None = None
-        self.rows: dict[int, StagedRow] = {}
-        self.subs: dict[int, StagedSubitem] = {}
-        self.adopted = 0
-        self.loaded = False
-        self.scope_salt = ""
-        self.children: dict[int, list[StagedSubitem]] = {}
-        self.owner = ""  # this run's claim on the batch (see claim())
-
-    @property
-    def engine(self):  # type: ignore[no-untyped-def]
-        return self.ctx.store.engine
-
-    def open_board(self) -> Board:
-        if not self.setup.board_id:
-            raise BatchStateError("no monday.com board id: set it in Settings or the mapping")
-        # The board's layout is read once per setup and kept a while: one read per customer
-        # batch was a third of a run's requests (bench_push.py).
-        cached = self.setup.board_cache.get(self.setup.board_id)
-        if cached is not None and time.monotonic() - cached[1] < BOARD_CACHE_SECONDS:
-            self.board = cached[0]
-        else:
-            self.board = fetch_board(self.client, self.setup.board_id)
-            self.setup.board_cache[self.setup.board_id] = (self.board, time.monotonic())
-        check_mapping(self.board, self.mapping)
-        return self.board
-
-    def load(self) -> None:
-        with self.engine.connect() as conn:
-            self.rows = {r.stg_id: r for r in pushing.load_rows(conn, self.batch.batch_id)}
-            self.subs = {
-                s.stg_subitem_id: s for s in pushing.load_subitems(conn, self.batch.batch_id)
-            }
-        # Fix: idempotency keys were derived from the batch id and staging row ids alone,
-        # which every database numbers from 1: a second database (demo-init --force, a
-        # colleague's demo, a test) pushing its batch 1 within monday's 30 minutes got the
-        # first one's answers replayed, so nothing of it was created while its rows were
-        # recorded PUSHED against the other database's items. The batch's own rows and
-        # creation time now salt the scope; they never change, so a resume still replays.
-        uuids = sorted(r.record_uuid for r in self.rows.values())
-        salt = [str(self.batch.batch_id), self.batch.created_at.isoformat(), *uuids]
-        digest = hashlib.sha256("\n".join(salt).encode())
-        self.scope_salt = digest.hexdigest()[:16]
-        self.children = {}
-        for sub in self.subs.values():
-            self.children.setdefault(sub.stg_parent_id, []).append(sub)
-        self.loaded = True
-
-    def subs_of(self, row: StagedRow) -> list[StagedSubitem]:
-        # Fix: an index, not a scan of every subitem per row: called per row by the
-        # bookkeeping of each response and by the report, the scan made a full push
-        # (10,000 orders, 60,000 subitems) quadratic: minutes of CPU for bookkeeping.
-        return self.children.get(row.stg_id, [])
-
-    def report_progress(self, phase: str, done: int, total: int) -> None:
-        if self.progress is not None:
-            self.progress(Progress(phase, done, total, self.stats.requests, self.stats.failed))
+        super().__init__(ctx, setup, batch, progress, should_cancel)
+        self.adopted = 0  # rows found already on the board after a crash (not created twice)
+        self.gone: set[int] = set()  # DELETED rows whose item was no longer on monday.com
+        self.recreate: list[int] = []  # returning rows whose kept item turned out gone
 
     # --- crash recovery -----------------------------------------------------------------
 
@@ -187,7 +121,8 @@ class _Session:
         """
         assert self.board is not None
         sending = [r for r in self.rows.values() if r.status is RowStatus.SENDING]
-        new_rows = [r for r in sending if r.change_type is ChangeType.NEW]
+        # (A returning record that takes up its kept item sends a change: safe to resend.)
+        new_rows = [r for r in sending if self.creates_item(r)]
         found = (
             find_items(
                 self.client,
@@ -203,10 +138,7 @@ class _Session:
             r.item_id
             for r in self.rows.values()
             if r.item_id
-            and any(
-                s.status is RowStatus.SENDING and s.change_type is ChangeType.NEW
-                for s in self.subs_of(r)
-            )
+            and any(s.status is RowStatus.SENDING and self.creates(s) for s in self.subs_of(r))
         }
         parents |= {f.item_id for f in found.values()}
         existing = subitems_of(self.client, sorted(parents)) if parents else {}
@@ -214,7 +146,11 @@ class _Session:
         now = _now()
         with self.engine.begin() as conn:
             for row in sending:
-                hit = found.get(row.record_uuid) if row.change_type is ChangeType.NEW else None
+                hit = found.get(row.record_uuid) if self.creates_item(row) else None
+                if hit is not None and row.previous is not None:
+                    # A returning record's old item (archived, or deleted) is not the one
+                    # its create made.
+                    hit = None if hit.item_id == row.previous.monday_item_id else hit
                 if hit is not None:
                     row.status, row.item_id = RowStatus.PUSHED, hit.item_id
                     self.adopted += 1
@@ -236,7 +172,7 @@ class _Session:
             for sub in self.subs.values():
                 parent = self.rows[sub.stg_parent_id]
                 if (
-                    sub.change_type is ChangeType.NEW
+                    self.creates(sub)
                     and parent.item_id
                     and (
                         sub.status is RowStatus.SENDING
@@ -282,8 +218,20 @@ class _Session:
         for ident in subs:
             self.subs[ident].status = RowStatus.SENDING
 
+    def creates_item(self, row: StagedRow) -> bool:
+        """A NEW row whose push creates its item (not one taking up the item it had)."""
+        return row.change_type is ChangeType.NEW and not row.kept_item_id
+
+    def creates(self, sub: StagedSubitem) -> bool:
+        """A subitem the push creates: a new size, or any size of an item the push creates
+        (a returning record's sizes were staged against its kept item, which may be gone)."""
+        return sub.change_type is ChangeType.NEW or self.creates_item(self.rows[sub.stg_parent_id])
+
     def subitem_ids_after(self, row: StagedRow) -> dict[str, str]:
-        ids = dict(row.previous.subitem_ids) if row.previous else {}
+        # A created item starts with no subitems (a returning record's old ones stay with
+        # its old item, archived or gone).
+        reused = row.previous is not None and not self.creates_item(row)
+        ids = dict(row.previous.subitem_ids) if reused and row.previous else {}
         for sub in self.subs_of(row):
             if sub.change_type is ChangeType.DELETED:
                 ids.pop(sub.size, None)
@@ -305,27 +253,50 @@ class _Session:
                 done,
                 batch_id=self.batch.batch_id,
                 now=now,
-                # Fix: a deleted order's state is forgotten whatever the action. Kept (for
-                # the "status" action), it stayed in the sync state with no source row, so
-                # every detection counted it DELETED again and every DELETED batch sent
-                # its label once more. Undo still has the state (the staged row keeps it).
-                forget_deleted=True,
+                # Fix: a deleted order's state used to be forgotten (kept as it was, every
+                # detection counted it DELETED again), so the same order coming back was
+                # NEW and got a second item. It is now a tombstone: not synced (detection
+                # leaves it out), but its item is known, and what became of it.
+                deleted_action=self.deleted_action,
             )
+
+    def deleted_action(self, row: StagedRow) -> str:
+        if row.stg_id in self.gone:
+            return DELETED_GONE
+        kind = self.mapping.deleted_action.get("kind")
+        return DELETED_STATUS if kind == DELETED_STATUS else DELETED_ARCHIVE
 
     def record(self, results: list[OperationResult]) -> None:
         now = _now()
         touched: set[int] = set()
         with self.engine.begin() as conn:
-            if self.owner:
-                pushing.heartbeat(conn, self.batch.batch_id, self.owner, now)
+            self.heartbeat(conn, now)
             for res in results:
                 key, ident = res.op.key[0], int(res.op.key[1:])
                 error = None if res.ok else self.error_text(res.error)
                 if key == "r":
                     row = self.rows[ident]
+                    gone = res.error is not None and res.error.code in GONE_CODES
+                    if gone and row.change_type is ChangeType.DELETED:
+                        # Fix: archiving (or labelling) an item someone had deleted on
+                        # monday.com by hand failed the row, and every later push sent it
+                        # again, to the same refusal. The item is off the board: done.
+                        res, error = OperationResult(res.op, replayed=res.replayed), None
+                        self.gone.add(ident)
+                        log.warning(
+                            "order %s: its item %s was already deleted on monday.com",
+                            row.order_number or row.record_uuid,
+                            row.item_id,
+                        )
+                    elif gone and row.kept_item_id:
+                        self.give_up_kept_item(conn, row, now)
+                        self.recreate.append(ident)  # push() sends it again at once
+                        continue
                     row.status = RowStatus.PUSHED if res.ok else RowStatus.FAILED
                     if res.ok and res.op.kind == "create_item":
                         row.item_id = res.item_id
+                    if res.ok and row.change_type is ChangeType.NEW and row.previous:
+                        self._log_returning(row)
                     row.error = error
                     pushing.record_row(
                         conn,
@@ -372,6 +343,44 @@ class _Session:
                     )
             self._promote_complete(conn, touched, now)
 
+    def give_up_kept_item(self, conn, row: StagedRow, now: datetime) -> None:  # type: ignore[no-untyped-def]
+        """A returning record's labelled item is no longer on the board (deleted, or
+        archived, by hand since its delete was pushed): the row becomes a create, its sizes
+        new subitems. Its staged tombstone now says the item is gone, so that an undo
+        writes back the truth. Counted as a refusal (failed=True): its next request, now a
+        create, needs a new Idempotency-Key, since monday may keep an answer (a change's) to
+        the old one: a change monday refused, or one a crash left unanswered."""
+        assert row.previous is not None
+        log.warning(
+            "order %s came back, but its item %s is no longer on the board: a new item is "
+            "created for it",
+            row.order_number or row.record_uuid,
+            row.previous.monday_item_id,
+        )
+        row.previous.deleted_action = DELETED_GONE
+        row.status, row.item_id, row.error = RowStatus.PENDING, None, None
+        row.retry_count += 1
+        pushing.set_previous(conn, row.stg_id, row.previous, now)
+        pushing.record_row(conn, row.stg_id, status=row.status, now=now, failed=True)
+
+    def _log_returning(self, row: StagedRow) -> None:
+        assert row.previous is not None
+        who = row.order_number or row.record_uuid
+        if row.kept_item_id:
+            log.info("order %s came back: its item %s is taken up again", who, row.item_id)
+            return
+        fate = {
+            DELETED_ARCHIVE: "stays in the board's archive (the API cannot unarchive it)",
+            DELETED_GONE: "is no longer on the board (deleted or archived by hand)",
+        }.get(row.previous.deleted_action or "", "is left as it is")
+        log.info(
+            "order %s came back: new item %s; its old item %s %s",
+            who,
+            row.item_id,
+            row.previous.monday_item_id,
+            fate,
+        )
+
     def error_text(self, error: FieldError | None) -> str:
         """monday's words for a refused row, and the column (with its source field) refused.
 
@@ -388,11 +397,6 @@ class _Session:
             text += f" (column {column}" + (f", from [{source}]" if source else "") + ")"
         return text
 
-    def _order_of(self, op: Operation) -> str:
-        ident = int(op.key[1:])
-        row = self.rows[ident] if op.key[0] == "r" else self.rows[self.subs[ident].stg_parent_id]
-        return row.order_number or row.record_uuid
-
     def fail_locally(self, row: StagedRow, message: str) -> None:
         row.status, row.error = RowStatus.FAILED, message
         with self.engine.begin() as conn:
@@ -400,133 +404,6 @@ class _Session:
                 conn, row.stg_id, status=row.status, now=_now(), error=message, failed=True
             )
         log.error("order %s: %s", row.order_number or row.record_uuid, message)
-
-    def run(
-        self,
-        ops: list[Operation],
-        phase: str,
-        done_before: int,
-        total: int,
-        *,
-        policy: ChunkPolicy | None = None,
-        record: Callable[[list[OperationResult]], None] | None = None,
-    ) -> int:
-        done = done_before
-        for results in run_operations(
-            self.client,
-            ops,
-            scope=f"{phase}:{self.batch.batch_id}:{self.scope_salt}",
-            policy=policy or self.setup.limits.chunk_policy(),
-            stats=self.stats,
-            before_send=self.mark_sending,
-            should_cancel=self.should_cancel,
-        ):
-            (record or self.record)(results)
-            done += len(results)
-            ok = sum(1 for r in results if r.ok)
-            log.info(
-                "batch %d %s: %d of %d done (%d ok in this request)",
-                self.batch.batch_id,
-                phase,
-                done,
-                total,
-                ok,
-            )
-            self.report_progress(phase, done, total)
-        return done
-
-
-# A run that stays silent this long has lost its claim on a batch (a retry can wait up to
-# max_wait_seconds for monday, so the lease is longer than that).
-def _lease_seconds(setup: MondaySetup) -> float:
-    return 2 * (setup.max_wait_seconds + setup.timeout_seconds) + 60
-
-
-# The claims (batch messages) of this process's runs that are still going.
-_RUNNING: set[str] = set()
-
-
-def _holder_gone(message: str) -> bool:
-    """True when the run named in a batch's message was a process of this machine that no
-    longer exists (a crash or a kill), or a run of this very process that has ended: its
-    batch can be resumed at once."""
-    match = re.search(r"pid (\d+) on (\S+)", message)
-    if not match or match.group(2) != socket.gethostname():
-        return False  # another machine: wait for the lease
-    if int(match.group(1)) == os.getpid():
-        # Fix: a push that ended on an error other than monday's (the database connection
-        # lost mid-push) kept its claim, and its process is alive: the GUI's next Push of the
-        # batch, in the same process, was refused as "busy" until the lease ran out.
-        return message not in _RUNNING
-    if os.name != "posix":
-        return False  # no safe liveness test here: wait for the lease
-    try:
-        os.kill(int(match.group(1)), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:  # it exists, as another user's process
-        return False
-    return False
-
-
-class BatchBusyError(BatchStateError):
-    """Another run is pushing or undoing this batch right now."""
-
-
-class _Locked(Exception):
-    pass
-
-
-def claim(
-    s: _Session,
-    activity: str,
-    from_statuses: tuple[BatchStatus, ...],
-    *,
-    lock_customer: bool = False,
-) -> None:
-    """Make this run the batch's only pusher or undoer (BatchBusyError if another is).
-
-    lock_customer (undo): also take back the customer's lock, which the batch gave up when
-    it was pushed. Fix: an undo ran with its batch PUSHING (an open status) but the customer
-    unlocked, so a new batch could be staged and pushed while the undo was half done (or
-    killed): the undo could then never finish (no longer the latest batch), and the new
-    batch was made from a sync state the undo was still rewriting.
-    """
-    owner = (
-        f"{activity} in progress · run {uuid.uuid4().hex[:8]} · pid {os.getpid()} on "
-        f"{socket.gethostname()} · {s.ctx.operator}"
-    )
-    other: int | None = None
-    try:
-        with s.engine.begin() as conn:
-            holder = pushing.claim_batch(
-                conn,
-                s.batch.batch_id,
-                owner=owner,
-                now=_now(),
-                from_statuses=from_statuses,
-                lease_seconds=_lease_seconds(s.setup),
-                holder_gone=_holder_gone,
-            )
-            if holder is None and lock_customer:
-                other = pushing.lock_customer(
-                    conn, s.batch.batch_id, s.batch.customer, s.ctx.operator, _now()
-                )
-                if other is not None:
-                    raise _Locked
-    except (_Locked, IntegrityError):  # the claim is rolled back with it
-        raise BatchStateError(
-            f"{s.batch.customer} has open batch {other or 'another'}: push it or roll it "
-            f"back before undoing batch {s.batch.batch_id}"
-        ) from None
-    if holder is not None:
-        raise BatchBusyError(
-            f"batch {s.batch.batch_id} is busy: {holder}. Wait for it to finish; if that run "
-            "was interrupted on another computer, it can be resumed once it has been silent "
-            f"for {_lease_seconds(s.setup) / 60:.0f} minutes"
-        )
-    s.owner = owner
-    _RUNNING.add(owner)
 
 
 def _group_title(mapping: BoardMapping, customer: str) -> str:
@@ -556,15 +433,21 @@ def _renamed(
 
 
 def _item_ops(
-    s: _Session, group_id: str, statuses: tuple[RowStatus, ...] = RETRYABLE
+    s: _Session,
+    group_id: str,
+    statuses: tuple[RowStatus, ...] = RETRYABLE,
+    only: Collection[int] | None = None,
 ) -> list[Operation]:
     assert s.board is not None
     mapping = s.mapping
     ops: list[Operation] = []
     for row in s.rows.values():
-        if row.status not in statuses:
+        if row.status not in statuses or (only is not None and row.stg_id not in only):
             continue
         key = f"r{row.stg_id}"
+        if row.kept_item_id:
+            ops.append(_take_up_op(s, row, key))
+            continue
         if row.change_type is ChangeType.NEW:
             assert row.values is not None
             try:
@@ -663,16 +546,69 @@ def _item_ops(
     return ops
 
 
+def whole_item(
+    mapping: BoardMapping,
+    row: StagedRow,
+    fields: dict[str, str | None],
+    sizes: dict[str, int],
+    *,
+    labelled: bool,
+) -> dict[str, object]:
+    """column_values that set a whole item: every mapped column, its quantity, its name,
+    and the deleted-order label (on, or off)."""
+    values: dict[str, object] = item_values(mapping, row.record_uuid, fields, sizes)
+    with contextlib.suppress(ItemNameError):  # a name cannot become empty: keep the item's
+        values["name"] = item_name(mapping, fields, row.order_number)
+    action = mapping.deleted_action
+    if action.get("kind") == DELETED_STATUS:
+        values[str(action["column_id"])] = {"label": str(action.get("label"))} if labelled else None
+    return values
+
+
+def _take_up_op(s: _Session, row: StagedRow, key: str) -> Operation:
+    """A returning record takes up the item its delete labelled: the whole item is written
+    (every mapped column, its name, its quantity) and the label is taken off. Its sizes
+    were staged against that item's subitems (see store.staging._subitem_rows).
+
+    Only a labelled item is taken up. monday.com's API has archive_item and delete_item but
+    no way to unarchive (REFERENCE.md lists none, nor does monday's public schema), and it
+    lets an archived item be changed while it stays out of sight: a record whose delete
+    archived its item (the "archive" action), or whose item is gone, gets a new item, and
+    the archived one stays in the board's archive, superseded (the log names both)."""
+    assert s.board is not None and row.values is not None and row.previous is not None
+    item_id = row.previous.monday_item_id
+    values = whole_item(s.mapping, row, row.values["fields"], row.values["sizes"], labelled=False)
+    row.item_id = item_id
+    return Operation(
+        key,
+        "change_multiple_column_values",
+        {
+            "board_id": s.board.board_id,
+            "item_id": item_id,
+            "column_values": compact_json(values),
+            "create_labels_if_missing": True,
+        },
+        attempt=row.retry_count,
+        cost=s.setup.limits.mutation_cost,
+    )
+
+
 def _subitem_ops(s: _Session, statuses: tuple[RowStatus, ...] = RETRYABLE) -> list[Operation]:
     assert s.board is not None
     ops: list[Operation] = []
+    went: list[StagedSubitem] = []
     for sub in s.subs.values():
         parent = s.rows[sub.stg_parent_id]
         if sub.status not in statuses or parent.status is not RowStatus.PUSHED:
             continue
         key, cost = f"s{sub.stg_subitem_id}", s.setup.limits.mutation_cost
         previous_ids = parent.previous.subitem_ids if parent.previous else {}
-        if sub.change_type is ChangeType.NEW:
+        if s.creates(sub) and sub.qty is None:
+            # A size a returning record dropped, staged against its kept item, which was
+            # gone: the subitem went with it, and the new item never had it.
+            went.append(sub)
+            continue
+        if s.creates(sub):
             ops.append(
                 Operation(
                     key,
@@ -722,6 +658,13 @@ def _subitem_ops(s: _Session, statuses: tuple[RowStatus, ...] = RETRYABLE) -> li
                     key, "delete_item", {"item_id": sub_id}, attempt=sub.retry_count, cost=cost
                 )
             )
+    if went:
+        with s.engine.begin() as conn:
+            now = _now()
+            for sub in went:
+                sub.status = RowStatus.PUSHED
+                pushing.record_subitem(conn, sub.stg_subitem_id, status=sub.status, now=now)
+            s._promote_complete(conn, {sub.stg_parent_id for sub in went}, now)
     return ops
 
 
@@ -729,6 +672,30 @@ def _subitem_ops(s: _Session, statuses: tuple[RowStatus, ...] = RETRYABLE) -> li
 # in flight more recently than this is sent again with its key (see recover_in_flight). The
 # margin allows for the clocks of two computers (one killed, the other resuming) to differ.
 REPLAY_WINDOW = timedelta(minutes=20)
+
+
+def check_kept_items(s: _Session) -> None:
+    """Returning records about to take up their labelled items: are those still on the
+    board? One lookup by record_uuid (only for batches that have such rows). An item
+    archived by hand since would otherwise take the order's values out of sight (monday
+    lets archived items be changed, and cannot unarchive them), and a deleted one would
+    refuse the change; either way the order gets a new item instead."""
+    assert s.board is not None
+    rows = [r for r in s.rows.values() if r.kept_item_id and r.status in RETRYABLE]
+    if not rows:
+        return
+    found = find_items(
+        s.client,
+        s.board.board_id,
+        s.mapping.record_uuid_column.column_id,
+        [r.record_uuid for r in rows],
+    )
+    on_board = {hit.item_id for hit in found.values()}
+    lost = [r for r in rows if r.kept_item_id not in on_board]
+    if lost:
+        with s.engine.begin() as conn:
+            for row in lost:
+                s.give_up_kept_item(conn, row, _now())
 
 
 def recover_in_flight(s: _Session) -> None:
@@ -817,25 +784,9 @@ def _finish(s: _Session, *, started: float, cancelled: bool, error: str | None) 
             + (f" ({reason})" if reason else "")
             + ": push again to retry what is left"
         )
-    if s.owner:
-        with s.engine.begin() as conn:
-            pushing.set_batch(
-                conn,
-                s.batch.batch_id,
-                status=status,
-                now=_now(),
-                succeeded=len(ok),
-                failed=len(failed),
-                message=message,
-                release_lock=complete,
-            )
-    else:
-        # Fix: a push stopped before it claimed the batch (a refused token or the daily
-        # limit on its first read) wrote its status all the same: over the claim of another
-        # operator's push running that moment, which made the batch look free (PARTIAL) to a
-        # third run while the first still pushed: two pushers, duplicates. A run that never
-        # claimed the batch did nothing to it, and writes nothing.
-        status = BatchStatus(s.batch.status)
+    status = finish(
+        s, status, message=message, succeeded=len(ok), failed=len(failed), release_lock=complete
+    )
     return PushReport(
         batch_id=s.batch.batch_id,
         status=status.value,
@@ -882,36 +833,47 @@ def push(
     if batch.status not in (BatchStatus.STAGED, BatchStatus.PUSHING, BatchStatus.PARTIAL):
         raise BatchStateError(f"batch {batch_id} is {batch.status}: it cannot be pushed")
     s = _Session(ctx, setup, batch, progress, should_cancel)
-    try:
-        s.load()  # first: a stop on the board read must still know the batch's rows
-        s.open_board()
-        if any(r.status is RowStatus.UNDONE for r in s.rows.values()):
-            raise BatchStateError(
-                f"batch {batch_id} is being undone: roll it back again to finish the undo"
-            )
-        claim(s, "push", (BatchStatus.STAGED, BatchStatus.PARTIAL))
-        log.info(
-            "batch %d: pushing %d rows for %s to board %s",
-            batch_id,
-            len(s.rows),
-            batch.customer,
-            setup.board_id,
+    with running(s):
+        try:
+            start(s, "push", (BatchStatus.STAGED, BatchStatus.PARTIAL), check=_not_being_undone)
+            return _push(s, started)
+        except MondayError as exc:
+            log.error("batch %d: %s", batch_id, exc)
+            report = _finish(s, started=started, cancelled=False, error=str(exc))
+            raise PushStopped(str(exc), report) from None
+
+
+def _not_being_undone(s: BatchRun) -> None:
+    if any(r.status is RowStatus.UNDONE for r in s.rows.values()):
+        raise BatchStateError(
+            f"batch {s.batch.batch_id} is being undone: roll it back again to finish the undo"
         )
-        recover_in_flight(s)
-        group_id = ensure_group(s.client, s.board, _group_title(ctx.mapping, batch.customer))
-        items = _item_ops(s, group_id)
-        total = len(items) + sum(1 for x in s.subs.values() if x.status in RETRYABLE)
-        done = s.run(items, "push-items", 0, total)
-        if not should_cancel():
-            s.run(_subitem_ops(s), "push-subitems", done, total)
-        return _finish(s, started=started, cancelled=should_cancel(), error=None)
-    except MondayError as exc:
-        log.error("batch %d: %s", batch_id, exc)
-        report = _finish(s, started=started, cancelled=False, error=str(exc))
-        raise PushStopped(str(exc), report) from None
-    finally:
-        _RUNNING.discard(s.owner)
-        s.client.close()
+
+
+def _push(s: _Session, started: float) -> PushReport:
+    ctx, setup, batch, should_cancel = s.ctx, s.setup, s.batch, s.should_cancel
+    batch_id = batch.batch_id
+    log.info(
+        "batch %d: pushing %d rows for %s to board %s",
+        batch_id,
+        len(s.rows),
+        batch.customer,
+        setup.board_id,
+    )
+    recover_in_flight(s)
+    check_kept_items(s)
+    group_id = ensure_group(s.client, s.board, _group_title(ctx.mapping, batch.customer))
+    items = _item_ops(s, group_id)
+    total = len(items) + sum(1 for x in s.subs.values() if x.status in RETRYABLE)
+    done = s.run(items, "push-items", 0, total)
+    if s.recreate and not should_cancel():
+        # Returning records whose kept item was gone: created now, not on the next push.
+        again = _item_ops(s, group_id, (RowStatus.PENDING,), only=set(s.recreate))
+        total += len(again)
+        done = s.run(again, "push-items", done, total)
+    if not should_cancel():
+        s.run(_subitem_ops(s), "push-subitems", done, total)
+    return _finish(s, started=started, cancelled=should_cancel(), error=None)
 
 
 class PushStopped(RuntimeError):

@@ -6,6 +6,16 @@ cannot undo is said before the push (see estimate.py) and again in the report: a
 item stays archived (restore it from the board's archive), and a subitem the batch deleted
 comes back as a new subitem without the production figures planners had typed on it.
 Undo is resumable like a push: rows already reverted are skipped.
+
+A returning record (NEW, with the tombstone of its pushed delete) is undone as what its
+push did: the item it took up again gets the tombstone's values and label back, an item it
+created is deleted; either way the tombstone is written back as it was.
+
+Idempotency: each request's key names its rows and their attempt (their retry count, which
+a refusal recorded here raises, as a push's does). A killed undo re-sends its chunk under
+the same key and gets monday's cached answer (nothing done twice); a row monday refused is
+sent again under a new key, so that a second undo really runs it instead of getting the
+cached refusal for 30 minutes.
 """
 
 from __future__ import annotations
@@ -24,17 +34,10 @@ from ..monday.operations import ChunkPolicy, Operation, OperationResult
 from ..store import pushing
 from ..store.pushing import StagedRow
 from ..store.staging import BatchStateError, get_batch, open_batches
+from .batch_run import GONE_CODES, Progress, _now, finish, running, start
 from .context import Context
 from .monday_setup import MondaySetup
-from .push import (
-    _RUNNING,
-    GONE_CODES,
-    Progress,
-    _renamed,
-    _Session,
-    claim,
-    recover_in_flight,
-)
+from .push import _renamed, _Session, recover_in_flight, whole_item
 
 log = logging.getLogger(__name__)
 
@@ -65,10 +68,6 @@ class UndoReport:
         }
 
 
-def _now() -> datetime:
-    return datetime.now().replace(microsecond=0)
-
-
 class _UndoSession(_Session):
     def mark_sending(self, ops: list[Operation]) -> None:
         """Fix: an undo's rows are not marked SENDING. SENDING means "a push's create may
@@ -83,22 +82,25 @@ class _UndoSession(_Session):
         now = _now()
         touched: set[int] = set()
         with self.engine.begin() as conn:
-            if self.owner:
-                pushing.heartbeat(conn, self.batch.batch_id, self.owner, now)
+            self.heartbeat(conn, now)
             for res in results:
                 kind, ident = res.op.key[0], int(res.op.key[1:])
-                gone = (
-                    res.error is not None
-                    and res.error.code in GONE_CODES
-                    and res.op.kind == "delete_item"
+                gone = res.error is not None and res.error.code in GONE_CODES
+                # Deleting what is already gone is done; so is taking the label off a
+                # deleted order's item that is gone (its push may have found it so).
+                ok = res.ok or (
+                    gone
+                    and (
+                        res.op.kind == "delete_item"
+                        or (kind == "r" and self.rows[ident].change_type is ChangeType.DELETED)
+                    )
                 )
-                ok = res.ok or gone  # deleting what is already gone is done
                 error = None if ok else f"undo: {res.error}"
                 if kind == "r":
                     row = self.rows[ident]
                     status = RowStatus.UNDONE if ok else RowStatus.PUSHED
                     row.error = error
-                    if ok and row.change_type is ChangeType.NEW:
+                    if ok and self.creates_item(row):
                         for sub in self.subs_of(row):  # deleted with their parent
                             sub.status = RowStatus.UNDONE
                             pushing.record_subitem(
@@ -109,8 +111,16 @@ class _UndoSession(_Session):
                                 subitem_id=sub.subitem_id,
                             )
                     row.status = status
+                    if not ok:  # a refusal: the row's next request gets a new key
+                        row.retry_count += 1
                     pushing.record_row(
-                        conn, ident, status=status, now=now, item_id=row.item_id, error=error
+                        conn,
+                        ident,
+                        status=status,
+                        now=now,
+                        item_id=row.item_id,
+                        error=error,
+                        failed=not ok,
                     )
                     touched.add(ident)
                 else:
@@ -119,6 +129,8 @@ class _UndoSession(_Session):
                         sub.status = RowStatus.UNDONE
                         if res.op.kind == "create_subitem":  # a deleted size, recreated
                             sub.subitem_id = res.item_id
+                    else:
+                        sub.retry_count += 1
                     sub.error = error
                     pushing.record_subitem(
                         conn,
@@ -127,6 +139,7 @@ class _UndoSession(_Session):
                         now=now,
                         subitem_id=sub.subitem_id,
                         error=error,
+                        failed=not ok,
                     )
                     touched.add(sub.stg_parent_id)
                 if not ok:
@@ -159,12 +172,19 @@ def _undo_ops(s: _UndoSession) -> tuple[list[Operation], list[str]]:
     for row in s.rows.values():
         if row.status is not RowStatus.PUSHED or not row.item_id:
             continue
-        key = f"r{row.stg_id}"
-        if row.change_type is ChangeType.NEW:
-            ops.append(Operation(key, "delete_item", {"item_id": row.item_id}, cost=cost))
+        key, attempt = f"r{row.stg_id}", row.retry_count
+        if s.creates_item(row):
+            ops.append(
+                Operation(key, "delete_item", {"item_id": row.item_id}, attempt=attempt, cost=cost)
+            )
             continue
         assert row.previous is not None
-        if row.change_type is ChangeType.DELETED:
+        if row.kept_item_id:
+            # A returning record took up its labelled item: the tombstone's values, name
+            # and label go back on it.
+            previous = row.previous.record
+            values = whole_item(mapping, row, previous.fields, previous.sizes, labelled=True)
+        elif row.change_type is ChangeType.DELETED:
             action = mapping.deleted_action
             if action.get("kind") != "status":
                 not_undoable.append(
@@ -199,16 +219,21 @@ def _undo_ops(s: _UndoSession) -> tuple[list[Operation], list[str]]:
                         "column_values": compact_json(values),
                         "create_labels_if_missing": True,
                     },
+                    attempt=attempt,
                     cost=cost,
                 )
             )
     for sub in s.subs.values():
         parent = s.rows[sub.stg_parent_id]
-        if sub.status is not RowStatus.PUSHED or parent.change_type is not ChangeType.CHANGED:
+        if sub.status is not RowStatus.PUSHED or not _keeps_item(parent):
             continue
-        key = f"s{sub.stg_subitem_id}"
+        key, attempt = f"s{sub.stg_subitem_id}", sub.retry_count
         if sub.change_type is ChangeType.NEW and sub.subitem_id:
-            ops.append(Operation(key, "delete_item", {"item_id": sub.subitem_id}, cost=cost))
+            ops.append(
+                Operation(
+                    key, "delete_item", {"item_id": sub.subitem_id}, attempt=attempt, cost=cost
+                )
+            )
         elif sub.change_type is ChangeType.CHANGED and sub.subitem_id:
             ops.append(
                 Operation(
@@ -221,6 +246,7 @@ def _undo_ops(s: _UndoSession) -> tuple[list[Operation], list[str]]:
                             subitem_values(mapping, sub.size, sub.previous_qty)
                         ),
                     },
+                    attempt=attempt,
                     cost=cost,
                 )
             )
@@ -241,6 +267,7 @@ def _undo_ops(s: _UndoSession) -> tuple[list[Operation], list[str]]:
                         ),
                         "create_labels_if_missing": True,
                     },
+                    attempt=attempt,
                     cost=cost,
                 )
             )
@@ -254,6 +281,12 @@ def _undo_ops(s: _UndoSession) -> tuple[list[Operation], list[str]]:
         ):
             row.status = RowStatus.UNDONE
     return ops, not_undoable
+
+
+def _keeps_item(row: StagedRow) -> bool:
+    """A row whose push worked on an item that was there before it (a change, or a
+    returning record taking up its item): its subitems are undone one by one."""
+    return row.change_type is ChangeType.CHANGED or bool(row.kept_item_id)
 
 
 def _check_undoable(ctx: Context, batch_id: int) -> None:
@@ -285,35 +318,36 @@ def undo(
     with ctx.store.engine.connect() as conn:
         batch = get_batch(conn, batch_id)
     s = _UndoSession(ctx, setup, batch, progress, should_cancel)
-    try:
-        s.load()  # first: a stop on the board read must still know the batch's rows
-        s.open_board()
-        claim(s, "undo", (BatchStatus.PUSHED, BatchStatus.PARTIAL), lock_customer=True)
-        recover_in_flight(s)  # a crashed push first learns what reached the board
-        ops, not_undoable = _undo_ops(s)
-        log.info("batch %d: undoing %d changes on monday.com", batch_id, len(ops))
-        # Fix: a killed undo is run again, and a request resent unchanged is answered from
-        # monday's cache (same Idempotency-Key) only if it holds the same changes: with
-        # another chunk size (the GUI's settings, not the CLI's), or a chunk split anew, a
-        # size the batch had deleted was created twice. Deletes and value reverts are safe
-        # to repeat; these re-creations go one to a request, each with a key of its own.
-        again = [op for op in ops if op.kind != "create_subitem"]
-        once = [op for op in ops if op.kind == "create_subitem"]
-        done = s.run(again, "undo", 0, len(ops))
-        if once and not should_cancel():
-            alone = ChunkPolicy(
-                max_mutations=1, max_complexity=sys.maxsize, budget_per_window=sys.maxsize
-            )
-            s.run(once, "undo", done, len(ops), policy=alone)
-        with ctx.store.engine.begin() as conn:
-            s._restore_complete(conn, {r.stg_id for r in s.rows.values()}, _now())
-        return _finish_undo(s, started, not_undoable, None)
-    except MondayError as exc:
-        report = _finish_undo(s, started, [], str(exc))
-        raise UndoStopped(str(exc), report) from None
-    finally:
-        _RUNNING.discard(s.owner)
-        s.client.close()
+    with running(s):
+        try:
+            start(s, "undo", (BatchStatus.PUSHED, BatchStatus.PARTIAL), lock_customer=True)
+            return _undo(s, started)
+        except MondayError as exc:
+            report = _finish_undo(s, started, [], str(exc))
+            raise UndoStopped(str(exc), report) from None
+
+
+def _undo(s: _UndoSession, started: float) -> UndoReport:
+    ctx, batch_id, should_cancel = s.ctx, s.batch.batch_id, s.should_cancel
+    recover_in_flight(s)  # a crashed push first learns what reached the board
+    ops, not_undoable = _undo_ops(s)
+    log.info("batch %d: undoing %d changes on monday.com", batch_id, len(ops))
+    # Fix: a killed undo is run again, and a request resent unchanged is answered from
+    # monday's cache (same Idempotency-Key) only if it holds the same changes: with
+    # another chunk size (the GUI's settings, not the CLI's), or a chunk split anew, a
+    # size the batch had deleted was created twice. Deletes and value reverts are safe
+    # to repeat; these re-creations go one to a request, each with a key of its own.
+    again = [op for op in ops if op.kind != "create_subitem"]
+    once = [op for op in ops if op.kind == "create_subitem"]
+    done = s.run(again, "undo", 0, len(ops))
+    if once and not should_cancel():
+        alone = ChunkPolicy(
+            max_mutations=1, max_complexity=sys.maxsize, budget_per_window=sys.maxsize
+        )
+        s.run(once, "undo", done, len(ops), policy=alone)
+    with ctx.store.engine.begin() as conn:
+        s._restore_complete(conn, {r.stg_id for r in s.rows.values()}, _now())
+    return _finish_undo(s, started, not_undoable, None)
 
 
 def _finish_undo(
@@ -333,10 +367,7 @@ def _finish_undo(
                 and s.mapping.deleted_action.get("kind") != "status"
             )
         )
-        or (
-            r.change_type is ChangeType.CHANGED
-            and any(x.status is RowStatus.PUSHED for x in s.subs_of(r))
-        )
+        or (_keeps_item(r) and any(x.status is RowStatus.PUSHED for x in s.subs_of(r)))
     ]
     undone = [r for r in rows if r.status is RowStatus.UNDONE]
     if not left and error is None:
@@ -359,20 +390,14 @@ def _finish_undo(
             + (f" ({error})" if error else "")
             + ": roll back again to finish"
         )
-    if s.owner:  # a run stopped before its claim did nothing to the batch (see push._finish)
-        with s.engine.begin() as conn:
-            pushing.set_batch(
-                conn,
-                s.batch.batch_id,
-                status=status,
-                now=_now(),
-                message=message,
-                # An undo holds its customer's lock (see push.claim): given up when it is
-                # done, and when it stopped before reverting anything (PUSHED again).
-                release_lock=status in (BatchStatus.UNDONE, BatchStatus.PUSHED),
-            )
-    else:
-        status = BatchStatus(s.batch.status)
+    status = finish(
+        s,
+        status,
+        message=message,
+        # An undo holds its customer's lock (see batch_run.claim): given up when it is
+        # done, and when it stopped before reverting anything (PUSHED again).
+        release_lock=status in (BatchStatus.UNDONE, BatchStatus.PUSHED),
+    )
     return UndoReport(
         s.batch.batch_id,
         status.value,

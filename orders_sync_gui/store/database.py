@@ -4,7 +4,8 @@ On SQL Server the DBA's scripts in sql/ build the schema and the app only checks
 per Store, read-only: which scripts MON_SchemaVersion records, and what is really there
 (ORDERS_UNIFIED.record_uuid, the app's tables and their columns, as schema.py has them).
 A missing script is named, with what it would have provided; so is a database that a newer
-orders-sync has upgraded. On SQLite and PostgreSQL the app creates its tables itself and
+orders-sync has upgraded. On SQLite and PostgreSQL the app creates its tables itself, adds
+the columns a later script adds to a table an earlier app made (upgrade_tables), and
 records the versions, so that history reads the same everywhere.
 """
 
@@ -16,8 +17,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import URL, Connection, Engine, insert, inspect, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import URL, Connection, Engine, insert, inspect, select, text
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.schema import CreateColumn
 
 from ..core.columns import RECORD_HASH, RECORD_UUID
 from .engine import describe_url, make_engine, sqlite_path
@@ -81,6 +83,13 @@ REQUIRED_SCRIPTS: tuple[RequiredScript, ...] = (
         3,
         "003_operator_role.sql",
         "the role orders_sync_operator, with exactly the rights the app uses",
+    ),
+    RequiredScript(
+        4,
+        "004_sync_state_tombstone.sql",
+        f"{SYNC_STATE_TABLE}.deleted_at and deleted_action: a pushed delete is remembered, "
+        "so that an order that comes back takes up its item again",
+        columns=((SYNC_STATE_TABLE, "deleted_at"), (SYNC_STATE_TABLE, "deleted_action")),
     ),
 )
 APP_SCHEMA_VERSION = max(s.number for s in REQUIRED_SCRIPTS)
@@ -221,6 +230,10 @@ def inspect_schema(bind: Engine | Connection) -> SchemaStatus:
             status.missing_tables[script.number] = gone
     for (table, col), script in _owners().items():
         have = columns.get(fold(table))
+        if have is None and table in app_metadata.tables and table not in script.tables:
+            # A later script's column on an app table an earlier script has yet to create:
+            # named as missing (running the scripts in order adds it), not just unrecorded.
+            have = set()
         if have is not None and fold(col) not in have:
             found = status.stale_columns if table in script.tables else status.missing_columns
             found.setdefault(script.number, {}).setdefault(table, []).append(col)
@@ -234,6 +247,54 @@ def check_schema(bind: Engine | Connection) -> dict[int, str]:
     if problem:
         raise StoreSchemaError(problem)
     return status.applied
+
+
+def upgrade_tables(engine: Engine) -> list[str]:
+    """SQLite and PostgreSQL: what the DBA's later scripts do on SQL Server, for a database
+    an earlier app made (the demo database of a previous version). create_all makes missing
+    tables only; a nullable column that a later script adds (its ALTER TABLE) is added here,
+    before its version is recorded. A column missing from a table its own script made
+    cannot be added safely: StoreSchemaError says which, as on SQL Server. A database a
+    newer app upgraded is left alone (record_versions refuses it). Returns "table.column"
+    of what it added."""
+    with engine.connect() as conn:
+        status = inspect_schema(conn)
+    if _newer_message(status.applied):
+        return []
+    for number, tables in status.stale_columns.items():
+        for table, cols in tables.items():
+            script = next(s for s in REQUIRED_SCRIPTS if s.number == number)
+            raise StoreSchemaError(
+                f"{table} has no {_and(cols)} column{'s' if len(cols) > 1 else ''}, which "
+                f"{script.path} defines: this database was made by an earlier version of "
+                "orders-sync or changed by hand; make a new demo database (demo-init --force) "
+                "or add the column as the script defines it"
+            )
+    todo = [
+        (table, name)
+        for tables in status.missing_columns.values()
+        for table, cols in tables.items()
+        if table in app_metadata.tables  # ORDERS_UNIFIED is not the app's to change
+        for name in cols
+    ]
+    if not todo:
+        return []
+    quote = engine.dialect.identifier_preparer.quote
+    try:
+        with engine.begin() as conn:
+            for table, name in todo:
+                column = app_metadata.tables[table].c[name]
+                assert column.nullable, f"{table}.{name}: a later script adds NULL columns"
+                spec = CreateColumn(column).compile(dialect=engine.dialect)
+                conn.execute(text(f"ALTER TABLE {quote(table)} ADD {spec}"))
+    except DBAPIError:
+        # Another process opening the same database added them first: fine if they are there.
+        with engine.connect() as conn:
+            again = inspect_schema(conn)
+        if any(t in app_metadata.tables for ts in again.missing_columns.values() for t in ts):
+            raise
+        return []
+    return [f"{table}.{name}" for table, name in todo]
 
 
 def _app_user() -> str:
@@ -313,6 +374,7 @@ class Store:
             self.applied_scripts = check_schema(self.engine)
         else:
             app_metadata.create_all(self.engine)
+            upgrade_tables(self.engine)
             self.applied_scripts = record_versions(self.engine)
         self._schema_ok = True
 

@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Table, and_, delete, select, update
 
 from ..core.models import BatchStatus, ChangeType, Record, RowStatus
 from .schema import batches, customer_locks, staged_rows, staged_subitems
-from .syncstate import StateRow, forget_state, save_state, state_from_json
+from .syncstate import StateRow, forget_state, save_state, state_from_json, state_json
 
 
 @dataclass(slots=True)
@@ -35,6 +35,15 @@ class StagedRow:
     diff: dict[str, Any] | None
     error: str | None
     updated_at: datetime | None = None  # when its status last changed (SENDING: when sent)
+
+    @property
+    def kept_item_id(self) -> str | None:
+        """A NEW row of a record whose delete was pushed and that came back: the item the
+        delete left on the board (labelled), which the push takes up again instead of
+        creating a second one. None: the push creates the item."""
+        if self.change_type is ChangeType.NEW and self.previous is not None:
+            return self.previous.kept_item_id
+        return None
 
 
 @dataclass(slots=True)
@@ -208,20 +217,32 @@ def promote(
     *,
     batch_id: int,
     now: datetime,
-    forget_deleted: bool,
+    deleted_action: Callable[[StagedRow], str],
 ) -> int:
     """Move completed rows into the sync state: their hash, values and monday ids.
 
-    `rows` pairs each row with its subitem ids after this batch ({size: id}).
+    `rows` pairs each row with its subitem ids after this batch ({size: id}). A DELETED row
+    becomes a tombstone: its last values and monday ids, deleted_at, and what became of
+    its item (`deleted_action(row)`: "status", "archive" or "gone").
     """
     keep: list[StateRow] = []
     gone: list[str] = []
     for row, subitem_ids in rows:
         if row.change_type is ChangeType.DELETED:
-            if forget_deleted:
+            if row.previous is None:
                 gone.append(row.record_uuid)
-            elif row.previous is not None:  # a status label marks it: keep the item known
-                keep.append(StateRow(row.previous.record, row.item_id, subitem_ids, batch_id, now))
+            else:
+                keep.append(
+                    StateRow(
+                        row.previous.record,
+                        row.item_id or row.previous.monday_item_id,
+                        subitem_ids,
+                        batch_id,
+                        now,
+                        deleted_at=now,
+                        deleted_action=deleted_action(row),
+                    )
+                )
             continue
         assert row.values is not None and row.source_hash is not None
         record = Record(
@@ -239,8 +260,20 @@ def promote(
     return len(keep) + len(gone)
 
 
+def set_previous(conn: Connection, stg_id: int, previous: StateRow, now: datetime) -> None:
+    """A row's record of the sync state before its batch, corrected: the tombstone of a
+    returning record whose labelled item turned out to be gone (so undo writes back what
+    is true: that item no longer exists)."""
+    conn.execute(
+        update(staged_rows)
+        .where(staged_rows.c.stg_id == stg_id)
+        .values(stg_previous_values=state_json(previous), stg_updated_at=now)
+    )
+
+
 def restore(conn: Connection, rows: Iterable[StagedRow], now: datetime) -> None:
-    """Undo's write-back: the sync state each row had before its batch."""
+    """Undo's write-back: the sync state each row had before its batch (a tombstone
+    included, as it was)."""
     back = [r.previous for r in rows if r.previous is not None]
     drop = [r.record_uuid for r in rows if r.previous is None]
     if drop:

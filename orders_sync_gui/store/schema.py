@@ -161,6 +161,13 @@ sync_state = Table(
     Column("monday_subitem_ids", Json),  # {"size label": "subitem id"}
     Column("last_batch_id", Integer),
     Column("synced_at", Timestamp, nullable=False),
+    # sql/004: a tombstone. A pushed delete keeps its row (last_batch_id then names the
+    # batch that deleted it), so that the order, if it comes back, reuses its item instead
+    # of getting a second one. deleted_action says what became of the item: "status" (still
+    # on the board, labelled), "archive" (archived: the API cannot bring it back) or "gone"
+    # (taken off the board by hand). NULL in both: a live, synced record.
+    Column("deleted_at", Timestamp),
+    Column("deleted_action", String(10)),
     Index("IX_MON_SyncState_customer", "customer"),
 )
 

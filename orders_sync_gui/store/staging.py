@@ -127,9 +127,12 @@ def _diff_json(change: RowChange) -> str | None:
 
 def _previous_json(change: RowChange, previous: Mapping[str, StateRow]) -> str | None:
     """The row's sync state before this batch (values and monday ids): the diff's "old" and
-    what undo writes back."""
+    what undo writes back. For a NEW row, the tombstone of a record that comes back: its
+    push takes up the item the delete left on the board, and its undo writes the
+    tombstone back."""
     if change.old is None:
-        return None
+        tomb = previous.get(change.record_uuid)
+        return state_json(tomb) if tomb is not None and tomb.tombstone else None
     state = previous.get(change.record_uuid) or StateRow(change.old)
     return state_json(state)
 
@@ -140,9 +143,23 @@ def _clip(value: str | None, column: str) -> str | None:
     return value[:length] if value is not None and length else value
 
 
-def _subitem_rows(change: RowChange) -> list[tuple[str, int | None, int | None, ChangeType]]:
+def _subitem_rows(
+    change: RowChange, tomb: StateRow | None = None
+) -> list[tuple[str, int | None, int | None, ChangeType]]:
     """(size, qty, previous qty, change type) of the subitem work a staged row carries."""
     if change.change_type is ChangeType.NEW and change.new is not None:
+        if tomb is not None and tomb.kept_item_id:
+            # A record that comes back to the item its delete labelled: that item still has
+            # the subitems it had. Every size it keeps is written (CHANGED, also at the same
+            # quantity: the push sets the whole item, and should the item be gone by then,
+            # the push creates a new one with every size), a new size is created, a size it
+            # no longer has is deleted.
+            old, new = tomb.record.sizes, change.new.sizes
+            kept: list[tuple[str, int | None, int | None, ChangeType]] = [
+                (s, q, old.get(s), ChangeType.CHANGED if s in old else ChangeType.NEW)
+                for s, q in new.items()
+            ]
+            return kept + [(s, None, q, ChangeType.DELETED) for s, q in old.items() if s not in new]
         return [(s, q, None, ChangeType.NEW) for s, q in change.new.sizes.items()]
     if change.change_type is ChangeType.CHANGED:
         return [
@@ -182,7 +199,12 @@ def stage_batch(
     """
     previous = previous or {}
     counts = {t: sum(1 for c in changes if c.change_type is t) for t in ChangeType}
-    subitems = {c.record_uuid: _subitem_rows(c) for c in changes}
+    subitems = {
+        c.record_uuid: _subitem_rows(
+            c, previous.get(c.record_uuid) if c.change_type is ChangeType.NEW else None
+        )
+        for c in changes
+    }
     order_no, po, style, colour = key_fields
     try:
         with engine.begin() as conn:

@@ -1,4 +1,9 @@
-"""The sync state: per record_uuid, what was last pushed to monday.com and where it lives."""
+"""The sync state: per record_uuid, what was last pushed to monday.com and where it lives.
+
+A pushed delete leaves a tombstone (deleted_at set): the record is no longer synced, so
+detection ignores it (neither DELETED again nor UNCHANGED), but its item and values are
+remembered, so that the order, if it comes back, reuses its item (see StateRow.kept_item_id).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,12 @@ from sqlalchemy import Connection, delete, func, select
 from ..core.models import Record
 from .schema import sync_state
 
+# What became of a deleted record's item (MON_SyncState.deleted_action).
+DELETED_STATUS = "status"  # a status label marks it; the item stays on the board
+DELETED_ARCHIVE = "archive"  # archived
+DELETED_GONE = "gone"  # no longer on the board: deleted on monday.com (or, found when the
+# record came back, archived) by hand
+
 
 @dataclass(slots=True)
 class StateRow:
@@ -20,6 +31,24 @@ class StateRow:
     subitem_ids: dict[str, str] = field(default_factory=dict)
     last_batch_id: int | None = None
     synced_at: datetime | None = None
+    # A tombstone: when the record's delete was pushed, and what became of its item
+    # ("status": labelled, still on the board; "archive": archived; "gone": off the board
+    # by someone's hand).
+    deleted_at: datetime | None = None
+    deleted_action: str | None = None
+
+    @property
+    def tombstone(self) -> bool:
+        return self.deleted_at is not None
+
+    @property
+    def kept_item_id(self) -> str | None:
+        """The item a returning record can take up again: one its delete left on the board
+        (a status label). An archived item cannot be restored through the API (monday.com
+        v2 has archive_item and delete_item, no unarchive), a deleted one is gone."""
+        if self.tombstone and self.deleted_action == DELETED_STATUS:
+            return self.monday_item_id
+        return None
 
 
 def _record(row) -> Record:  # type: ignore[no-untyped-def]
@@ -51,6 +80,8 @@ def state_json(row: StateRow) -> str:
             "subitem_ids": row.subitem_ids,
             "last_batch_id": row.last_batch_id,
             "synced_at": row.synced_at.isoformat() if row.synced_at else None,
+            "deleted_at": row.deleted_at.isoformat() if row.deleted_at else None,
+            "deleted_action": row.deleted_action,
         },
         ensure_ascii=False,
         separators=(",", ":"),
@@ -67,19 +98,27 @@ def state_from_json(record_uuid: str, text: str) -> StateRow:
         data["hash"],
     )
     synced = data.get("synced_at")
+    deleted = data.get("deleted_at")  # absent from what an older app staged: not deleted
     return StateRow(
         record,
         data.get("monday_item_id"),
         data.get("subitem_ids") or {},
         data.get("last_batch_id"),
         datetime.fromisoformat(synced) if synced else None,
+        datetime.fromisoformat(deleted) if deleted else None,
+        data.get("deleted_action"),
     )
 
 
-def load_state(conn: Connection, customer: str | None = None) -> list[StateRow]:
+def load_state(
+    conn: Connection, customer: str | None = None, *, tombstones: bool = False
+) -> list[StateRow]:
+    """The synced records (of one customer); with `tombstones`, the deleted ones too."""
     stmt = select(sync_state)
     if customer is not None:
         stmt = stmt.where(sync_state.c.customer == customer)
+    if not tombstones:
+        stmt = stmt.where(sync_state.c.deleted_at.is_(None))
     return [
         StateRow(
             record=_record(row),
@@ -87,14 +126,19 @@ def load_state(conn: Connection, customer: str | None = None) -> list[StateRow]:
             subitem_ids=json.loads(row.monday_subitem_ids or "{}"),
             last_batch_id=row.last_batch_id,
             synced_at=row.synced_at,
+            deleted_at=row.deleted_at,
+            deleted_action=row.deleted_action,
         )
         for row in conn.execute(stmt)
     ]
 
 
 def load_state_hashes(conn: Connection) -> list[tuple[str, str, str]]:
-    """(uuid, customer, hash) of every synced record: all Method 2 needs."""
-    stmt = select(sync_state.c.record_uuid, sync_state.c.customer, sync_state.c.source_hash)
+    """(uuid, customer, hash) of every synced record: all Method 2 needs. Tombstones are
+    not synced records, exactly as load_state (Method 1) leaves them out."""
+    stmt = select(sync_state.c.record_uuid, sync_state.c.customer, sync_state.c.source_hash).where(
+        sync_state.c.deleted_at.is_(None)
+    )
     return [(str(u), c, h) for u, c, h in conn.execute(stmt)]
 
 
@@ -117,6 +161,8 @@ def save_state(conn: Connection, rows: Iterable[StateRow], *, now: datetime) -> 
                     "monday_subitem_ids": json.dumps(r.subitem_ids, ensure_ascii=False),
                     "last_batch_id": r.last_batch_id,
                     "synced_at": r.synced_at or now,
+                    "deleted_at": r.deleted_at,
+                    "deleted_action": r.deleted_action,
                 }
                 for r in rows
             ],
@@ -131,7 +177,7 @@ def forget_state(conn: Connection, uuids: Iterable[str]) -> None:
 
 
 def last_synced(conn: Connection) -> dict[str, datetime]:
-    """{customer: when its rows were last pushed}."""
+    """{customer: when its rows were last pushed} (a pushed delete counts: tombstones too)."""
     stmt = select(sync_state.c.customer, func.max(sync_state.c.synced_at)).group_by(
         sync_state.c.customer
     )

@@ -12,7 +12,8 @@ import pytest
 from sqlalchemy import update
 
 from orders_sync_gui.core.models import BatchStatus
-from orders_sync_gui.services.push import BatchBusyError, _lease_seconds, push
+from orders_sync_gui.services.batch_run import _lease_seconds
+from orders_sync_gui.services.push import BatchBusyError, push
 from orders_sync_gui.services.undo import undo
 from orders_sync_gui.store import pushing
 from orders_sync_gui.store.schema import batches

@@ -390,6 +390,13 @@ def audit(ctx: Context, dump: dict[str, Any], customer: str = CUSTOMER) -> Audit
     in_source = source_uuids(ctx, customer)
     with ctx.store.engine.connect() as conn:
         state = {s.record.record_uuid: s for s in load_state(conn)}
+        # The labelled items of deleted orders (tombstones): known, and taken up again by
+        # the order's next push if it comes back.
+        kept = {
+            s.record.record_uuid: s.kept_item_id
+            for s in load_state(conn, tombstones=True)
+            if s.kept_item_id
+        }
     items = {i["id"]: i for i in active(dump["items"])}
     for uid in sorted(in_source):
         if uid in visible or not _is_uuid(uid):  # (a malformed uuid is an invalid row)
@@ -411,7 +418,8 @@ def audit(ctx: Context, dump: dict[str, Any], customer: str = CUSTOMER) -> Audit
             # An item the store does not know, for an order it will push again, is a
             # duplicate waiting to happen (unless an open batch still has it in flight:
             # its next push looks it up before creating anything).
-            if uid not in state and unpushed.get(uid) != "SENDING":
+            known = uid in state or kept.get(uid) == item["id"]
+            if not known and unpushed.get(uid) != "SENDING":
                 out.duplicates.append(f"order {uid}: item {item['id']} unknown to the store")
         elif (
             uid not in state

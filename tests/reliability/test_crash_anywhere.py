@@ -25,6 +25,7 @@ import random
 import shutil
 import threading
 import time
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -59,6 +60,7 @@ from orders_sync_gui.services.undo import undo
 from orders_sync_gui.store.pushing import load_subitems
 from orders_sync_gui.store.schema import staged_rows, staged_subitems
 from orders_sync_gui.store.staging import get_batch
+from orders_sync_gui.store.syncstate import load_state
 from tests.monday.pushkit import (
     active,
     board_view,
@@ -92,6 +94,10 @@ SCENARIOS = [
     ("rollback-staged", "statement"),
     ("push-twice", "executed"),
     ("push-then-undo", "never"),
+    ("push-returning", "executed"),
+    ("push-returning", "statement"),
+    ("undo-returning", "statement"),
+    ("undo-returning", "never"),
 ]
 
 
@@ -220,6 +226,45 @@ class Trial:
         requests = extra + math.ceil(item_ops / self.chunk) + math.ceil(sub_ops / self.chunk)
         return max(1, requests), requests * (self.chunk + 4) + 6
 
+    def orders_come_back(self) -> tuple[set[str], dict[str, str], int]:
+        """Push a batch; two of its orders leave the source and their deletes are pushed
+        (their items labelled); both come back, one without a size. Stages the two as NEW
+        (their tombstones with them): (their uuids, {uuid: its labelled item}, the batch)."""
+        first = self.stage_new()
+        self.push_until_done(first)
+        rows = self.rng.sample(staged(self.ctx, first), k=2)
+        table = self.ctx.store.source().table
+        with self.ctx.store.engine.begin() as conn:
+            kept = {
+                r.record_uuid: dict(
+                    conn.execute(table.select().where(table.c.record_uuid == r.record_uuid))
+                    .one()
+                    ._mapping
+                )
+                for r in rows
+            }
+            conn.execute(table.delete().where(table.c.record_uuid.in_(list(kept))))
+        gone = staging.stage(self.ctx, CUSTOMER, types=(ChangeType.DELETED,)).batch_id
+        self.push_until_done(gone)
+        items = {
+            texts(i)["text_record_uuid"]: i["id"]
+            for i in active(self.server.dump()["items"])
+            if texts(i)["text_record_uuid"] in kept
+        }
+        assert len(items) == 2
+        back = dict(kept)
+        smaller = rows[0]
+        sizes = sorted(smaller.values["sizes"])
+        if len(sizes) >= 2:
+            back[smaller.record_uuid] = {**back[smaller.record_uuid], sizes[0]: None}
+        with self.ctx.store.engine.begin() as conn:
+            conn.execute(table.insert(), list(back.values()))
+        found = detection.preview(self.ctx, CUSTOMER)
+        others = {c.record_uuid for c in found.changes if c.record_uuid not in kept}
+        batch = staging.stage(self.ctx, CUSTOMER, types=(ChangeType.NEW,), exclude=others)
+        assert batch.new_count == 2
+        return set(kept), items, batch.batch_id
+
     def change_source(self, batch: int) -> None:
         """Change, in the source, about half the orders a pushed batch holds: a colour (it
         renames the item), a date, a quantity, a size dropped, a size added; delete one."""
@@ -312,6 +357,56 @@ def test_killed_anywhere_then_resumed_nothing_is_duplicated_or_lost(index, tmp_p
 
 
 # ---------------------------------------------------------------------- the scenarios
+def push_returning(trial: Trial, mode: str) -> None:
+    """Orders whose deletes were pushed come back: killed anywhere, the push still takes up
+    each labelled item once (never a second item), and the sync state ends live."""
+    uuids, items, batch = trial.orders_come_back()
+    before = board_view(trial.server.dump())
+    requests, writes = trial.estimate(batch, "push")
+    trial.run_killed(["push", "--batch", str(batch)], mode, requests, writes)
+    _check_after_kill(trial, batch, before)
+    _maybe_age_in_flight(trial)
+    trial.push_until_done(batch)
+    assert batch_truth(trial.ctx, batch) == []
+    _finish(trial, uuids, synced=True)
+    on_board = {
+        texts(i)["text_record_uuid"]: i["id"]
+        for i in active(trial.server.dump()["items"])
+        if texts(i)["text_record_uuid"] in uuids
+    }
+    assert on_board == items, "each returning order is back on its own item"
+
+
+def undo_returning(trial: Trial, mode: str) -> None:
+    """The push of returning orders, undone by a killed rollback: the labelled items and
+    the tombstones come back as they were."""
+    uuids, items, batch = trial.orders_come_back()
+    labelled = board_view(trial.server.dump())
+    with trial.ctx.store.engine.connect() as conn:
+        tombs = {u: s for u, s in load_tombstones(conn).items() if u in uuids}
+    assert set(tombs) == uuids
+    trial.push_until_done(batch)
+    before = board_view(trial.server.dump())
+    requests, writes = trial.estimate(batch, "undo")
+    trial.run_killed(["rollback", "--batch", str(batch)], mode, requests, writes)
+    _check_after_kill(trial, batch, before)
+    if trial.status(batch) != BatchStatus.UNDONE:
+        trial.undo_until_done(batch)
+    assert batch_truth(trial.ctx, batch) == []
+    after = board_view(trial.server.dump())
+    assert {i: after[i] for i in items.values()} == {i: labelled[i] for i in items.values()}
+    with trial.ctx.store.engine.connect() as conn:
+        restored = {u: s for u, s in load_tombstones(conn).items() if u in uuids}
+    for uid, tomb in tombs.items():  # a size the push deleted came back with a new id
+        assert replace(restored[uid], subitem_ids={}) == replace(tomb, subitem_ids={})
+        assert set(restored[uid].subitem_ids) == set(tomb.subitem_ids)
+    _finish(trial, uuids, synced=False)
+
+
+def load_tombstones(conn) -> dict:  # type: ignore[no-untyped-def]
+    return {s.record.record_uuid: s for s in load_state(conn, tombstones=True) if s.tombstone}
+
+
 def push_new(trial: Trial, mode: str) -> None:
     batch = trial.stage_new()
     uuids = {r.record_uuid for r in staged(trial.ctx, batch)}
@@ -467,6 +562,8 @@ SCENARIO_RUNNERS = {
     "rollback-staged": rollback_staged,
     "push-twice": push_twice,
     "push-then-undo": push_then_undo,
+    "push-returning": push_returning,
+    "undo-returning": undo_returning,
 }
 
 

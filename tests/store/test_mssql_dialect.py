@@ -704,15 +704,40 @@ def _indexes(code: str, table: str | None = None) -> dict[str, tuple[str, list[s
     }
 
 
+def _added_columns(code: str) -> dict[tuple[str, str], tuple[str, bool, bool]]:
+    """The columns a later script adds to an existing table: each ALTER TABLE ... ADD behind
+    its own COL_LENGTH(...) IS NULL guard, so that a second run changes nothing."""
+    added = {}
+    for guard_table, guard_col, table, col, kind, null in re.findall(
+        r"IF COL_LENGTH\(N'dbo\.(\w+)', N'(\w+)'\) IS NULL\s+BEGIN\s+"
+        r"ALTER TABLE dbo\.(\w+) ADD (\w+) (\w+(?:\([^)]*\))?) (NOT NULL|NULL);",
+        code,
+    ):
+        assert (guard_table, guard_col) == (table, col), f"{table}.{col} is guarded"
+        added[(table, col)] = (_norm_type(kind), null == "NULL", False)
+    assert code.count("ALTER TABLE") == len(added), "every ALTER TABLE adds one guarded column"
+    return added
+
+
 def test_sync_tables_script_matches_schema() -> None:
     """000 (MON_SchemaVersion) and 002 (the rest) create the app's tables as schema.py has
-    them; each script only the tables REQUIRED_SCRIPTS says it provides."""
+    them; each script only the tables REQUIRED_SCRIPTS says it provides; a later script
+    (004) adds exactly the columns REQUIRED_SCRIPTS says, at the end of their table."""
     codes = {s.file: _code(_script(s.file)) for s in REQUIRED_SCRIPTS}
     for script in REQUIRED_SCRIPTS:
         assert set(_parse_tables(codes[script.file])) == set(script.tables), script.file
     code = codes["000_schema_version.sql"] + codes["002_sync_tables.sql"]
     parsed = _parse_tables(code)
     assert set(parsed) == set(app_metadata.tables)
+    for script in (s for s in REQUIRED_SCRIPTS if s.number > 2):
+        if script.file == "003_operator_role.sql":
+            assert not script.columns and "ALTER TABLE" not in codes[script.file]
+            continue
+        added = _added_columns(codes[script.file])
+        assert list(added) == list(script.columns), script.file
+        for (table, col), definition in added.items():
+            assert col not in parsed[table].columns, f"{table}.{col} added twice"
+            parsed[table].columns[col] = definition
     for table in app_metadata.sorted_tables:
         script = parsed[table.name]
         assert list(script.columns) == [c.name for c in table.columns], table.name
@@ -777,6 +802,7 @@ def test_every_forward_script_has_a_down_script() -> None:
         "001_orders_unified_columns.sql",
         "002_sync_tables.sql",
         "003_operator_role.sql",
+        "004_sync_state_tombstone.sql",
     }
     assert forward == down == {s.file for s in REQUIRED_SCRIPTS}
     assert (SQL_DIR / "README.md").is_file()
@@ -865,6 +891,19 @@ def test_down_scripts_drop_in_a_safe_order() -> None:
     down3 = _code(_script("down/003_operator_role.sql"))
     assert "DROP ROLE orders_sync_operator;" in down3
     assert "IF DATABASE_PRINCIPAL_ID(@role) IS NOT NULL" in down3
+
+    # down/004 takes MON_SyncState back to what an app older than 004 reads: no tombstones
+    # (it would read them as live records and push their delete again), then no columns.
+    # The statements naming a column run as dynamic SQL: a second run still compiles.
+    down4 = _code(_script("down/004_sync_state_tombstone.sql"))
+    purge = down4.index("DELETE FROM dbo.MON_SyncState WHERE deleted_at IS NOT NULL;")
+    [script] = [s for s in REQUIRED_SCRIPTS if s.number == 4]
+    for table, col in script.columns:
+        drop = down4.index(f"N'ALTER TABLE dbo.{table} DROP COLUMN {col};'")
+        assert purge < drop
+        guard = down4.rindex(f"IF COL_LENGTH(N'dbo.{table}', N'{col}') IS NOT NULL", 0, drop)
+        assert "EXEC sys.sp_executesql" in down4[guard:drop]
+    assert re.search(r"EXEC sys\.sp_executesql\s+N'DELETE FROM dbo\.MON_SyncState", down4)
 
 
 # --- 3. the app's tables compile to the right SQL Server types ----------------------------

@@ -56,8 +56,10 @@ from orders_sync_gui.store.schema import (
     build_source_table,
     schema_versions,
 )
+from tests.helpers import mark_synced
 
-S000, S001, S002, S003 = (f"sql/{s.file}" for s in REQUIRED_SCRIPTS)
+S000, S001, S002, S003, S004 = (f"sql/{s.file}" for s in REQUIRED_SCRIPTS)
+TOMBSTONE = ["deleted_at", "deleted_action"]  # what 004 adds to MON_SyncState
 SYNC_TABLES = [BATCH_TABLE, STAGING_TABLE, SUBITEM_TABLE, SYNC_STATE_TABLE, LOCK_TABLE]
 ALL = range(APP_SCHEMA_VERSION + 1)
 
@@ -151,20 +153,22 @@ def test_all_scripts_run(engine):
 
 def test_nothing_run(engine):
     make_source(engine, with_001=False)
-    assert missing(engine) == [0, 1, 2, 3]
+    assert missing(engine) == [0, 1, 2, 3, 4]
     assert problem(engine) == (
         f"the database lacks {S000} (no {VERSION_TABLE} table), "
         f"{S001} ({SOURCE_TABLE} has no record_uuid and record_hash columns), "
         f"{S002} (no MON_BatchProcessing, STG_MON_CustMasterSchedule, "
-        "STG_MON_CustMasterSchedule_Subitems, MON_SyncState and MON_CustomerLock tables) "
-        f"and {S003} (not recorded in {VERSION_TABLE}): ask the DBA to run them, in this order"
+        "STG_MON_CustMasterSchedule_Subitems, MON_SyncState and MON_CustomerLock tables), "
+        f"{S003} (not recorded in {VERSION_TABLE}) "
+        f"and {S004} ({SYNC_STATE_TABLE} has no deleted_at and deleted_action columns): "
+        "ask the DBA to run them, in this order"
     )
 
 
 def test_001_not_run(engine):
     make_source(engine, with_001=False)
     make_tables(engine, app_metadata.tables)
-    record(engine, [0, 2, 3])
+    record(engine, [0, 2, 3, 4])
     assert missing(engine) == [1]
     assert problem(engine) == (
         f"the database lacks {S001} ({SOURCE_TABLE} has no record_uuid and record_hash "
@@ -187,11 +191,12 @@ def test_001_and_002_not_run(engine):
     make_source(engine, with_001=False)
     make_tables(engine, [VERSION_TABLE])
     record(engine, [0])
-    assert missing(engine) == [1, 2, 3]
+    assert missing(engine) == [1, 2, 3, 4]
     message = problem(engine)
     assert message.startswith(
         f"the database lacks {S001} ({SOURCE_TABLE} has no record_uuid and record_hash columns), "
-        f"{S002} (no {', '.join(SYNC_TABLES[:-1])} and {SYNC_TABLES[-1]} tables) and {S003} "
+        f"{S002} (no {', '.join(SYNC_TABLES[:-1])} and {SYNC_TABLES[-1]} tables), {S003} "
+        f"(not recorded in {VERSION_TABLE}) and {S004} "
     )
     assert message.endswith(": ask the DBA to run them, in this order")
     assert S000 not in message
@@ -201,12 +206,12 @@ def test_002_not_run(engine):
     make_source(engine)
     make_tables(engine, [VERSION_TABLE])
     record(engine, [0, 1])
-    assert missing(engine) == [2, 3]
+    assert missing(engine) == [2, 3, 4]
     message = problem(engine)
     assert message.startswith(f"the database lacks {S002} (no MON_BatchProcessing, ")
     assert message.endswith(
-        f"tables) and {S003} (not recorded in {VERSION_TABLE}): "
-        "ask the DBA to run them, in this order"
+        f"tables), {S003} (not recorded in {VERSION_TABLE}) and {S004} ({SYNC_STATE_TABLE} has "
+        "no deleted_at and deleted_action columns): ask the DBA to run them, in this order"
     )
     assert S000 not in message and S001 not in message
 
@@ -240,7 +245,7 @@ def test_a_column_missing_from_an_app_table(engine):
 def test_a_missing_script_and_a_stale_table_in_one_message(engine):
     make_source(engine, with_001=False)
     make_tables(engine, app_metadata.tables)
-    record(engine, [0, 2, 3])
+    record(engine, [0, 2, 3, 4])
     drop_column(engine, LOCK_TABLE, "operator")
     message = problem(engine)
     first, second = message.split("; and ")
@@ -256,20 +261,46 @@ def test_scripts_run_before_000_existed(engine):
     says that re-running it only records it."""
     make_source(engine)
     make_tables(engine, SYNC_TABLES)
-    assert missing(engine) == [0, 1, 2, 3]
+    assert missing(engine) == [0, 1, 2, 3, 4]
     assert problem(engine) == (
         f"the database lacks {S000} (no {VERSION_TABLE} table), "
-        f"{S001} (not recorded in {VERSION_TABLE}), {S002} (not recorded in {VERSION_TABLE}) "
-        f"and {S003} (not recorded in {VERSION_TABLE}): ask the DBA to run them, in this order"
+        f"{S001} (not recorded in {VERSION_TABLE}), {S002} (not recorded in {VERSION_TABLE}), "
+        f"{S003} (not recorded in {VERSION_TABLE}) and {S004} (not recorded in {VERSION_TABLE}): "
+        "ask the DBA to run them, in this order"
     )
 
 
 def test_only_003_not_run(engine):
     make_source(engine)
     make_tables(engine, app_metadata.tables)
-    record(engine, [0, 1, 2])
+    record(engine, [0, 1, 2, 4])
     assert problem(engine) == (
         f"the database lacks {S003} (not recorded in {VERSION_TABLE}): ask the DBA to run it"
+    )
+
+
+def test_004_not_run(engine):
+    """A database set up by the previous version (000 to 003): MON_SyncState as 002 made it.
+    004 adds columns to a table that exists, so the message names it as a script to run."""
+    make_source(engine)
+    make_tables(engine, app_metadata.tables)
+    for column in TOMBSTONE:
+        drop_column(engine, SYNC_STATE_TABLE, column)
+    record(engine, [0, 1, 2, 3])
+    status = inspect_schema(engine)
+    assert [s.number for s in status.missing] == [4] and status.stale_columns == {}
+    assert problem(engine) == (
+        f"the database lacks {S004} ({SYNC_STATE_TABLE} has no deleted_at and deleted_action "
+        "columns): ask the DBA to run it"
+    )
+
+
+def test_004_recorded_but_a_column_dropped_by_hand(engine):
+    everything(engine)
+    drop_column(engine, SYNC_STATE_TABLE, "deleted_action")
+    assert problem(engine) == (
+        f"the database lacks {S004} ({SYNC_STATE_TABLE} has no deleted_action column): "
+        "ask the DBA to run it"
     )
 
 
@@ -286,8 +317,8 @@ def test_a_newer_schema_wins_over_what_looks_missing(engine):
     """A newer app may have changed what this one looks for: only the update is asked for."""
     make_source(engine, with_001=False)
     make_tables(engine, [VERSION_TABLE])
-    record(engine, ALL, {4: "004_later.sql"})
-    assert problem(engine).startswith("this database was upgraded by a newer orders-sync (script 4")
+    record(engine, ALL, {5: "005_later.sql"})
+    assert problem(engine).startswith("this database was upgraded by a newer orders-sync (script 5")
 
 
 def test_no_orders_unified(engine):
@@ -368,10 +399,53 @@ def test_store_records_what_an_older_app_left_unrecorded(db_url, engine):
 
 def test_store_refuses_a_database_a_newer_app_upgraded(db_url, engine):
     make_tables(engine, app_metadata.tables)
-    record(engine, ALL, {4: "004_later.sql"})
-    with pytest.raises(StoreSchemaError, match=r"newer orders-sync \(script 4, 004_later.sql\)"):
+    record(engine, ALL, {5: "005_later.sql"})
+    with pytest.raises(StoreSchemaError, match=r"newer orders-sync \(script 5, 005_later.sql\)"):
         Store(db_url, new_file=True)
-    assert [n for n, _, _ in _versions(engine)] == [*ALL, 4]
+    assert [n for n, _, _ in _versions(engine)] == [*ALL, 5]
+
+
+def test_store_upgrades_a_database_an_earlier_app_made(db_url, engine):
+    """The demo database of the version before 004 (scripts 0 to 3 recorded, MON_SyncState
+    without the tombstone columns, records synced): opening it adds the columns and records
+    004, and every synced record stays synced."""
+    demo_init(Store(db_url, new_file=True), orders=60, seed=3)
+    ctx = open_context(db_url)
+    try:
+        synced = mark_synced(ctx)
+    finally:
+        ctx.close()
+    for column in TOMBSTONE:
+        drop_column(engine, SYNC_STATE_TABLE, column)
+    with engine.begin() as conn:
+        conn.execute(schema_versions.delete().where(schema_versions.c.script_number == 4))
+    assert missing(engine) == [4]
+
+    ctx = open_context(db_url)
+    try:
+        assert ctx.store.applied_scripts == {s.number: s.file for s in REQUIRED_SCRIPTS}
+        counts, _ = detection.detect_counts(ctx)
+        assert sum(c.unchanged for c in counts) == synced > 0
+        assert sum(c.new + c.changed + c.deleted for c in counts) == 0
+    finally:
+        ctx.close()
+    columns = {c["name"] for c in inspect(engine).get_columns(SYNC_STATE_TABLE)}
+    assert set(TOMBSTONE) <= columns
+    assert check_schema(engine) == {s.number: s.file for s in REQUIRED_SCRIPTS}
+    [(name, by)] = [(name, by) for n, name, by in _versions(engine) if n == 4]
+    assert name == "004_sync_state_tombstone.sql" and by.startswith("orders-sync (create_all)")
+
+
+def test_store_names_a_column_its_own_script_should_have_made(db_url, engine):
+    """A column missing from a table the app created (an early build, or a hand edit) is
+    not guessed at: the Store says which, instead of failing later on a query."""
+    everything(engine)
+    drop_column(engine, SYNC_STATE_TABLE, "monday_subitem_ids")
+    with pytest.raises(StoreSchemaError) as err:
+        Store(db_url)
+    assert str(err.value).startswith(
+        f"{SYNC_STATE_TABLE} has no monday_subitem_ids column, which {S002} defines"
+    )
 
 
 # --- the SQL Server path: check only, read-only, once per Store ----------------------------
@@ -423,7 +497,9 @@ def test_sql_server_store_checks_once_not_per_service_call(db_url, engine, monke
         staging.history(ctx)
         ctx.store.ensure_schema()
         with ctx.store.engine.connect() as conn:
-            assert conn.execute(select(func.count()).select_from(schema_versions)).scalar() == 4
+            assert conn.execute(select(func.count()).select_from(schema_versions)).scalar() == len(
+                REQUIRED_SCRIPTS
+            )
     finally:
         ctx.close()
     assert len(checks) == 1

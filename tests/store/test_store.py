@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
+from datetime import datetime
 
 import pytest
 from sqlalchemy import event, func, select
@@ -13,6 +15,7 @@ from orders_sync_gui.core.records import SourceSpec, hash_frame
 from orders_sync_gui.services import detection, staging
 from orders_sync_gui.services.context import open_context
 from orders_sync_gui.services.demo import demo_init
+from orders_sync_gui.store import pushing
 from orders_sync_gui.store.database import Store
 from orders_sync_gui.store.demo import generate_orders, mutate_orders
 from orders_sync_gui.store.schema import (
@@ -22,7 +25,7 @@ from orders_sync_gui.store.schema import (
     sync_state,
 )
 from orders_sync_gui.store.staging import BatchConflictError, BatchStateError
-from orders_sync_gui.store.syncstate import load_state_hashes
+from orders_sync_gui.store.syncstate import load_state, load_state_hashes, save_state
 from tests.helpers import mark_synced
 
 ORDERS = 400
@@ -199,3 +202,54 @@ def test_sync_state_round_trips(ctx):
         state = load_state_hashes(conn)
     [counts], _ = detection.detect_counts(ctx, "GREYSON")
     assert counts.unchanged == len(state) and counts.new == counts.changed == 0
+
+
+def test_tombstones_are_not_synced_records_and_both_methods_agree(ctx):
+    """A pushed delete leaves a tombstone: neither DELETED again nor UNCHANGED, by Method 2
+    (load_state_hashes, the counts) and Method 1 (load_state, the preview) alike; a
+    tombstoned record that is back in the source is NEW, staged with its tombstone."""
+    mark_synced(ctx)
+    spellings = ["GREYSON", "GREYSON CLOTHIERS", "Greyson "]
+    touched = mutate_orders(
+        ctx.store.engine, changed=4, deleted=3, added=2, seed=5, customer_spellings=spellings
+    )
+    with ctx.store.engine.connect() as conn:
+        state = {s.record.record_uuid: s for s in load_state(conn)}
+    untouched = sorted(set(state) - set(touched["changed"]) - set(touched["deleted"]))
+    back = next(u for u in untouched if state[u].record.customer == "GREYSON")
+    when = datetime(2026, 11, 2, 10, 0)
+    tombs = [
+        # Two of the three deleted orders had their delete pushed (one labelled, one
+        # archived); one order whose delete was pushed is in the source again.
+        replace(state[touched["deleted"][0]], deleted_at=when, deleted_action="status"),
+        replace(state[touched["deleted"][1]], deleted_at=when, deleted_action="archive"),
+        replace(state[back], deleted_at=when, deleted_action="status", last_batch_id=7),
+    ]
+    with ctx.store.engine.begin() as conn:
+        save_state(conn, tombs, now=when)
+        assert len(load_state(conn, tombstones=True)) == len(state)
+        assert len(load_state(conn)) == len(load_state_hashes(conn)) == len(state) - 3
+
+    counts, _ = detection.detect_counts(ctx)  # Method 2, every customer at once
+    for by_hash in counts:
+        by_join = detection.preview(ctx, by_hash.customer).counts  # Method 1
+        assert by_join == by_hash, by_hash.customer
+    [greyson] = [c for c in counts if c.customer == "GREYSON"]
+    assert (greyson.new, greyson.changed, greyson.deleted) == (2 + 1, 4, 3 - 2)
+
+    found = detection.preview(ctx, "GREYSON")
+    [returning] = [c for c in found.changes if c.record_uuid == back]
+    assert returning.change_type is ChangeType.NEW and returning.old is None
+    assert found.previous[back] == tombs[2]
+    assert not {t.record.record_uuid for t in tombs[:2]} & {c.record_uuid for c in found.changes}
+
+    batch = staging.stage(ctx, "GREYSON", types=[ChangeType.NEW])
+    assert batch.new_count == 3
+    with ctx.store.engine.connect() as conn:
+        [row] = [r for r in pushing.load_rows(conn, batch.batch_id) if r.record_uuid == back]
+        subs = [s for s in pushing.load_subitems(conn, batch.batch_id) if s.record_uuid == back]
+    assert row.previous == tombs[2] and row.kept_item_id == state[back].monday_item_id
+    # Its sizes are staged against the subitems its labelled item still has.
+    assert {s.size: (s.change_type, s.qty, s.previous_qty) for s in subs} == {
+        size: (ChangeType.CHANGED, qty, qty) for size, qty in state[back].record.sizes.items()
+    }
