@@ -33,6 +33,7 @@ from ..core.board_values import (
 )
 from ..core.mapping import BoardMapping
 from ..core.models import BatchStatus, ChangeType, RowStatus
+from ..core.utf16 import clip_utf16
 from ..monday.board import ensure_group, find_items, subitems_of
 from ..monday.client import FieldError, MondayError
 from ..monday.operations import ChunkPolicy, Operation, OperationResult
@@ -410,8 +411,8 @@ def _group_title(mapping: BoardMapping, customer: str) -> str:
     title = mapping.group_title_template.replace("{CUSTOMER NAME}", customer)
     # Fix: monday's group names, like item names, hold 1 to 255 characters. A longer
     # customer name (SQLite keeps any length) made create_group fail, and with it every
-    # push of that customer, without naming a row. Clipped as item names are.
-    return title if len(title) <= MAX_ITEM_NAME else title[: MAX_ITEM_NAME - 1].rstrip() + "…"
+    # push of that customer, without naming a row. Clipped as item names are (UTF-16).
+    return clip_utf16(title, MAX_ITEM_NAME)
 
 
 def _renamed(

@@ -30,6 +30,7 @@ from sqlalchemy.types import TypeEngine
 
 from ..core.columns import DEMO_COLUMNS, RECORD_HASH, RECORD_UUID, TOTAL_QTY, Kind
 from ..core.columns import Column as SourceColumn
+from ..core.customers import MAX_CUSTOMER_NAME
 
 SOURCE_TABLE = "ORDERS_UNIFIED"
 BATCH_TABLE = "MON_BatchProcessing"
@@ -82,7 +83,7 @@ batches = Table(
     BATCH_TABLE,
     app_metadata,
     Column("batch_id", Integer, primary_key=True, autoincrement=True),
-    Column("customer", Unicode(100), nullable=False),
+    Column("customer", Unicode(MAX_CUSTOMER_NAME), nullable=False),
     Column("status", String(20), nullable=False),
     Column("operator", Unicode(100), nullable=False),
     Column("created_at", Timestamp, nullable=False),
@@ -111,7 +112,7 @@ staged_rows = Table(
     Column("source_uuid", UuidText, nullable=False),
     Column("source_hash", String(64)),  # NULL for DELETED: the source row is gone
     Column("change_type", String(10), nullable=False),
-    Column("customer", Unicode(100), nullable=False),
+    Column("customer", Unicode(MAX_CUSTOMER_NAME), nullable=False),
     Column("order_number", Unicode(50)),
     Column("po_number", Unicode(50)),
     Column("style", Unicode(50)),
@@ -154,7 +155,7 @@ sync_state = Table(
     SYNC_STATE_TABLE,
     app_metadata,
     Column("record_uuid", UuidText, primary_key=True),
-    Column("customer", Unicode(100), nullable=False),
+    Column("customer", Unicode(MAX_CUSTOMER_NAME), nullable=False),
     Column("source_hash", String(64), nullable=False),
     Column("pushed_values", Json, nullable=False),
     Column("monday_item_id", String(20)),
@@ -175,7 +176,7 @@ customer_locks = Table(
     LOCK_TABLE,
     app_metadata,
     # The primary key is the lock: a second open batch for a customer cannot be inserted.
-    Column("customer", Unicode(100), primary_key=True),
+    Column("customer", Unicode(MAX_CUSTOMER_NAME), primary_key=True),
     Column("batch_id", Integer, nullable=False),
     Column("operator", Unicode(100), nullable=False),
     Column("locked_at", Timestamp, nullable=False),
