@@ -60,8 +60,7 @@ def say_yes() -> None:
 def batch_status(window: MainWindow) -> str | None:
     if window.batch is None:
         return None
-    return next((b.status for b in window.batches if b.batch_id == window.batch.batch_id),
-                None)
+    return next((b.status for b in window.batches if b.batch_id == window.batch.batch_id), None)
 
 
 def main() -> int:
@@ -121,18 +120,29 @@ def main() -> int:
     wait_until(app, lambda: batch_status(window) == "PUSHED" and not window.runner.busy())
 
     ctx = open_context(url)
-    mutate_orders(ctx.store.engine, changed=8, deleted=1, added=0, seed=7,
-                  customer_spellings=["GREYSON", "GREYSON CLOTHIERS", "Greyson "])
+    mutate_orders(
+        ctx.store.engine,
+        changed=8,
+        deleted=1,
+        added=0,
+        seed=7,
+        customer_spellings=["GREYSON", "GREYSON CLOTHIERS", "Greyson "],
+    )
     # Only rows that were pushed can show as CHANGED: make sure some of them move too.
     info = ctx.store.source()
     pushed = [r.source_uuid for r in window.staged.rows.frame.itertuples()][:4]
     with ctx.store.engine.begin() as conn:
         for i, uid in enumerate(pushed[:3]):
-            values = ({"EX FACTORY DATE": datetime(2027, 8, 15)} if i == 0 else
-                      {"CUSTOMER COLOUR DESCRIPTION": "SAGE HEATHER"} if i == 1 else
-                      {"NOTES": "Split shipment: 60% air, 40% ocean"})
-            conn.execute(info.table.update().where(info.table.c.record_uuid == str(uid))
-                         .values(values))
+            values = (
+                {"EX FACTORY DATE": datetime(2027, 8, 15)}
+                if i == 0
+                else {"CUSTOMER COLOUR DESCRIPTION": "SAGE HEATHER"}
+                if i == 1
+                else {"NOTES": "Split shipment: 60% air, 40% ocean"}
+            )
+            conn.execute(
+                info.table.update().where(info.table.c.record_uuid == str(uid)).values(values)
+            )
         conn.execute(info.table.delete().where(info.table.c.record_uuid == str(pushed[3])))
     ctx.close()
     window.refresh()
@@ -140,17 +150,25 @@ def main() -> int:
     select("GREYSON")
     window.changes.type_filter.setCurrentText("All changes")
     model = window.changes.model
-    changed = next((r for r in range(model.rowCount())
-                    if model.record(r)["change"] == "CHANGED"), 0)
+    changed = next(
+        (r for r in range(model.rowCount()) if model.record(r)["change"] == "CHANGED"), 0
+    )
     window.changes.view.selectRow(changed)
     app.processEvents()
     window.grab().save(str(args.out / "preview-with-diffs.png"))
 
-    sandbox.set_faults(FaultConfig(every_n=1, kinds=("delay",), delay_seconds=0.25,
-                                   mutations_only=True))
+    sandbox.set_faults(
+        FaultConfig(every_n=1, kinds=("delay",), delay_seconds=0.25, mutations_only=True)
+    )
     stage_and_push(300)
-    wait_until(app, lambda: window.progress.isVisible() and window.progress.maximum() > 1
-               and window.progress.value() > window.progress.maximum() * 0.3)
+    wait_until(
+        app,
+        lambda: (
+            window.progress.isVisible()
+            and window.progress.maximum() > 1
+            and window.progress.value() > window.progress.maximum() * 0.3
+        ),
+    )
     window.tabs.setCurrentWidget(window.staged)
     app.processEvents()
     window.grab().save(str(args.out / "push-in-progress.png"))
