@@ -544,6 +544,7 @@ def reload_costs(window: MainWindow, ctx: Context, batch_id: int) -> dict[str, A
     numbers = dict(zip(rows["stg_id"], rows["order_number"], strict=True))
     subs = subs.assign(order_number=subs["stg_parent_id"].map(numbers))
     staged = window.staged
+    row_statuses, sub_statuses = staging.batch_statuses(ctx, batch_id)
     return {
         "rows": len(rows),
         "subitems": len(subs),
@@ -553,6 +554,15 @@ def reload_costs(window: MainWindow, ctx: Context, batch_id: int) -> dict[str, A
         "filter_subitems_ms": best_ms(lambda: window._filter_subitems(staged.sub_filter.text())),
         "fit_columns_rows": fit_costs(staged.rows_view),
         "fit_columns_subitems": fit_costs(staged.sub_view),
+        # What a push's live update costs instead: the narrow status read in the worker,
+        # and writing it into both tables in place (nothing differs: the compare only).
+        "worker_batch_statuses_ms": best_ms(lambda: staging.batch_statuses(ctx, batch_id)),
+        "update_rows_ms": best_ms(
+            lambda: (
+                staged.rows.update_rows("stg_id", row_statuses),
+                staged.subitems.update_rows("stg_subitem_id", sub_statuses),
+            )
+        ),
     }
 
 
@@ -669,6 +679,7 @@ def measure(args: argparse.Namespace, app: QApplication) -> dict[str, Any]:
                     before["limits"]["budget_used_total"]
                 )
                 reloads = [j for j in jobs if j.name == "Loading batch rows"]
+                reads = [j for j in jobs if j.name == "Reading batch statuses"]
                 say(
                     f"push: {report.status}, {report.mutations} mutations in {push_seconds:.1f} s;"
                     f" {push_stats['worst_stall_ms']} ms worst stall"
@@ -744,6 +755,7 @@ def measure(args: argparse.Namespace, app: QApplication) -> dict[str, Any]:
             **push_stats,
             "confirmation_asked": bool(seen),
             "staged_rows_reloads": len(reloads),
+            "status_reads": len(reads),
             "where": push_where,
         },
         "baseline": baseline,
