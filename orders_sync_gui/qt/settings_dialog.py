@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..monday.client import DEFAULT_API_URL, DEFAULT_API_VERSION
 from ..secrets import (
     SecretStoreError,
     backend_available,
@@ -34,10 +33,18 @@ from ..secrets import (
     set_secret,
     sql_login_key,
 )
-from ..services.connection import ConnectionTestError, odbc_drivers, test_database
+from ..services.connection import (
+    DEFAULT_API_URL,
+    DEFAULT_API_VERSION,
+    ConnectionTestError,
+    SqlServerSettings,
+    default_url,
+    odbc_drivers,
+    sqlserver_url,
+    test_database,
+)
 from ..services.context import sqlserver_settings
 from ..settings import load_settings, save_settings
-from ..store.engine import SqlServerSettings, sqlserver_url
 from .workers import Job, JobRunner
 
 log = logging.getLogger("orders_sync_gui.gui")
@@ -195,8 +202,6 @@ class SettingsDialog(QDialog):
     def database_url(self) -> Any:
         if self.use_sqlite.isChecked():
             path = self.sqlite_path.text().strip()
-            from ..store.engine import default_url
-
             return f"sqlite:///{path}" if path else default_url()
         settings = self._sqlserver()
         password = self.password.text() or (

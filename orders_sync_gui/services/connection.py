@@ -6,8 +6,15 @@ from sqlalchemy import URL, text
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from ..monday.board import check_mapping, fetch_board
-from ..monday.client import MondayError
-from ..store.engine import describe_url, make_engine, sqlite_path
+from ..monday.client import DEFAULT_API_URL, DEFAULT_API_VERSION, MondayError
+from ..store.engine import (
+    SqlServerSettings,
+    default_url,
+    describe_url,
+    make_engine,
+    sqlite_path,
+    sqlserver_url,
+)
 from ..store.schema import SOURCE_TABLE
 from .context import Context
 from .monday_setup import MondaySetup
@@ -80,3 +87,18 @@ def test_monday(ctx: Context, setup: MondaySetup) -> str:
         f"board {board.board_id} “{board.name}”: {len(board.columns)} columns, all "
         f"{len(ctx.mapping.columns)} mapped columns present"
     )
+
+
+# What the settings dialog builds its form and URLs from: the faces reach store and monday
+# through services only.
+__all__ = [
+    "DEFAULT_API_URL",
+    "DEFAULT_API_VERSION",
+    "ConnectionTestError",
+    "SqlServerSettings",
+    "default_url",
+    "odbc_drivers",
+    "sqlserver_url",
+    "test_database",
+    "test_monday",
+]
