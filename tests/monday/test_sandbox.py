@@ -10,6 +10,7 @@ import json
 import logging
 import os
 import select
+import shutil
 import socket
 import struct
 import subprocess
@@ -26,6 +27,7 @@ import requests
 
 from orders_sync_gui.monday.sandbox import FaultConfig, SandboxConfig, SandboxServer
 from orders_sync_gui.monday.sandbox.app import SCHEMA_PATH
+from orders_sync_gui.monday.sandbox.state import STATE_VERSION
 
 TOKEN = "test-token"
 REPO = Path(__file__).resolve().parents[2]
@@ -887,11 +889,16 @@ def test_state_file_survives_a_restart(
     )
     item_id = made["a"]["id"]
     ok(first, mutation(create_subitem("s", item_id, "M", {"numeric_order_qty": "5"})))
-    if interval == 0:  # on disk before the response
-        saved = json.loads(state_file.read_text("utf-8"))
-        assert {i["name"] for i in saved["items"]} == {"kept", "M"}
-    first.stop()  # a debounced save is flushed on stop
-    assert json.loads(state_file.read_text("utf-8"))["version"] == 1
+    if interval == 0:  # on disk before the response: the files a kill would leave load
+        killed = tmp_path / "killed"
+        killed.mkdir()
+        for path in tmp_path.glob("board.json*"):
+            shutil.copyfile(path, killed / path.name)
+        saved = make_sandbox(state_file=killed / "board.json").dump()["items"]
+        assert [(i["name"], [s["name"] for s in i["subitems"]]) for i in saved] == [("kept", ["M"])]
+    first.stop()  # a debounced save is flushed on stop, and the journal compacted
+    assert json.loads(state_file.read_text("utf-8"))["version"] == STATE_VERSION
+    assert (tmp_path / "board.json.journal").read_bytes() == b""
 
     second = make_sandbox(state_file=state_file)
     item = ok(second, ITEMS_QUERY, {"ids": [item_id]})["items"][0]

@@ -5,11 +5,30 @@ around a whole GraphQL execution to give each request a consistent view. Writes 
 `MondayError` with monday's codes and change nothing when they fail: a create or change with
 one bad column value leaves the item (and the columns' labels) as they were.
 
-Persistence, when a state file is configured: `StateSaver` writes the whole state (temp file
-+ `os.replace`, so a crash leaves the old or the new file, never half of one) at most once
-every `interval` seconds after a mutation request, and once more on stop. Debounced because
-a full board (10,000 items, 60,000 objects) takes a while to serialise and a demo does not
-need each response on disk; `interval=0` saves synchronously after each mutation request.
+Persistence, when a state file is configured, is a snapshot plus a journal beside it:
+
+- the snapshot (`state_file`) holds the whole state and a random `generation`; it is only
+  ever written whole, to a temp file then `os.replace`d, so a kill leaves the old or the new
+  snapshot, never half of one;
+- the journal (`state_file` + ".journal") holds JSON lines appended since that snapshot:
+  each line carries the snapshot's generation, the id counters, and the full fields of every
+  item, subitem and board (name, columns, groups) one flush changed. The mutating methods
+  record what they touched, so a line costs what the request changed, not the board's size
+  (a full board, 60,000 objects, takes ~360 ms to serialise with the GIL held throughout).
+
+`flush()` appends one line (or compacts, see below); `StateSaver` calls it after each
+mutation request when `interval=0` (the line is written, not fsync'd, before the answer
+leaves: a kill then loses no answered change), or at most once every `interval` seconds.
+Loading reads the snapshot then replays the journal's lines of the same generation in order;
+a torn last line (a kill mid-append) is ignored, it belonged to an unanswered request.
+Compaction (`save()`: a fresh snapshot under a new generation, then an emptied journal)
+happens at load when the journal holds anything, on close, on reset, and when a line would
+take the journal past the snapshot's size, so appends stay amortised O(change) and replay
+stays O(board). A kill between the snapshot's replace and the journal's truncation leaves
+lines of the old generation, which the new snapshot already holds: they are skipped. After
+a failed write nothing more is appended until a compaction succeeds, so a torn line is
+always the journal's last. The snapshot is serialised in chunks of items, so another thread
+(the app's window) gets the GIL between them even while a large board is compacted.
 """
 
 from __future__ import annotations
@@ -19,6 +38,7 @@ import os
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -36,7 +56,10 @@ from .columns import (
 )
 from .errors import MondayError, invalid_argument, invalid_board, invalid_column, invalid_item
 
-STATE_VERSION = 1
+STATE_VERSION = 2  # 2: snapshot + journal; 1 (a snapshot alone) still loads
+READABLE_VERSIONS = (1, 2)
+JOURNAL_SUFFIX = ".journal"
+SNAPSHOT_CHUNK = 500  # items per json.dumps call while writing a snapshot
 DEFAULT_GROUP = ("topics", "Group Title")
 DEFAULT_GROUP_COLOR = "#579bfc"
 
@@ -119,6 +142,14 @@ class BoardState:
         self.items: dict[str, Item] = {}
         self._next_item_id = first_item_id
         self._next_group_seq = 1
+        # Persistence: what changed since the last flush (items in the order first touched,
+        # which puts new items in creation order), and where the files stand.
+        self._dirty_items: dict[str, None] = {}
+        self._dirty_boards: set[str] = set()
+        self._generation: str | None = None  # the snapshot's on disk; None: none yet
+        self._needs_snapshot = False  # after a reset or a failed write: compact next
+        self._snapshot_bytes = 0
+        self._journal_bytes = 0
         self._fresh_layout()
         if state_file is not None and state_file.exists():
             self._load(state_file)
@@ -144,7 +175,24 @@ class BoardState:
     def reset(self) -> None:
         with self.lock:
             self._fresh_layout()
+            self._needs_snapshot = True
             self.save()
+
+    @property
+    def journal_file(self) -> Path | None:
+        if self.state_file is None:
+            return None
+        return self.state_file.with_name(self.state_file.name + JOURNAL_SUFFIX)
+
+    def _touch(self, *items: Item) -> None:
+        """Record items changed by a write, for the next journal line."""
+        if self.state_file is not None:
+            for item in items:
+                self._dirty_items[item.id] = None
+
+    def _touch_board(self, board: Board) -> None:
+        if self.state_file is not None:
+            self._dirty_boards.add(board.id)
 
     # ----------------------------------------------------------------- lookups
     def board(self, board_id: Any) -> Board:
@@ -224,6 +272,7 @@ class BoardState:
                 sub_board, _top_group(sub_board), name, column_values, create_labels, parent
             )
             parent.subitem_ids.append(item.id)
+            self._touch(parent)
             return item
 
     def _new_item(
@@ -254,10 +303,11 @@ class BoardState:
             parent_id=parent.id if parent else None,
         )
         self._next_item_id += 1
-        _apply_labels(board, labels)
+        self._apply_labels(board, labels)
         self.items[item.id] = item
         board.item_ids.append(item.id)
         board.live_count += 1
+        self._touch(item)
         return item
 
     def change_values(
@@ -269,7 +319,7 @@ class BoardState:
                 raise invalid_argument("item_id is required", board_id=board.id)
             item = self.live_item(item_id, board.id)
             values, new_name, labels = self._prepare(board, column_values, create_labels, True)
-            _apply_labels(board, labels)
+            self._apply_labels(board, labels)
             for column_id, stored in values.items():
                 if stored is None:
                     item.values.pop(column_id, None)
@@ -278,6 +328,7 @@ class BoardState:
             if new_name:
                 item.name = new_name
             item.updated_at = _now_iso()
+            self._touch(item)
             return item
 
     def _prepare(
@@ -301,6 +352,14 @@ class BoardState:
                 values[column.id] = stored
         return values, new_name, labels
 
+    def _apply_labels(self, board: Board, labels: dict[str, dict[int, str]]) -> None:
+        """Store the labels a write created (`create_labels_if_missing`) on its columns."""
+        for column_id, working in labels.items():
+            column = board.column(column_id)
+            if column is not None and column.labels != working:
+                column.labels = working
+                self._touch_board(board)
+
     def set_state(self, item_id: Any, state: str) -> Item:
         """Archive or delete an item; its subitems follow, as on monday."""
         with self.lock:
@@ -313,6 +372,7 @@ class BoardState:
                     one.updated_at = _now_iso()
                     if state == "deleted":
                         self.boards[one.board_id].live_count -= 1
+                    self._touch(one)
             return item
 
     def create_group(self, board_id: Any, name: Any, color: str | None) -> Group:
@@ -331,6 +391,7 @@ class BoardState:
             )
             self._next_group_seq += 1
             board.groups.append(group)
+            self._touch_board(board)
             return group
 
     def delete_group(self, board_id: Any, group_id: Any) -> Group:
@@ -349,6 +410,7 @@ class BoardState:
                 if item.group_id == group.id and item.state != "deleted":
                     self.set_state(item.id, "deleted")
             group.deleted = True
+            self._touch_board(board)
             return group
 
     # ----------------------------------------------------------------- searches and pages
@@ -438,34 +500,114 @@ class BoardState:
             }
 
     # ----------------------------------------------------------------- persistence
-    def save(self) -> None:
+    def flush(self) -> None:
+        """Put what changed since the last flush on disk: one journal line, or a compaction
+        when there is no snapshot of this generation yet, after a reset or a failed write,
+        or when the line would take the journal past the snapshot's size."""
         if self.state_file is None:
             return
         with self.lock:
-            data = {
-                "version": STATE_VERSION,
-                "next_item_id": self._next_item_id,
-                "next_group_seq": self._next_group_seq,
-                "boards": [_board_state(b) for b in self.boards.values()],
-                "items": [vars(item) for item in self.items.values()],
-            }
-            text = json.dumps(data, separators=(",", ":"))
-            directory = self.state_file.parent
-            directory.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".sandbox-", suffix=".json", dir=directory)
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                    handle.write(text)
-                os.replace(tmp, self.state_file)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            if self._generation is None or self._needs_snapshot:
+                self.save()
+                return
+            if not self._dirty_items and not self._dirty_boards:
+                return
+            line = self._journal_line()
+            if self._journal_bytes + len(line) > self._snapshot_bytes:
+                self.save()
+                return
+            journal = self.journal_file
+            assert journal is not None
+            self._needs_snapshot = True  # until the line is wholly written
+            with journal.open("ab") as handle:
+                handle.write(line)
+            self._needs_snapshot = False
+            self._journal_bytes += len(line)
+            self._dirty_items.clear()
+            self._dirty_boards.clear()
+
+    def save(self) -> None:
+        """Compact: write the whole state as a fresh snapshot, then empty the journal."""
+        if self.state_file is None:
+            return
+        with self.lock:
+            journal = self.journal_file
+            assert journal is not None
+            self._needs_snapshot = True  # until both files are done
+            generation = uuid.uuid4().hex
+            self._snapshot_bytes = self._write_snapshot(self.state_file, generation)
+            # The snapshot holds everything: the journal's lines are stale from here on (a
+            # kill before the truncation leaves them, and their old generation skips them).
+            self._generation = generation
+            self._dirty_items.clear()
+            self._dirty_boards.clear()
+            with journal.open("wb"):
+                pass
+            self._journal_bytes = 0
+            self._needs_snapshot = False
+
+    def close(self) -> None:
+        """Compact what is pending and what the journal holds (on stop)."""
+        if self.state_file is None:
+            return
+        with self.lock:
+            pending = self._dirty_items or self._dirty_boards or self._needs_snapshot
+            if pending or self._journal_bytes:
+                self.save()
+
+    def _journal_line(self) -> bytes:
+        entry: dict[str, Any] = {
+            "generation": self._generation,
+            "next_item_id": self._next_item_id,
+            "next_group_seq": self._next_group_seq,
+            "boards": [_board_meta(self.boards[b]) for b in sorted(self._dirty_boards)],
+            "items": [vars(self.items[i]) for i in self._dirty_items],
+        }
+        return (json.dumps(entry, separators=(",", ":")) + "\n").encode("utf-8")
+
+    def _write_snapshot(self, path: Path, generation: str) -> int:
+        """Write the snapshot (temp file + replace); returns its size in bytes.
+
+        Items are serialised SNAPSHOT_CHUNK at a time: one json.dumps of a whole board holds
+        the GIL for its whole length, chunks let other threads run between them."""
+        head = {
+            "version": STATE_VERSION,
+            "generation": generation,
+            "next_item_id": self._next_item_id,
+            "next_group_seq": self._next_group_seq,
+            "boards": [_board_state(b) for b in self.boards.values()],
+        }
+        items = list(self.items.values())
+        directory = path.parent
+        directory.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".sandbox-", suffix=".json", dir=directory)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                size = handle.write(json.dumps(head, separators=(",", ":"))[:-1].encode())
+                size += handle.write(b',"items":[')
+                for start in range(0, len(items), SNAPSHOT_CHUNK):
+                    chunk = [vars(item) for item in items[start : start + SNAPSHOT_CHUNK]]
+                    text = json.dumps(chunk, separators=(",", ":"))[1:-1]
+                    size += handle.write((("," if start else "") + text).encode("utf-8"))
+                size += handle.write(b"]}")
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return size
 
     def _load(self, path: Path) -> None:
+        journal = self.journal_file
+        assert journal is not None
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            if data.get("version") != STATE_VERSION:
-                raise ValueError(f"unsupported state version {data.get('version')!r}")
+            raw_snapshot = path.read_bytes()
+            data = json.loads(raw_snapshot)
+            version = data.get("version") if isinstance(data, dict) else None
+            if version not in READABLE_VERSIONS:
+                raise ValueError(
+                    f"unsupported state version {version!r} (this sandbox reads versions "
+                    f"{', '.join(map(str, READABLE_VERSIONS))}): written by another release?"
+                )
             boards = {}
             for raw in data["boards"]:
                 board = Board(
@@ -478,9 +620,14 @@ class BoardState:
                 )
                 boards[board.id] = board
             items = {raw["id"]: Item(**raw) for raw in data["items"]}
+            counters = [int(data["next_item_id"]), int(data["next_group_seq"])]
+            generation = data.get("generation") if version >= 2 else None
+            journal_text = journal.read_bytes() if journal.exists() else b""
+            for entry in _journal_entries(journal_text, generation):
+                _replay(entry, boards, items, counters)
             for board in boards.values():
                 board.live_count = sum(items[i].state != "deleted" for i in board.item_ids)
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise ValueError(f"Cannot load sandbox state file {path}: {exc}") from exc
         if set(boards) != set(self.boards):
             raise ValueError(
@@ -488,8 +635,52 @@ class BoardState:
                 f"expected {sorted(self.boards)}"
             )
         self.boards, self.items = boards, items
-        self._next_item_id = int(data["next_item_id"])
-        self._next_group_seq = int(data["next_group_seq"])
+        self._next_item_id, self._next_group_seq = counters
+        self._generation = generation if isinstance(generation, str) else None
+        self._snapshot_bytes = len(raw_snapshot)
+        self._journal_bytes = len(journal_text)
+        if journal_text:
+            self.save()  # compact: replayed lines, a torn or a stale one, go
+
+
+def _journal_entries(text: bytes, generation: str | None) -> list[dict[str, Any]]:
+    """The journal's lines that belong to the snapshot's generation, in order; a torn last
+    line (no newline, not JSON) is what a kill mid-append leaves, and is left out."""
+    lines = text.split(b"\n")
+    entries = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            if number == len(lines):  # the last line, without its newline: torn
+                break
+            raise ValueError(f"journal line {number} is not JSON") from None
+        if not isinstance(entry, dict):
+            raise ValueError(f"journal line {number} is not an object")
+        if generation is not None and entry.get("generation") == generation:
+            entries.append(entry)
+    return entries
+
+
+def _replay(
+    entry: dict[str, Any],
+    boards: dict[str, Board],
+    items: dict[str, Item],
+    counters: list[int],
+) -> None:
+    for raw in entry["boards"]:
+        board = boards[raw["id"]]
+        board.name = raw["name"]
+        board.columns = [Column.from_json(c) for c in raw["columns"]]
+        board.groups = [Group(**g) for g in raw["groups"]]
+    for raw in entry["items"]:
+        item = Item(**raw)
+        if item.id not in items:  # new: items are touched first when created
+            boards[item.board_id].item_ids.append(item.id)
+        items[item.id] = item
+    counters[:] = [int(entry["next_item_id"]), int(entry["next_group_seq"])]
 
 
 def _copy_columns(columns: list[Column]) -> list[Column]:
@@ -498,13 +689,6 @@ def _copy_columns(columns: list[Column]) -> list[Column]:
 
 def _top_group(board: Board) -> Group:
     return next(g for g in board.groups if not g.deleted)
-
-
-def _apply_labels(board: Board, labels: dict[str, dict[int, str]]) -> None:
-    for column_id, working in labels.items():
-        column = board.column(column_id)
-        if column is not None:
-            column.labels = working
 
 
 def _parse_json_argument(column_values: Any) -> dict[str, Any]:
@@ -542,15 +726,19 @@ def _board_json(board: Board) -> dict[str, Any]:
     }
 
 
-def _board_state(board: Board) -> dict[str, Any]:
+def _board_meta(board: Board) -> dict[str, Any]:
+    """A board without its item ids (a journal line adds new items to them)."""
     return {
         "id": board.id,
         "name": board.name,
         "parent_board_id": board.parent_board_id,
         "columns": [c.to_json() for c in board.columns],
         "groups": [vars(g) for g in board.groups],
-        "item_ids": board.item_ids,
     }
+
+
+def _board_state(board: Board) -> dict[str, Any]:
+    return {**_board_meta(board), "item_ids": board.item_ids}
 
 
 def _now_iso() -> str:
@@ -558,7 +746,8 @@ def _now_iso() -> str:
 
 
 class StateSaver:
-    """Saves `state` after changes: debounced by `interval` seconds, or at once when 0."""
+    """Flushes `state` after changes: debounced by `interval` seconds, or at once when 0
+    (the journal line is written before the request's answer leaves)."""
 
     def __init__(self, state: BoardState, interval: float) -> None:
         self._state = state
@@ -566,6 +755,8 @@ class StateSaver:
         self._dirty = threading.Event()
         self._closed = threading.Event()
         self._thread: threading.Thread | None = None
+        self._flushed = threading.Condition()
+        self.background_flushes = 0  # flushes done by the debounce thread
 
     def start(self) -> None:
         if self._state.state_file is None or self.interval <= 0 or self._thread is not None:
@@ -578,7 +769,7 @@ class StateSaver:
         if self._state.state_file is None:
             return
         if self._thread is None:
-            self._state.save()
+            self._state.flush()
         else:
             self._dirty.set()
 
@@ -587,14 +778,21 @@ class StateSaver:
             if self._dirty.wait(timeout=0.2):
                 self._closed.wait(self.interval)  # gather the writes of `interval` seconds
                 self._dirty.clear()
-                self._state.save()
+                self._state.flush()
+                with self._flushed:
+                    self.background_flushes += 1
+                    self._flushed.notify_all()
+
+    def wait_background_flushes(self, count: int, timeout: float = 5.0) -> bool:
+        """Wait until the debounce thread has flushed `count` times; False on timeout."""
+        with self._flushed:
+            return self._flushed.wait_for(lambda: self.background_flushes >= count, timeout)
 
     def close(self) -> None:
-        """Stop the thread and write what is still pending."""
+        """Stop the thread, write what is still pending and compact the journal."""
         thread, self._thread = self._thread, None
         if thread is not None:
             self._closed.set()
             thread.join(timeout=30)
-        if self._dirty.is_set():
-            self._dirty.clear()
-            self._state.save()
+        self._dirty.clear()
+        self._state.close()
