@@ -26,7 +26,6 @@ import gc
 import io
 import json
 import logging
-import multiprocessing
 import os
 import platform
 import pstats
@@ -53,7 +52,7 @@ from PySide6.QtCore import QEventLoop, QSettings, Qt, QTimer, SignalInstance
 from PySide6.QtWidgets import QApplication, QMessageBox, QTableView
 
 from orders_sync_gui.core.models import BatchStatus
-from orders_sync_gui.monday.sandbox import SandboxConfig, SandboxServer
+from orders_sync_gui.monday.sandbox import SandboxProcess, SandboxServer
 from orders_sync_gui.monday.sandbox import server as sandbox_server
 from orders_sync_gui.qt import frames
 from orders_sync_gui.qt import main_window as main_window_module
@@ -361,36 +360,12 @@ def _union_ms(intervals: list[tuple[float, float]]) -> float:
 # --- the window on its own database and sandbox -------------------------------------------
 
 
-def _serve(config: SandboxConfig, conn: Any) -> None:
-    """The sandbox in a process of its own: monday.com is another machine in production,
-    so its work must not compete with the window for this interpreter."""
-    sandbox_server._Handler.disable_nagle_algorithm = True
-    server = SandboxServer(config).start()
-    conn.send((server.url, server.board_id))
-    conn.recv()  # until the bench says stop
-    server.stop()
-
-
-class ProcessSandbox:
-    """SandboxServer's interface (url, board_id, stats) over a child process."""
-
-    def __init__(self, config: SandboxConfig) -> None:
-        context = multiprocessing.get_context("spawn")  # no fork of a process holding Qt
-        self._conn, child = context.Pipe()
-        self._process = context.Process(target=_serve, args=(config, child), daemon=True)
-
-    def __enter__(self) -> ProcessSandbox:
-        self._process.start()
-        self.url, self.board_id = self._conn.recv()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._conn.send("stop")
-        self._process.join(10)
+class ProcessSandbox(SandboxProcess):
+    """The sandbox in a child process, as demo mode runs it (monday.com is another machine
+    in production, so its work must not compete with the window for this interpreter)."""
 
     def stats(self) -> dict[str, Any]:
-        base = self.url.rsplit("/v2", 1)[0]
-        return requests.get(f"{base}/_sandbox/stats", timeout=30).json()
+        return requests.get(f"{self.base_url}/_sandbox/stats", timeout=30).json()
 
 
 def make_sandbox(args: argparse.Namespace) -> Any:
@@ -806,8 +781,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--sandbox",
         choices=("process", "inline"),
         default="process",
-        help="the sandbox in its own process, as monday.com is remote (default), or inline "
-        "in this process, as in demo mode (its work then competes with the window)",
+        help="the sandbox in a child process, as demo mode runs it and as monday.com is "
+        "remote (default), or inline in this process (ORDERS_SYNC_DEMO_SANDBOX=inline: its "
+        "work then competes with the window)",
     )
     parser.add_argument(
         "--profile",

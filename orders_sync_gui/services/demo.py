@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from dataclasses import dataclass
 
-from ..monday.sandbox import SandboxConfig, SandboxServer
+from ..monday.sandbox import SandboxConfig, SandboxProcess, SandboxServer
 from ..paths import data_dir
 from ..store.database import Store, record_versions
 from ..store.demo import generate_orders, load_orders
@@ -25,23 +26,39 @@ class DemoSession:
 
     ctx: Context
     setup: MondaySetup
-    sandbox: SandboxServer
+    sandbox: SandboxServer | SandboxProcess
 
     def close(self) -> None:
         self.sandbox.stop()
         self.ctx.close()
 
 
+# "inline" runs the demo sandbox in the app's process (where a child process cannot be
+# spawned); by default it runs in a child process of its own.
+DEMO_SANDBOX_ENV = "ORDERS_SYNC_DEMO_SANDBOX"
+
+
 def start_demo() -> DemoSession:
     """Demo mode, for both faces: the demo database (made on first use) and a sandbox whose
-    board survives restarts in the data folder. The token is random and lives in memory."""
+    board survives restarts in the data folder. The token is random and lives in memory.
+
+    The sandbox runs in a child process: in this one its request handling competed with the
+    window for the interpreter (stalls of 140-260 ms during a push, bench_gui.py)."""
     ctx = open_context(default_url())
     token = secrets.token_urlsafe(24)
-    # A state file saved after each mutation request: the board never lags the database.
+    # Each mutation request's changes are on disk before its answer: the board never lags
+    # the database.
     config = SandboxConfig(
         token=token, state_file=data_dir() / "sandbox-board.json", state_save_interval=0
     )
-    sandbox = SandboxServer(config).start()
+    try:
+        if os.environ.get(DEMO_SANDBOX_ENV, "").strip().lower() == "inline":
+            sandbox: SandboxServer | SandboxProcess = SandboxServer(config).start()
+        else:
+            sandbox = SandboxProcess(config).start()
+    except BaseException:
+        ctx.close()
+        raise
     setup = monday_setup(ctx, url=sandbox.url, token=token, board_id=sandbox.board_id)
     return DemoSession(ctx, setup, sandbox)
 

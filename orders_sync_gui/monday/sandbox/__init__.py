@@ -9,13 +9,16 @@ of each refusal, `complexity.py` for the cost model, `server.py` for the endpoin
 
 from .cli import serve_forever_cli
 from .config import FAULT_KINDS, FaultConfig, SandboxConfig
+from .process import SandboxProcess, SandboxStartError
 from .server import SandboxServer, loopback_host
 
 __all__ = [
     "FAULT_KINDS",
     "FaultConfig",
     "SandboxConfig",
+    "SandboxProcess",
     "SandboxServer",
+    "SandboxStartError",
     "loopback_host",
     "serve_forever_cli",
 ]
