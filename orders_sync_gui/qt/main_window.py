@@ -71,6 +71,7 @@ class MainWindow(QMainWindow):
         self._rows_reloaded = 0.0
         self.shown_batch: int | None = None  # whose rows the Staged rows tab holds
         self._statuses_due = False  # a status read was asked for while one was running
+        self._show_due: tuple[int, bool] | None = None  # a batch to load when its rows job ends
         self._recount_due: set[str] = set()  # customers to recount after the running refresh
         self._refresh_due = False  # a full refresh was asked for while a count was running
         self.setWindowTitle("orders-sync" + (" — DEMO" if demo else ""))
@@ -540,6 +541,9 @@ class MainWindow(QMainWindow):
     def show_batch(self, batch_id: int, *, switch: bool = True) -> None:
         if self.session is None:
             return
+        if self.runner.busy(f"rows:{batch_id}"):
+            self._show_due = (batch_id, switch)  # loaded when the running read is done
+            return
         ctx = self.session.ctx
 
         def work(job: Job) -> tuple[Any, Any]:
@@ -603,6 +607,12 @@ class MainWindow(QMainWindow):
         self._update_actions()
 
     def _read_statuses_due(self) -> None:
+        """Run the batch load or status read that was asked for while another ran."""
+        if self._show_due is not None and not self.runner.busy(f"rows:{self._show_due[0]}"):
+            (batch_id, switch), self._show_due = self._show_due, None
+            self._statuses_due = False  # a full load reads the statuses too
+            self.show_batch(batch_id, switch=switch)
+            return
         batch_id = self.shown_batch
         if self._statuses_due and batch_id is not None and not self.runner.busy(f"rows:{batch_id}"):
             self._statuses_due = False

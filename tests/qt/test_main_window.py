@@ -220,6 +220,13 @@ def test_statuses_update_live_and_the_selected_row_stays_selected(qtbot, window,
     assert rows.frame["stg_monday_item_id"].notna().all()  # monday's ids arrive with them
     assert "40 rows (40 pushed)" in window.staged.title.text()
 
+    # Opening the batch while a status read of it runs loads it once the read is done (it
+    # used to be dropped, leaving the table as it was).
+    rows.set_frame(rows.frame.iloc[0:0])
+    window.update_statuses(batch_id)
+    window.show_batch(batch_id)
+    qtbot.waitUntil(lambda: not window.runner.busy() and rows.rowCount() == 40, timeout=10_000)
+
 
 def test_an_in_place_update_repaints_moves_sorted_rows_and_keeps_the_selection(qtbot):
     from PySide6.QtWidgets import QTableView
@@ -333,6 +340,9 @@ def test_roll_back_unpushed_and_undo_pushed(qtbot, window, sandbox):
         lambda: not window.runner.busy() and _status(window) == "UNDONE", timeout=60_000
     )
     assert "are deleted" in seen[-1]
+    qtbot.waitUntil(
+        lambda: set(window.staged.rows.frame["stg_status"]) == {"UNDONE"}, timeout=10_000
+    )
     assert [i for i in _board(sandbox)["items"] if i["state"] == "active"] == []
     after = detection.detect_counts(window.session.ctx, "RHONE")[0][0]
     assert after.unchanged == 0 and after.new == before.new + 3
