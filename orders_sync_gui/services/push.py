@@ -10,6 +10,8 @@ Deleted orders: a pushed delete (archive, or the mapping's status label) leaves 
 in the sync state; an item already deleted on monday.com counts as done. An order that
 comes back (NEW, with its tombstone staged) takes up its labelled item again; an archived or
 deleted item cannot come back through the API, so it gets a new one (see _take_up_op).
+A CHANGED order whose item (or a changed size whose subitem) was deleted by hand gets a new
+one the same way, in the same push (see give_up_item, recreates, give_up_subitem).
 The set-up and end of a run (claim, board, heartbeat, final status) are in batch_run.py.
 """
 
@@ -110,7 +112,8 @@ class _Session(BatchRun):
         super().__init__(ctx, setup, batch, progress, should_cancel)
         self.adopted = 0  # rows found already on the board after a crash (not created twice)
         self.gone: set[int] = set()  # DELETED rows whose item was no longer on monday.com
-        self.recreate: list[int] = []  # returning rows whose kept item turned out gone
+        self.recreate: list[int] = []  # rows whose item turned out gone: created anew
+        self.recreate_subs: list[int] = []  # changed sizes whose subitem turned out gone
 
     # --- crash recovery -----------------------------------------------------------------
 
@@ -220,8 +223,11 @@ class _Session(BatchRun):
             self.subs[ident].status = RowStatus.SENDING
 
     def creates_item(self, row: StagedRow) -> bool:
-        """A NEW row whose push creates its item (not one taking up the item it had)."""
-        return row.change_type is ChangeType.NEW and not row.kept_item_id
+        """A row whose push creates its item: a NEW one (not one taking up the item it
+        had), or a CHANGED one whose item turned out gone from the board (see recreates)."""
+        if row.change_type is ChangeType.NEW:
+            return not row.kept_item_id
+        return recreates(row)
 
     def creates(self, sub: StagedSubitem) -> bool:
         """A subitem the push creates: a new size, or any size of an item the push creates
@@ -289,13 +295,25 @@ class _Session(BatchRun):
                             row.order_number or row.record_uuid,
                             row.item_id,
                         )
-                    elif gone and row.kept_item_id:
-                        self.give_up_kept_item(conn, row, now)
+                    elif gone and (
+                        row.kept_item_id
+                        or (row.change_type is ChangeType.CHANGED and not recreates(row))
+                    ):
+                        self.give_up_item(conn, row, now)
                         self.recreate.append(ident)  # push() sends it again at once
                         continue
                     row.status = RowStatus.PUSHED if res.ok else RowStatus.FAILED
                     if res.ok and res.op.kind == "create_item":
                         row.item_id = res.item_id
+                        if recreates(row):
+                            assert row.previous is not None
+                            log.warning(
+                                "order %s: created anew as item %s (its item %s was no "
+                                "longer on the board)",
+                                row.order_number or row.record_uuid,
+                                row.item_id,
+                                row.previous.monday_item_id,
+                            )
                     if res.ok and row.change_type is ChangeType.NEW and row.previous:
                         self._log_returning(row)
                     row.error = error
@@ -321,6 +339,18 @@ class _Session(BatchRun):
                         # (deleted by a request whose answer a crash lost, or by hand) is
                         # done; as FAILED it was retried, and refused, on every push.
                         res, error = OperationResult(res.op, replayed=res.replayed), None
+                    elif (
+                        not res.ok
+                        and res.op.kind == "change_multiple_column_values"
+                        and res.error is not None
+                        and res.error.code in GONE_CODES
+                        and sub.change_type is ChangeType.CHANGED
+                    ):
+                        # A changed size whose subitem was deleted by hand: created anew
+                        # (push() sends it at once), not refused on every push.
+                        self.give_up_subitem(conn, sub, now)
+                        self.recreate_subs.append(ident)
+                        continue
                     sub.status = RowStatus.PUSHED if res.ok else RowStatus.FAILED
                     if res.ok and res.op.kind == "create_subitem":
                         sub.subitem_id = res.item_id
@@ -344,25 +374,66 @@ class _Session(BatchRun):
                     )
             self._promote_complete(conn, touched, now)
 
-    def give_up_kept_item(self, conn, row: StagedRow, now: datetime) -> None:  # type: ignore[no-untyped-def]
-        """A returning record's labelled item is no longer on the board (deleted, or
-        archived, by hand since its delete was pushed): the row becomes a create, its sizes
-        new subitems. Its staged tombstone now says the item is gone, so that an undo
-        writes back the truth. Counted as a refusal (failed=True): its next request, now a
-        create, needs a new Idempotency-Key, since monday may keep an answer (a change's) to
-        the old one: a change monday refused, or one a crash left unanswered."""
+    def give_up_item(self, conn, row: StagedRow, now: datetime) -> None:  # type: ignore[no-untyped-def]
+        """The item a row was to change is no longer on the board (deleted, or archived, by
+        hand): a returning record's labelled item, or a CHANGED order's item. The row
+        becomes a create, its sizes new subitems. Its staged previous state now says the
+        item is gone (deleted_action "gone": for a returning record, so that an undo writes
+        back the truth; for a CHANGED row, it is what makes the row a create from now on,
+        also on a resume: see recreates). Counted as a refusal (failed=True): its next
+        request, now a create, needs a new Idempotency-Key, since monday may keep an answer
+        (a change's) to the old one: a change monday refused, or one a crash left
+        unanswered. The key stays the same on every retry or resume of that create."""
         assert row.previous is not None
-        log.warning(
-            "order %s came back, but its item %s is no longer on the board: a new item is "
-            "created for it",
-            row.order_number or row.record_uuid,
-            row.previous.monday_item_id,
-        )
+        who = row.order_number or row.record_uuid
+        if row.change_type is ChangeType.CHANGED:
+            log.warning(
+                "order %s changed, but its item %s is no longer on the board (deleted or "
+                "archived by hand): a new item is created for it",
+                who,
+                row.previous.monday_item_id,
+            )
+            # The new item gets every size of the order, not only the changed ones.
+            have = {sub.size for sub in self.subs_of(row)}
+            assert row.values is not None
+            missing = {k: int(v) for k, v in row.values["sizes"].items() if k not in have}
+            if missing:
+                for sub in pushing.add_subitems(conn, self.batch.batch_id, row, missing, now):
+                    self.subs[sub.stg_subitem_id] = sub
+                    self.children.setdefault(row.stg_id, []).append(sub)
+        else:
+            log.warning(
+                "order %s came back, but its item %s is no longer on the board: a new item "
+                "is created for it",
+                who,
+                row.previous.monday_item_id,
+            )
         row.previous.deleted_action = DELETED_GONE
         row.status, row.item_id, row.error = RowStatus.PENDING, None, None
         row.retry_count += 1
         pushing.set_previous(conn, row.stg_id, row.previous, now)
         pushing.record_row(conn, row.stg_id, status=row.status, now=now, failed=True)
+
+    def give_up_subitem(self, conn, sub: StagedSubitem, now: datetime) -> None:  # type: ignore[no-untyped-def]
+        """A changed size's subitem is no longer on the board (deleted by hand): the size
+        becomes a create (NEW, for good: a resume creates it, an undo deletes it), under a
+        new Idempotency-Key (its retry count goes up, as a refusal's does)."""
+        parent = self.rows[sub.stg_parent_id]
+        log.warning(
+            "order %s: the subitem %s of size %s is no longer on the board: a new subitem "
+            "is created for it",
+            parent.order_number or parent.record_uuid,
+            sub.subitem_id,
+            sub.size,
+        )
+        sub.change_type, sub.status, sub.subitem_id, sub.error = (
+            ChangeType.NEW,
+            RowStatus.PENDING,
+            None,
+            None,
+        )
+        sub.retry_count += 1
+        pushing.recreate_subitem(conn, sub.stg_subitem_id, now)
 
     def _log_returning(self, row: StagedRow) -> None:
         assert row.previous is not None
@@ -449,7 +520,7 @@ def _item_ops(
         if row.kept_item_id:
             ops.append(_take_up_op(s, row, key))
             continue
-        if row.change_type is ChangeType.NEW:
+        if s.creates_item(row):  # a NEW row, or a CHANGED one whose item is gone
             assert row.values is not None
             try:
                 name = item_name(mapping, row.values["fields"], row.order_number)
@@ -547,6 +618,19 @@ def _item_ops(
     return ops
 
 
+def recreates(row: StagedRow) -> bool:
+    """A CHANGED row whose item turned out gone from the board (deleted, or archived, by
+    hand): its push creates the item anew, with every size (see _Session.give_up_item).
+    Its staged previous state, not a tombstone, says so: deleted_action "gone"."""
+    prev = row.previous
+    return (
+        row.change_type is ChangeType.CHANGED
+        and prev is not None
+        and not prev.tombstone
+        and prev.deleted_action == DELETED_GONE
+    )
+
+
 def whole_item(
     mapping: BoardMapping,
     row: StagedRow,
@@ -594,7 +678,11 @@ def _take_up_op(s: _Session, row: StagedRow, key: str) -> Operation:
     )
 
 
-def _subitem_ops(s: _Session, statuses: tuple[RowStatus, ...] = RETRYABLE) -> list[Operation]:
+def _subitem_ops(
+    s: _Session,
+    statuses: tuple[RowStatus, ...] = RETRYABLE,
+    only: Collection[int] | None = None,
+) -> list[Operation]:
     assert s.board is not None
     ops: list[Operation] = []
     went: list[StagedSubitem] = []
@@ -602,11 +690,13 @@ def _subitem_ops(s: _Session, statuses: tuple[RowStatus, ...] = RETRYABLE) -> li
         parent = s.rows[sub.stg_parent_id]
         if sub.status not in statuses or parent.status is not RowStatus.PUSHED:
             continue
+        if only is not None and sub.stg_subitem_id not in only:
+            continue
         key, cost = f"s{sub.stg_subitem_id}", s.setup.limits.mutation_cost
         previous_ids = parent.previous.subitem_ids if parent.previous else {}
         if s.creates(sub) and sub.qty is None:
-            # A size a returning record dropped, staged against its kept item, which was
-            # gone: the subitem went with it, and the new item never had it.
+            # A size a returning record (or a changed order) dropped, staged against its
+            # item, which was gone: the subitem went with it, the new item never had it.
             went.append(sub)
             continue
         if s.creates(sub):
@@ -696,7 +786,7 @@ def check_kept_items(s: _Session) -> None:
     if lost:
         with s.engine.begin() as conn:
             for row in lost:
-                s.give_up_kept_item(conn, row, _now())
+                s.give_up_item(conn, row, _now())
 
 
 def recover_in_flight(s: _Session) -> None:
@@ -873,7 +963,12 @@ def _push(s: _Session, started: float) -> PushReport:
         total += len(again)
         done = s.run(again, "push-items", done, total)
     if not should_cancel():
-        s.run(_subitem_ops(s), "push-subitems", done, total)
+        done = s.run(_subitem_ops(s), "push-subitems", done, total)
+    if s.recreate_subs and not should_cancel():
+        # Changed sizes whose subitem was gone: created now, not on the next push.
+        again = _subitem_ops(s, (RowStatus.PENDING,), only=set(s.recreate_subs))
+        total += len(again)
+        s.run(again, "push-subitems", done, total)
     return _finish(s, started=started, cancelled=should_cancel(), error=None)
 
 

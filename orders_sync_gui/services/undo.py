@@ -37,7 +37,7 @@ from ..store.staging import BatchStateError, get_batch, open_batches
 from .batch_run import GONE_CODES, Progress, _now, finish, running, start
 from .context import Context
 from .monday_setup import MondaySetup
-from .push import _renamed, _Session, recover_in_flight, whole_item
+from .push import _renamed, _Session, recover_in_flight, recreates, whole_item
 
 log = logging.getLogger(__name__)
 
@@ -154,6 +154,13 @@ class _UndoSession(_Session):
                 s.status in (RowStatus.UNDONE, RowStatus.FAILED, RowStatus.PENDING)
                 for s in self.subs_of(row)
             ):
+                if recreates(row):
+                    # A changed order whose item was gone got a new item, which the undo
+                    # deleted: its state goes back to what the database had, the old
+                    # (gone) item's id; "gone" only marked the row a create (see
+                    # push.recreates). Its next push meets monday's answer again.
+                    assert row.previous is not None
+                    row.previous.deleted_action = None
                 if row.previous is not None:
                     # Recreated subitems have new ids: the restored state must know them.
                     for sub in self.subs_of(row):
@@ -285,8 +292,9 @@ def _undo_ops(s: _UndoSession) -> tuple[list[Operation], list[str]]:
 
 def _keeps_item(row: StagedRow) -> bool:
     """A row whose push worked on an item that was there before it (a change, or a
-    returning record taking up its item): its subitems are undone one by one."""
-    return row.change_type is ChangeType.CHANGED or bool(row.kept_item_id)
+    returning record taking up its item): its subitems are undone one by one. (A changed
+    order whose item was gone got a new one: undone as a NEW row's, deleted whole.)"""
+    return (row.change_type is ChangeType.CHANGED and not recreates(row)) or bool(row.kept_item_id)
 
 
 def _check_undoable(ctx: Context, batch_id: int) -> None:

@@ -94,12 +94,16 @@ def load_rows(conn: Connection, batch_id: int) -> list[StagedRow]:
     return out
 
 
-def load_subitems(conn: Connection, batch_id: int) -> list[StagedSubitem]:
+def load_subitems(
+    conn: Connection, batch_id: int, only: Sequence[int] | None = None
+) -> list[StagedSubitem]:
     stmt = (
         select(staged_subitems)
         .where(staged_subitems.c.stg_batch_id == batch_id)
         .order_by(staged_subitems.c.stg_subitem_id)
     )
+    if only is not None:  # a few (add_subitems): well under SQL Server's 2,100 parameters
+        stmt = stmt.where(staged_subitems.c.stg_subitem_id.in_(list(only)))
     return [
         StagedSubitem(
             stg_subitem_id=r.stg_subitem_id,
@@ -268,6 +272,52 @@ def set_previous(conn: Connection, stg_id: int, previous: StateRow, now: datetim
         update(staged_rows)
         .where(staged_rows.c.stg_id == stg_id)
         .values(stg_previous_values=state_json(previous), stg_updated_at=now)
+    )
+
+
+def add_subitems(
+    conn: Connection, batch_id: int, parent: StagedRow, sizes: dict[str, int], now: datetime
+) -> list[StagedSubitem]:
+    """Stage sizes a row did not carry (its unchanged ones), for a push that creates the
+    row's item anew: each as CHANGED at its own quantity, as staging does for a returning
+    record's kept sizes. Returns them as loaded."""
+    ids = []
+    for size, qty in sizes.items():
+        ids.append(
+            conn.execute(
+                staged_subitems.insert().values(
+                    stg_batch_id=batch_id,
+                    stg_parent_id=parent.stg_id,
+                    source_uuid=parent.record_uuid,
+                    size_label=size,
+                    order_qty=qty,
+                    previous_qty=qty,
+                    change_type=ChangeType.CHANGED.value,
+                    stg_status=RowStatus.PENDING.value,
+                    stg_retry_count=0,
+                    stg_created_at=now,
+                    stg_updated_at=now,
+                )
+            ).inserted_primary_key[0]
+        )
+    return load_subitems(conn, batch_id, ids) if ids else []
+
+
+def recreate_subitem(conn: Connection, stg_subitem_id: int, now: datetime) -> None:
+    """A size whose subitem is gone from monday.com becomes a create (NEW): PENDING, its
+    subitem id cleared, and counted as a refusal, so that its create gets a new
+    Idempotency-Key."""
+    conn.execute(
+        update(staged_subitems)
+        .where(staged_subitems.c.stg_subitem_id == stg_subitem_id)
+        .values(
+            change_type=ChangeType.NEW.value,
+            stg_status=RowStatus.PENDING.value,
+            stg_monday_subitem_id=None,
+            stg_error_message=None,
+            stg_retry_count=staged_subitems.c.stg_retry_count + 1,
+            stg_updated_at=now,
+        )
     )
 
 
