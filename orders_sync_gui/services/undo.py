@@ -37,7 +37,8 @@ from ..store.staging import BatchStateError, get_batch, open_batches
 from .batch_run import GONE_CODES, Progress, _now, finish, running, start
 from .context import Context
 from .monday_setup import MondaySetup
-from .push import _renamed, _Session, recover_in_flight, recreates, whole_item
+from .push import _Session, recover_in_flight
+from .push_plan import _renamed, recreates, whole_item
 
 log = logging.getLogger(__name__)
 
