@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Collection, Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..core.board_values import (
     MAX_ITEM_NAME,
@@ -35,6 +35,29 @@ if TYPE_CHECKING:
 
 # Rows and sizes a push (re)sends: not yet sent, or refused last time.
 RETRYABLE = (RowStatus.PENDING, RowStatus.FAILED)
+
+
+def change_op(
+    key: str,
+    board_id: str | None,
+    item_id: str | None,
+    values: dict[str, Any],
+    *,
+    attempt: int,
+    cost: int,
+    create_labels: bool = True,
+) -> Operation:
+    """monday's change_multiple_column_values on one item or subitem: how a push and an
+    undo write the columns of something already on the board. (The arguments keep their
+    order: it is part of what the Idempotency-Key is made of.)"""
+    arguments: dict[str, Any] = {
+        "board_id": board_id,
+        "item_id": item_id,
+        "column_values": compact_json(values),
+    }
+    if create_labels:
+        arguments["create_labels_if_missing"] = True
+    return Operation(key, "change_multiple_column_values", arguments, attempt=attempt, cost=cost)
 
 
 def _group_title(mapping: BoardMapping, customer: str) -> str:
@@ -133,15 +156,11 @@ def _item_ops(
                     mapping.order_qty_column.column_id: str(sum(row.values["sizes"].values()))
                 }
             ops.append(
-                Operation(
+                change_op(
                     key,
-                    "change_multiple_column_values",
-                    {
-                        "board_id": s.board.board_id,
-                        "item_id": item_id,
-                        "column_values": compact_json(values),
-                        "create_labels_if_missing": True,
-                    },
+                    s.board.board_id,
+                    item_id,
+                    values,
                     attempt=row.retry_count,
                     cost=s.setup.limits.mutation_cost,
                 )
@@ -151,15 +170,11 @@ def _item_ops(
             if action.get("kind") == "status":
                 values = {str(action["column_id"]): {"label": str(action.get("label"))}}
                 ops.append(
-                    Operation(
+                    change_op(
                         key,
-                        "change_multiple_column_values",
-                        {
-                            "board_id": s.board.board_id,
-                            "item_id": item_id,
-                            "column_values": compact_json(values),
-                            "create_labels_if_missing": True,
-                        },
+                        s.board.board_id,
+                        item_id,
+                        values,
                         attempt=row.retry_count,
                         cost=s.setup.limits.mutation_cost,
                     )
@@ -223,15 +238,11 @@ def _take_up_op(s: _Session, row: StagedRow, key: str) -> Operation:
     item_id = row.previous.monday_item_id
     values = whole_item(s.mapping, row, row.values["fields"], row.values["sizes"], labelled=False)
     row.item_id = item_id
-    return Operation(
+    return change_op(
         key,
-        "change_multiple_column_values",
-        {
-            "board_id": s.board.board_id,
-            "item_id": item_id,
-            "column_values": compact_json(values),
-            "create_labels_if_missing": True,
-        },
+        s.board.board_id,
+        item_id,
+        values,
         attempt=row.retry_count,
         cost=s.setup.limits.mutation_cost,
     )
@@ -290,16 +301,14 @@ def _subitem_ops(
         sub.subitem_id = sub_id
         if sub.change_type is ChangeType.CHANGED:
             ops.append(
-                Operation(
+                change_op(
                     key,
-                    "change_multiple_column_values",
-                    {
-                        "board_id": s.board.subitems_board_id,
-                        "item_id": sub_id,
-                        "column_values": compact_json(subitem_values(s.mapping, sub.size, sub.qty)),
-                    },
+                    s.board.subitems_board_id,
+                    sub_id,
+                    subitem_values(s.mapping, sub.size, sub.qty),
                     attempt=sub.retry_count,
                     cost=cost,
+                    create_labels=False,
                 )
             )
         else:

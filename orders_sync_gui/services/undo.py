@@ -38,7 +38,7 @@ from .batch_run import GONE_CODES, Progress, _now, finish, running, start
 from .context import Context
 from .monday_setup import MondaySetup
 from .push import _Session, recover_in_flight
-from .push_plan import _renamed, recreates, whole_item
+from .push_plan import _renamed, change_op, recreates, whole_item
 
 log = logging.getLogger(__name__)
 
@@ -218,18 +218,7 @@ def _undo_ops(s: _UndoSession) -> tuple[list[Operation], list[str]]:
                 values["name"] = old_name
         if values:
             ops.append(
-                Operation(
-                    key,
-                    "change_multiple_column_values",
-                    {
-                        "board_id": s.board.board_id,
-                        "item_id": row.item_id,
-                        "column_values": compact_json(values),
-                        "create_labels_if_missing": True,
-                    },
-                    attempt=attempt,
-                    cost=cost,
-                )
+                change_op(key, s.board.board_id, row.item_id, values, attempt=attempt, cost=cost)
             )
     for sub in s.subs.values():
         parent = s.rows[sub.stg_parent_id]
@@ -244,18 +233,14 @@ def _undo_ops(s: _UndoSession) -> tuple[list[Operation], list[str]]:
             )
         elif sub.change_type is ChangeType.CHANGED and sub.subitem_id:
             ops.append(
-                Operation(
+                change_op(
                     key,
-                    "change_multiple_column_values",
-                    {
-                        "board_id": s.board.subitems_board_id,
-                        "item_id": sub.subitem_id,
-                        "column_values": compact_json(
-                            subitem_values(mapping, sub.size, sub.previous_qty)
-                        ),
-                    },
+                    s.board.subitems_board_id,
+                    sub.subitem_id,
+                    subitem_values(mapping, sub.size, sub.previous_qty),
                     attempt=attempt,
                     cost=cost,
+                    create_labels=False,
                 )
             )
         elif sub.change_type is ChangeType.DELETED:
