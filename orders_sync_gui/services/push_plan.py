@@ -155,31 +155,9 @@ def _item_ops(
                 values = {
                     mapping.order_qty_column.column_id: str(sum(row.values["sizes"].values()))
                 }
-            ops.append(
-                change_op(
-                    key,
-                    s.board.board_id,
-                    item_id,
-                    values,
-                    attempt=row.retry_count,
-                    cost=s.setup.limits.mutation_cost,
-                )
-            )
-        else:  # DELETED
+        else:  # DELETED: the mapping's status label (a column change), or archive it
             action = mapping.deleted_action
-            if action.get("kind") == "status":
-                values = {str(action["column_id"]): {"label": str(action.get("label"))}}
-                ops.append(
-                    change_op(
-                        key,
-                        s.board.board_id,
-                        item_id,
-                        values,
-                        attempt=row.retry_count,
-                        cost=s.setup.limits.mutation_cost,
-                    )
-                )
-            else:
+            if action.get("kind") != "status":
                 ops.append(
                     Operation(
                         key,
@@ -189,6 +167,18 @@ def _item_ops(
                         cost=s.setup.limits.mutation_cost,
                     )
                 )
+                continue
+            values = {str(action["column_id"]): {"label": str(action.get("label"))}}
+        ops.append(
+            change_op(
+                key,
+                s.board.board_id,
+                item_id,
+                values,
+                attempt=row.retry_count,
+                cost=s.setup.limits.mutation_cost,
+            )
+        )
     return ops
 
 
