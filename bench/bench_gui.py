@@ -67,7 +67,6 @@ from orders_sync_gui.services.context import Context, open_context
 from orders_sync_gui.services.demo import demo_init
 from orders_sync_gui.services.monday_setup import Limits, MondaySetup, monday_setup
 from orders_sync_gui.services.push import PushReport, push
-from orders_sync_gui.store.database import Store
 from orders_sync_gui.store.demo import DEFAULT_SEED
 
 MAX_STALL_MS = 100.0
@@ -571,7 +570,7 @@ def measure(args: argparse.Namespace, app: QApplication) -> dict[str, Any]:
         url = f"sqlite:///{root / 'gui.db'}"
         say(f"demo database: {args.orders:,} orders (seed {args.seed})")
         start = time.perf_counter()
-        demo_init(Store(url, new_file=True), orders=args.orders, seed=args.seed)
+        demo_init(url, orders=args.orders, seed=args.seed)
         say(f"  made in {time.perf_counter() - start:.1f} s")
         limits = Limits(window_seconds=args.window_seconds)
 

@@ -31,7 +31,6 @@ from orders_sync_gui.qt.session import Session  # noqa: E402
 from orders_sync_gui.services.context import open_context  # noqa: E402
 from orders_sync_gui.services.demo import demo_init  # noqa: E402
 from orders_sync_gui.services.monday_setup import monday_setup  # noqa: E402
-from orders_sync_gui.store.database import Store  # noqa: E402
 from orders_sync_gui.store.demo import mutate_orders  # noqa: E402
 
 TOKEN = "screenshot-token"
@@ -72,7 +71,7 @@ def main() -> int:
     os.environ["ORDERS_SYNC_HOME"] = str(home)
     os.environ["ORDERS_SYNC_OPERATOR"] = "a.nowak"
     url = f"sqlite:///{home / 'demo.db'}"
-    demo_init(Store(url, new_file=True), orders=4000, seed=4755)
+    demo_init(url, orders=4000, seed=4755)
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     handler = SignalLogHandler()

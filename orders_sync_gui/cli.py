@@ -24,10 +24,9 @@ from .services.estimate import estimate as estimate_push
 from .services.monday_setup import Limits, monday_setup
 from .services.push import Progress, PushStopped
 from .services.push import push as push_batch
+from .services.rollback import roll_back
 from .services.undo import UndoStopped
-from .services.undo import undo as undo_batch
 from .settings import load_settings
-from .store.database import Store
 from .store.demo import DEFAULT_ORDERS, DEFAULT_SEED
 
 log = logging.getLogger("orders_sync_gui")
@@ -74,14 +73,7 @@ def _errors_text(errors: Sequence[RowError], limit: int = 20) -> str:
 
 
 def cmd_demo_init(args: argparse.Namespace) -> int:
-    from .services.context import resolve_db_url
-
-    url, _ = resolve_db_url(args.db)
-    store = Store(url, new_file=True)
-    try:
-        result = demo_init(store, orders=args.orders, seed=args.seed, force=args.force)
-    finally:
-        store.dispose()
+    result = demo_init(args.db, orders=args.orders, seed=args.seed, force=args.force)
     _emit(
         args,
         result,
@@ -234,27 +226,20 @@ def cmd_stage(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_rollback(args: argparse.Namespace, ctx: Context) -> int:
-    status = staging.get(ctx, args.batch).status
-    if status != BatchStatus.STAGED:  # it reached monday.com: a true undo
-        try:
-            report = undo_batch(ctx, args.batch, monday_setup(ctx))
-        except UndoStopped as stopped:
-            partial = stopped.report
-            _emit(args, partial.to_dict(), lambda: partial.message)
-            raise
-        _emit(
-            args,
-            report.to_dict(),
-            lambda: report.message + "".join(f"\n  not undoable: {n}" for n in report.not_undoable),
-        )
-        return 0 if report.status == BatchStatus.UNDONE else 1
-    batch = staging.rollback(ctx, args.batch)
-    _emit(
-        args,
-        {"batch_id": batch.batch_id, "status": batch.status},
-        lambda: f"batch {batch.batch_id}: {batch.status} ({batch.message})",
-    )
-    return 0
+    try:
+        result = roll_back(ctx, args.batch, lambda: monday_setup(ctx))
+    except UndoStopped as stopped:
+        partial = stopped.report
+        _emit(args, partial.to_dict(), lambda: partial.message)
+        raise
+    undo = result.undo
+    if undo is None:
+        batch = result.batch
+        text = f"batch {batch.batch_id}: {batch.status} ({batch.message})"
+    else:
+        text = undo.message + "".join(f"\n  not undoable: {n}" for n in undo.not_undoable)
+    _emit(args, result.to_dict(), lambda: text)
+    return 0 if result.ok else 1
 
 
 def _progress(args: argparse.Namespace) -> Callable[[Progress], None] | None:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from orders_sync_gui.core.staged import StateRow
 from orders_sync_gui.services import detection
 from orders_sync_gui.services.context import Context
-from orders_sync_gui.store.syncstate import StateRow, save_state
+from orders_sync_gui.store.syncstate import save_state
 
 
 def mark_synced(ctx: Context, customers: list[str] | None = None) -> int:

@@ -40,7 +40,7 @@ def _row(order: str, customer: str | None = "GREYSON", **values) -> dict:
 
 @pytest.fixture
 def ctx(db_url):
-    demo_init(Store(db_url, new_file=True), orders=60, seed=2)
+    demo_init(db_url, orders=60, seed=2)
     context = open_context(db_url)
     yield context
     context.close()

@@ -13,7 +13,6 @@ import pytest
 from orders_sync_gui.cli import main
 from orders_sync_gui.monday.sandbox import SandboxConfig, SandboxServer
 from orders_sync_gui.services.demo import demo_init
-from orders_sync_gui.store.database import Store
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 TOKEN = "readme-token"
@@ -47,7 +46,7 @@ def test_every_headless_command_of_the_readme_works(tmp_path, monkeypatch, capsy
         "sandbox",
     } <= set(words)
     url = f"sqlite:///{tmp_path / 'readme.db'}"
-    demo_init(Store(url, new_file=True), orders=600, seed=4755)
+    demo_init(url, orders=600, seed=4755)
     with SandboxServer(SandboxConfig(token=TOKEN, window_seconds=1)) as sandbox:
         monkeypatch.setenv("ORDERS_SYNC_DB_URL", url)
         monkeypatch.setenv("ORDERS_SYNC_MONDAY_URL", sandbox.url)

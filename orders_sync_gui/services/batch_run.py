@@ -26,12 +26,12 @@ from sqlalchemy.exc import IntegrityError
 
 from ..core.mapping import BoardMapping
 from ..core.models import BatchStatus
+from ..core.staged import StagedRow, StagedSubitem, StatusChange
 from ..monday.board import Board, check_mapping, fetch_board
 from ..monday.client import MondayClient
 from ..monday.operations import ChunkPolicy, Operation, OperationResult, RunStats, run_operations
 from ..store import pushing
-from ..store.pushing import StagedRow, StagedSubitem
-from ..store.staging import BatchInfo, BatchStateError
+from ..store.staging import BatchInfo, BatchStateError, get_batch
 from .context import Context
 from .monday_setup import MondaySetup
 
@@ -50,6 +50,8 @@ class Progress:
     total: int
     requests: int
     failed: int
+    # The rows and sizes whose status this step recorded: a window shows them in place.
+    changes: tuple[StatusChange, ...] = ()
 
 
 def _now() -> datetime:
@@ -122,15 +124,38 @@ class BatchRun:
             self.children.setdefault(sub.stg_parent_id, []).append(sub)
         self.loaded = True
 
+    def read_batch(self) -> BatchInfo:
+        """The batch as it stands now (its final status, counts and message)."""
+        with self.engine.connect() as conn:
+            return get_batch(conn, self.batch.batch_id)
+
     def subs_of(self, row: StagedRow) -> list[StagedSubitem]:
         # Fix: an index, not a scan of every subitem per row: called per row by the
         # bookkeeping of each response and by the report, the scan made a full push
         # (10,000 orders, 60,000 subitems) quadratic: minutes of CPU for bookkeeping.
         return self.children.get(row.stg_id, [])
 
-    def report_progress(self, phase: str, done: int, total: int) -> None:
+    def report_progress(
+        self, phase: str, done: int, total: int, changes: tuple[StatusChange, ...] = ()
+    ) -> None:
         if self.progress is not None:
-            self.progress(Progress(phase, done, total, self.stats.requests, self.stats.failed))
+            self.progress(
+                Progress(phase, done, total, self.stats.requests, self.stats.failed, changes)
+            )
+
+    def changes_of(self, results: list[OperationResult]) -> tuple[StatusChange, ...]:
+        """The statuses one response's results left: each row with its sizes (an undo of a
+        created item settles them with it), each size."""
+        out: list[StatusChange] = []
+        for res in results:
+            ident = int(res.op.key[1:])
+            if res.op.key[0] == "r":
+                row = self.rows[ident]
+                out.append(StatusChange.of_row(row))
+                out += [StatusChange.of_subitem(sub) for sub in self.subs_of(row)]
+            else:
+                out.append(StatusChange.of_subitem(self.subs[ident]))
+        return tuple(out)
 
     def heartbeat(self, conn: Connection, now: datetime) -> None:
         """The run is alive (with each recorded response): keeps its claim from looking
@@ -181,7 +206,7 @@ class BatchRun:
                 total,
                 ok,
             )
-            self.report_progress(phase, done, total)
+            self.report_progress(phase, done, total, self.changes_of(results))
         return done
 
 

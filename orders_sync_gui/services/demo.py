@@ -6,13 +6,15 @@ import os
 import secrets
 from dataclasses import dataclass
 
+from sqlalchemy.engine import URL
+
 from ..monday.sandbox import SandboxConfig, SandboxProcess, SandboxServer
 from ..paths import data_dir
 from ..store.database import Store, record_versions
 from ..store.demo import generate_orders, load_orders
 from ..store.engine import default_url
 from ..store.schema import app_metadata
-from .context import Context, open_context
+from .context import Context, open_context, resolve_db_url
 from .monday_setup import MondaySetup, monday_setup
 
 
@@ -63,8 +65,22 @@ def start_demo() -> DemoSession:
     return DemoSession(ctx, setup, sandbox)
 
 
-def demo_init(store: Store, *, orders: int, seed: int, force: bool = False) -> dict[str, object]:
-    """Fill ORDERS_UNIFIED with demo orders; --force also clears batches and sync state."""
+def demo_init(
+    db_url: str | URL | None, *, orders: int, seed: int, force: bool = False
+) -> dict[str, object]:
+    """Fill ORDERS_UNIFIED of the database at `db_url` (None: the one the settings name,
+    else the embedded demo file) with demo orders; --force also clears batches and sync
+    state."""
+    url, _ = resolve_db_url(db_url)
+    store = Store(url, new_file=True)
+    try:
+        return fill_demo(store, orders=orders, seed=seed, force=force)
+    finally:
+        store.dispose()
+
+
+def fill_demo(store: Store, *, orders: int, seed: int, force: bool) -> dict[str, object]:
+    """demo_init on a store already open (its statements can be watched)."""
     if store.dialect == "mssql":
         raise DemoExistsError("demo data is never written to SQL Server")
     if store.has_source() and not force:

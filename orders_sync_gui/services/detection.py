@@ -9,9 +9,10 @@ from ..core.columns import CUSTOMER_NAME, ORDER_NUMBER, PO_NUMBER
 from ..core.detect import classify_by_join, count_by_customer
 from ..core.models import ChangeType, CustomerCounts, RowChange, RowError
 from ..core.records import SourceSpec, hash_frame, records_from_frame
+from ..core.staged import StateRow
 from ..store.source import customer_spellings, existing_uuids, read_rows
 from ..store.staging import open_batches
-from ..store.syncstate import StateRow, last_synced, load_state, load_state_hashes
+from ..store.syncstate import last_synced, load_state, load_state_hashes
 from .context import Context
 
 NO_CUSTOMER = "(no customer)"

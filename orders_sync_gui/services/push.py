@@ -26,13 +26,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from ..core.models import BatchStatus, ChangeType, RowStatus
+from ..core.staged import DELETED_ARCHIVE, DELETED_GONE, DELETED_STATUS, StagedRow, StagedSubitem
 from ..monday.board import ensure_group, find_items, subitems_of
 from ..monday.client import FieldError, MondayError
 from ..monday.operations import ChunkPolicy, Operation, OperationResult
 from ..store import pushing
-from ..store.pushing import StagedRow, StagedSubitem
 from ..store.staging import BatchInfo, BatchStateError, get_batch
-from ..store.syncstate import DELETED_ARCHIVE, DELETED_GONE, DELETED_STATUS
 from .batch_run import (
     GONE_CODES,
     BatchBusyError,
@@ -67,6 +66,8 @@ class PushReport:
     seconds: float = 0.0
     message: str = ""
     failures: list[dict[str, str | None]] = field(default_factory=list)
+    # The batch as the run left it (status, counts, message): the faces show it as is.
+    batch: BatchInfo | None = None
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -603,6 +604,7 @@ def _finish(s: _Session, *, started: float, cancelled: bool, error: str | None) 
             }
             for r in failed
         ],
+        batch=s.read_batch(),
     )
 
 
@@ -625,6 +627,7 @@ def push(
             batch.succeeded_count,
             0,
             message="already pushed: nothing to do",
+            batch=batch,
         )
     if batch.status not in (BatchStatus.STAGED, BatchStatus.PUSHING, BatchStatus.PARTIAL):
         raise BatchStateError(f"batch {batch_id} is {batch.status}: it cannot be pushed")

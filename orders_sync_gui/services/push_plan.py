@@ -23,11 +23,10 @@ from ..core.board_values import (
 )
 from ..core.mapping import BoardMapping
 from ..core.models import ChangeType, RowStatus
+from ..core.staged import DELETED_GONE, DELETED_STATUS, StagedRow, StagedSubitem
 from ..core.utf16 import clip_utf16
 from ..monday.operations import Operation
 from ..store import pushing
-from ..store.pushing import StagedRow, StagedSubitem
-from ..store.syncstate import DELETED_GONE, DELETED_STATUS
 from .batch_run import _now
 
 if TYPE_CHECKING:

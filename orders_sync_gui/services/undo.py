@@ -29,11 +29,11 @@ from datetime import datetime
 
 from ..core.board_values import compact_json, item_values, subitem_values
 from ..core.models import BatchStatus, ChangeType, RowStatus
+from ..core.staged import StagedRow
 from ..monday.client import MondayError
 from ..monday.operations import ChunkPolicy, Operation, OperationResult
 from ..store import pushing
-from ..store.pushing import StagedRow
-from ..store.staging import BatchStateError, get_batch, open_batches
+from ..store.staging import BatchInfo, BatchStateError, get_batch, open_batches
 from .batch_run import GONE_CODES, Progress, _now, finish, running, start
 from .context import Context
 from .monday_setup import MondaySetup
@@ -54,6 +54,8 @@ class UndoReport:
     mutations: int = 0
     seconds: float = 0.0
     message: str = ""
+    # The batch as the run left it (status, counts, message): the faces show it as is.
+    batch: BatchInfo | None = None
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -402,6 +404,7 @@ def _finish_undo(
         s.stats.mutations,
         time.monotonic() - started,
         message,
+        s.read_batch(),
     )
 
 

@@ -8,58 +8,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Table, and_, delete, select, update
 
 from ..core.models import BatchStatus, ChangeType, Record, RowStatus
+from ..core.staged import StagedRow, StagedSubitem, StateRow
 from .schema import batches, customer_locks, staged_rows, staged_subitems
-from .syncstate import StateRow, forget_state, save_state, state_from_json, state_json
-
-
-@dataclass(slots=True)
-class StagedRow:
-    stg_id: int
-    record_uuid: str
-    source_hash: str | None
-    change_type: ChangeType
-    status: RowStatus
-    item_id: str | None
-    retry_count: int
-    order_number: str | None
-    customer: str
-    values: dict[str, Any] | None  # {"fields", "sizes"} to push; None for DELETED
-    previous: StateRow | None  # sync state before the batch; None for NEW
-    diff: dict[str, Any] | None
-    error: str | None
-    updated_at: datetime | None = None  # when its status last changed (SENDING: when sent)
-
-    @property
-    def kept_item_id(self) -> str | None:
-        """A NEW row of a record whose delete was pushed and that came back: the item the
-        delete left on the board (labelled), which the push takes up again instead of
-        creating a second one. None: the push creates the item."""
-        if self.change_type is ChangeType.NEW and self.previous is not None:
-            return self.previous.kept_item_id
-        return None
-
-
-@dataclass(slots=True)
-class StagedSubitem:
-    stg_subitem_id: int
-    stg_parent_id: int
-    record_uuid: str
-    size: str
-    qty: int | None
-    previous_qty: int | None
-    change_type: ChangeType
-    status: RowStatus
-    subitem_id: str | None
-    retry_count: int
-    error: str | None
-    updated_at: datetime | None = None
+from .syncstate import forget_state, save_state, state_from_json, state_json
 
 
 def load_rows(conn: Connection, batch_id: int) -> list[StagedRow]:

@@ -13,8 +13,9 @@ from sqlalchemy import Connection, Engine, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..core.models import OPEN_BATCH_STATUSES, BatchStatus, ChangeType, RowChange, RowStatus
+from ..core.staged import StateRow
 from .schema import batches, customer_locks, staged_rows, staged_subitems
-from .syncstate import StateRow, record_json, state_json
+from .syncstate import record_json, state_json
 
 
 class BatchConflictError(RuntimeError):

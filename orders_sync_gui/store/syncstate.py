@@ -9,46 +9,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Connection, delete, func, select
 
 from ..core.models import Record
+from ..core.staged import (
+    StateRow,
+)
 from .schema import sync_state
-
-# What became of a deleted record's item (MON_SyncState.deleted_action).
-DELETED_STATUS = "status"  # a status label marks it; the item stays on the board
-DELETED_ARCHIVE = "archive"  # archived
-DELETED_GONE = "gone"  # no longer on the board: deleted on monday.com (or, found when the
-# record came back, archived) by hand
-
-
-@dataclass(slots=True)
-class StateRow:
-    record: Record
-    monday_item_id: str | None = None
-    subitem_ids: dict[str, str] = field(default_factory=dict)
-    last_batch_id: int | None = None
-    synced_at: datetime | None = None
-    # A tombstone: when the record's delete was pushed, and what became of its item
-    # ("status": labelled, still on the board; "archive": archived; "gone": off the board
-    # by someone's hand).
-    deleted_at: datetime | None = None
-    deleted_action: str | None = None
-
-    @property
-    def tombstone(self) -> bool:
-        return self.deleted_at is not None
-
-    @property
-    def kept_item_id(self) -> str | None:
-        """The item a returning record can take up again: one its delete left on the board
-        (a status label). An archived item cannot be restored through the API (monday.com
-        v2 has archive_item and delete_item, no unarchive), a deleted one is gone."""
-        if self.tombstone and self.deleted_action == DELETED_STATUS:
-            return self.monday_item_id
-        return None
 
 
 def _record(row) -> Record:  # type: ignore[no-untyped-def]

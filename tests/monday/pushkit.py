@@ -23,7 +23,6 @@ from orders_sync_gui.services.context import Context
 from orders_sync_gui.services.demo import demo_init
 from orders_sync_gui.services.monday_setup import ClientHooks, Limits, MondaySetup, monday_setup
 from orders_sync_gui.store import pushing
-from orders_sync_gui.store.database import Store
 from orders_sync_gui.store.schema import staged_rows, staged_subitems
 from orders_sync_gui.store.syncstate import load_state
 
@@ -65,11 +64,7 @@ class SleepRecorder:
 
 
 def make_demo_db(url: str, orders: int = ORDERS, seed: int = SEED) -> str:
-    store = Store(url, new_file=True)
-    try:
-        demo_init(store, orders=orders, seed=seed)
-    finally:
-        store.dispose()
+    demo_init(url, orders=orders, seed=seed)
     return url
 
 

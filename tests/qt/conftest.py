@@ -15,7 +15,6 @@ from orders_sync_gui.qt.session import Session
 from orders_sync_gui.services.context import open_context
 from orders_sync_gui.services.demo import demo_init
 from orders_sync_gui.services.monday_setup import monday_setup
-from orders_sync_gui.store.database import Store
 
 TOKEN = "gui-test-token-0123456789"
 
@@ -29,7 +28,7 @@ def sandbox():
 @pytest.fixture
 def db(tmp_path):
     url = f"sqlite:///{tmp_path / 'gui.db'}"
-    demo_init(Store(url, new_file=True), orders=400, seed=21)
+    demo_init(url, orders=400, seed=21)
     return url
 
 

@@ -31,10 +31,11 @@ from sqlalchemy.types import DateTime, UnicodeText, Uuid
 
 from orders_sync_gui.core.columns import COLOUR, ORDER_NUMBER, PO_NUMBER, SIZE_NAMES, STYLE
 from orders_sync_gui.core.models import BatchStatus, ChangeType, RowStatus
+from orders_sync_gui.core.staged import StateRow
 from orders_sync_gui.monday.sandbox import SandboxConfig, SandboxServer
 from orders_sync_gui.services import detection, staging
 from orders_sync_gui.services.context import Context, open_context
-from orders_sync_gui.services.demo import demo_init
+from orders_sync_gui.services.demo import fill_demo
 from orders_sync_gui.services.estimate import estimate
 from orders_sync_gui.services.monday_setup import MondaySetup, monday_setup
 from orders_sync_gui.services.push import push
@@ -56,7 +57,6 @@ from orders_sync_gui.store.schema import (
 )
 from orders_sync_gui.store.source import count_rows, existing_uuids
 from orders_sync_gui.store.syncstate import (
-    StateRow,
     forget_state,
     load_state,
     load_state_hashes,
@@ -269,7 +269,7 @@ def workflow(tmp_path_factory: pytest.TempPathFactory) -> Workflow:
         demo_store = Store(url, new_file=True, create=False)
         wf.listen(demo_store.engine)
         demo_store.ensure_schema()  # the app's CREATE TABLEs
-        demo_init(demo_store, orders=300, seed=7)
+        fill_demo(demo_store, orders=300, seed=7, force=False)
         demo_store.dispose()
 
         ctx = open_context(url)

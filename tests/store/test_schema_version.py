@@ -382,7 +382,7 @@ def test_store_records_the_versions_after_create_all(db_url, engine):
         rows = _versions(engine)
         assert [(n, name) for n, name, _ in rows] == [(s.number, s.file) for s in REQUIRED_SCRIPTS]
         assert all(by.startswith("orders-sync (create_all) as ") for _, _, by in rows)
-        demo_init(store, orders=30, seed=1)
+        demo_init(db_url, orders=30, seed=1)
         assert check_schema(engine) == store.applied_scripts  # and the check agrees
     finally:
         store.dispose()
@@ -409,7 +409,7 @@ def test_store_upgrades_a_database_an_earlier_app_made(db_url, engine):
     """The demo database of the version before 004 (scripts 0 to 3 recorded, MON_SyncState
     without the tombstone columns, records synced): opening it adds the columns and records
     004, and every synced record stays synced."""
-    demo_init(Store(db_url, new_file=True), orders=60, seed=3)
+    demo_init(db_url, orders=60, seed=3)
     ctx = open_context(db_url)
     try:
         synced = mark_synced(ctx)
@@ -470,7 +470,7 @@ def test_sql_server_store_names_the_scripts_and_creates_nothing(db_url, engine, 
 
 
 def test_sql_server_store_checks_once_not_per_service_call(db_url, engine, monkeypatch):
-    demo_init(Store(db_url, new_file=True), orders=60, seed=3)  # all scripts' worth
+    demo_init(db_url, orders=60, seed=3)  # all scripts' worth
     checks = []
     real = database.check_schema
 

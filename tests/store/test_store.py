@@ -16,7 +16,6 @@ from orders_sync_gui.services import detection, staging
 from orders_sync_gui.services.context import open_context
 from orders_sync_gui.services.demo import demo_init
 from orders_sync_gui.store import pushing
-from orders_sync_gui.store.database import Store
 from orders_sync_gui.store.demo import generate_orders, mutate_orders
 from orders_sync_gui.store.schema import (
     customer_locks,
@@ -33,7 +32,7 @@ ORDERS = 400
 
 @pytest.fixture
 def ctx(db_url):
-    demo_init(Store(db_url, new_file=True), orders=ORDERS, seed=11)
+    demo_init(db_url, orders=ORDERS, seed=11)
     context = open_context(db_url)
     yield context
     context.close()
@@ -66,7 +65,7 @@ def _db_hashes(url: str) -> dict[str, str]:
 def test_the_same_rows_hash_identically_on_sqlite_postgres_and_in_memory(tmp_path, pg_url):
     sqlite_url = f"sqlite:///{tmp_path / 'a.db'}"
     for url in (sqlite_url, pg_url):
-        demo_init(Store(url, new_file=True), orders=300, seed=5)
+        demo_init(url, orders=300, seed=5)
     from_sqlite, from_pg = _db_hashes(sqlite_url), _db_hashes(pg_url)
     ctx = open_context(sqlite_url)
     info = ctx.store.source()
