@@ -43,16 +43,15 @@ def estimate(ctx: Context, batch_id: int, limits: Limits | None = None) -> Estim
         subs = pushing.load_subitems(conn, batch_id)
     items = sum(1 for r in rows if r.status in TO_SEND)
     subitems = sum(1 for s in subs if s.status in TO_SEND)
-    # Fix: the same cap as the push's ChunkPolicy, whose ceiling is the smaller of the
-    # per-request maximum and the per-minute budget; with a budget below the per-request
-    # maximum (a trial account: 1,000,000) the estimate counted too few requests.
+    # The same cap as the push's ChunkPolicy: the smaller of the per-request maximum and
+    # the per-minute budget (a trial account's budget is below the per-request maximum).
     ceiling = min(limits.max_complexity_per_request, limits.complexity_per_minute)
     chunk = max(
         1,
         min(limits.max_mutations_per_request, ceiling // max(1, limits.mutation_cost)),
     )
     # Orders that come back to their labelled items: one lookup (per 50) that those are
-    # still on the board (push.check_kept_items).
+    # still on the board (PushHooks.check_kept_items).
     kept = sum(
         1 for r in rows if r.kept_item_id and r.status in (RowStatus.PENDING, RowStatus.FAILED)
     )

@@ -83,9 +83,8 @@ def rollback(ctx: Context, batch_id: int) -> BatchInfo:
 
 
 def history(ctx: Context, customer: str | None = None) -> list[BatchInfo]:
-    # Fix: batches are filed under the canonical customer (as stage() names it); the name
-    # as typed (`orders-sync batches --customer greyson`, or one with quotes that the map
-    # upper-cases) found no batch at all.
+    # Batches are filed under the canonical customer (as stage() names it): the name as
+    # typed (`--customer greyson`, or a spelling the map folds) is folded the same way.
     if customer:
         customer = ctx.customers.canonical(customer) or customer
     with ctx.store.engine.connect() as conn:

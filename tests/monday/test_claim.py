@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import update
 
 from orders_sync_gui.core.models import BatchStatus
-from orders_sync_gui.services.batch_run import _lease_seconds
+from orders_sync_gui.services.batch_run import lease_seconds
 from orders_sync_gui.services.push import BatchBusyError, push
 from orders_sync_gui.services.undo import undo
 from orders_sync_gui.store import pushing
@@ -72,7 +72,7 @@ def test_another_machine_s_run_is_waited_for_until_its_lease_runs_out(ctx, sandb
     _hold(ctx, batch, owner, age_seconds=5)
     with pytest.raises(BatchBusyError, match="another-host"):
         push(ctx, batch, setup)
-    _hold(ctx, batch, owner, age_seconds=_lease_seconds(setup) + 5)
+    _hold(ctx, batch, owner, age_seconds=lease_seconds(setup) + 5)
     report = push(ctx, batch, setup)
     assert report.status == "PUSHED"
     assert_no_duplicates(sandbox.dump())
