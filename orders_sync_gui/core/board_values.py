@@ -31,8 +31,8 @@ def column_value(column: BoardColumn, value: str | None) -> Any:
         return value
     if kind == "date":
         day, _, clock = value.partition("T")
-        # Fix: monday takes HH:MM:SS; a source time with fractional seconds (DATETIME2,
-        # GETDATE()) was sent as "10:30:15.123456" and refused (ColumnValueException).
+        # monday takes HH:MM:SS and refuses fractional seconds (ColumnValueException): the
+        # fraction a DATETIME2 or GETDATE() time carries is cut off.
         return {"date": day, "time": clock[:8]} if clock else {"date": day}
     if kind == "status":
         return {"label": value}
@@ -90,8 +90,8 @@ def item_name(
         raise ItemNameError(
             f"the item name would be empty: {fields_named} and the order number are all blank"
         )
-    # Fix: clipped at 255 code points, a name full of emoji (2 UTF-16 code units each, as
-    # monday counts) could still be twice too long, and that row was refused every push.
+    # Clipped in UTF-16 code units, as monday counts them: in code points, a name full of
+    # emoji (2 units each) could be twice too long, and monday would refuse it every push.
     return clip_utf16(name, MAX_ITEM_NAME)
 
 

@@ -156,14 +156,14 @@ def group_idempotency_key(board_id: str, title: str, replaces: str = "") -> str:
 def ensure_group(client: MondayClient, board: Board, title: str) -> str:
     """The id of the customer's group, created when missing, and never twice.
 
-    Fix: the create went out with a random Idempotency-Key. A create whose answer was lost
-    (a dropped connection, a kill) may have run, or may still run while a resume reads the
-    board; the resume, not seeing the group, created a second one. Now the create's key is
-    derived from the board and the title (group_idempotency_key): within monday's 30
-    minutes a second create of the same group is answered with the first one's answer
-    (after a 409 and a retry while the first still runs). Past them the first has long
-    finished, and a board read since shows its group: a copy of the board older than
-    GROUPS_FRESH_SECONDS (the push caches it) has its groups read again before a create.
+    A create whose answer was lost (a dropped connection, a kill) may have run, or may still
+    run while a resume reads the board and does not see the group yet. So the create's
+    Idempotency-Key is derived from the board and the title (group_idempotency_key), never
+    random: within monday's 30 minutes a second create of the same group is answered with
+    the first one's answer (after a 409 and a retry while the first still runs). Past them
+    the first has long finished, and a board read since shows its group: a copy of the
+    board older than GROUPS_FRESH_SECONDS (the push caches it) has its groups read again
+    before a create.
     """
     title = clip_utf16(title, MAX_GROUP_NAME)
     if title in board.groups:
