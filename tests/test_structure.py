@@ -326,13 +326,11 @@ def qt_outside_qt(root: Path, allowed: tuple[str, ...] = QT_ALLOWED) -> list[str
 
 
 # ---------------------------------------------------------------------- the package
-@RESTRUCTURING
 def test_no_import_circle_between_modules_of_the_package():
     cycles = import_cycles(PACKAGE)
     assert not cycles, describe_cycles(PACKAGE, cycles)
 
 
-@RESTRUCTURING
 def test_no_module_uses_another_modules_private_names():
     found = private_uses(PACKAGE)
     assert not found, "private names used across modules:\n" + "\n".join(found)
