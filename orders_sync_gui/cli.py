@@ -206,6 +206,10 @@ def cmd_stage(args: argparse.Namespace, ctx: Context) -> int:
         "changed": batch.changed_count,
         "deleted": batch.deleted_count,
         "invalid": batch.invalid_count,
+        "held": [
+            {"record_uuid": h.record_uuid, "order_number": h.order_number, "batch_id": h.batch_id}
+            for h in batch.held
+        ],
     }
     _emit(
         args,
@@ -220,6 +224,7 @@ def cmd_stage(args: argparse.Namespace, ctx: Context) -> int:
                 if batch.invalid_count
                 else ""
             )
+            + "".join(f"\nleft out: {h}" for h in batch.held)
         ),
     )
     return 0

@@ -82,6 +82,7 @@ class UndoHooks(RunHooks[UndoReport]):
     def __init__(self, run: BatchRun) -> None:
         super().__init__(run)
         self.not_undoable: list[str] = []
+        self.superseded: set[int] = set()  # rows a later batch has pushed since
 
     def check(self) -> None:
         _check_undoable(self.run.ctx, self.run.batch.batch_id)
@@ -90,12 +91,35 @@ class UndoHooks(RunHooks[UndoReport]):
         # A crashed push first learns what reached the board, recorded as a push records.
         recover_in_flight(self.run, PushRecorder(self.run))
 
+    def leave_superseded(self) -> None:
+        """Rows whose order a later batch has pushed since (it moved to another customer):
+        that batch's item and sync state are left as they are, and the row counts as
+        settled, with the reason on it."""
+        run = self.run
+        # Undone rows too: a re-run must not restore what an earlier run left alone.
+        rows = [r for r in run.rows.values() if r.status in (RowStatus.PUSHED, RowStatus.UNDONE)]
+        with run.engine.begin() as conn:
+            later = pushing.pushed_later(conn, run.batch.batch_id, [r.record_uuid for r in rows])
+            for row in (r for r in rows if r.record_uuid in later):
+                self.superseded.add(row.stg_id)
+                if row.status is RowStatus.UNDONE:
+                    continue
+                note = f"pushed since by batch {later[row.record_uuid]}: left as that batch made it"
+                self.not_undoable.append(f"order {row.who}: {note}")
+                row.status, row.error = RowStatus.UNDONE, f"undo: {note}"
+                run.save_row(conn, row)
+                for sub in run.subs_of(row):
+                    if sub.status is RowStatus.PUSHED:
+                        sub.status = RowStatus.UNDONE
+                        run.save_subitem(conn, sub)
+
     def steps(self) -> Iterator[Step]:
         run = self.run
+        self.leave_superseded()
         plan = undo_plan(target_of(run), run.rows, run.subs)
         for key in plan.settled:
             run.rows[int(key[1:])].status = RowStatus.UNDONE
-        self.not_undoable = plan.notes
+        self.not_undoable += plan.notes
         log.info("batch %d: undoing %d changes on monday.com", run.batch.batch_id, len(plan.ops))
         run.total = run.done + len(plan.ops)
         # Deletes and value reverts are safe to repeat, whatever chunks a re-run makes.
@@ -160,6 +184,8 @@ class UndoHooks(RunHooks[UndoReport]):
         done = []
         for stg_id in stg_ids:
             row = run.rows[stg_id]
+            if stg_id in self.superseded:
+                continue
             if row.status is RowStatus.UNDONE and all(
                 s.status in (RowStatus.UNDONE, RowStatus.FAILED, RowStatus.PENDING)
                 for s in run.subs_of(row)

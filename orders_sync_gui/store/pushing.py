@@ -15,7 +15,7 @@ from sqlalchemy import Connection, Table, and_, delete, select, update
 
 from ..core.models import BatchStatus, ChangeType, Record, RowStatus
 from ..core.staged import StagedRow, StagedSubitem, StateRow
-from .schema import batches, customer_locks, staged_rows, staged_subitems
+from .schema import batches, customer_locks, staged_rows, staged_subitems, sync_state
 from .syncstate import forget_state, save_state, state_from_json, state_json
 
 
@@ -310,6 +310,20 @@ def set_batch(
     conn.execute(update(batches).where(batches.c.batch_id == batch_id).values(values))
     if release_lock:
         conn.execute(delete(customer_locks).where(customer_locks.c.batch_id == batch_id))
+
+
+def pushed_later(conn: Connection, batch_id: int, uuids: Sequence[str]) -> dict[str, int]:
+    """{record_uuid: batch} of these records whose sync state a later batch wrote (the
+    record moved to another customer, whose batch pushed it since): theirs, not this
+    batch's, to undo."""
+    found: dict[str, int] = {}
+    for i in range(0, len(uuids), 1000):  # SQL Server takes at most 2,100 parameters
+        stmt = select(sync_state.c.record_uuid, sync_state.c.last_batch_id).where(
+            sync_state.c.record_uuid.in_(uuids[i : i + 1000]),
+            sync_state.c.last_batch_id > batch_id,
+        )
+        found.update({str(u): int(b) for u, b in conn.execute(stmt)})
+    return found
 
 
 def latest_pushed_batch(conn: Connection, customer: str) -> int | None:
