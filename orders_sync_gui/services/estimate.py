@@ -12,7 +12,8 @@ from .context import Context
 from .monday_setup import Limits
 
 TO_SEND = (RowStatus.PENDING, RowStatus.FAILED, RowStatus.SENDING)
-READS = 3  # board, subitems board, group (lookups after a crash come on top)
+READS = 4  # board, subitems board, the group read again and made (crash lookups on top)
+LOOKUP_CHUNK = 50  # record_uuids per lookup (monday.board.find_items)
 
 
 @dataclass(slots=True)
@@ -50,12 +51,15 @@ def estimate(ctx: Context, batch_id: int, limits: Limits | None = None) -> Estim
         1,
         min(limits.max_mutations_per_request, ceiling // max(1, limits.mutation_cost)),
     )
-    # Orders that come back to their labelled items: one lookup (per 50) that those are
+    # Orders that come back to their labelled items: one lookup (per LOOKUP_CHUNK) that those are
     # still on the board (PushHooks.check_kept_items).
     kept = sum(
         1 for r in rows if r.kept_item_id and r.status in (RowStatus.PENDING, RowStatus.FAILED)
     )
-    reads = READS + math.ceil(kept / 50)
+    # Look before creating: every item the push would create is first looked up on the
+    # board by its record_uuid, in bulk (PushHooks.items_on_board).
+    creates = sum(1 for r in rows if r.creates_item and r.status in TO_SEND)
+    reads = READS + math.ceil(kept / LOOKUP_CHUNK) + math.ceil(creates / LOOKUP_CHUNK)
     requests = math.ceil(items / chunk) + math.ceil(subitems / chunk) + reads
     complexity = (items + subitems) * limits.mutation_cost
     window_minutes = limits.window_seconds / 60

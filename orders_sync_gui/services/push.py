@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from ..core.models import BatchStatus, RowStatus
 from ..core.staged import RETRYABLE, complete
-from ..monday.board import find_items
+from ..monday.board import find_items, subitems_of
 from ..store.staging import BatchInfo, BatchStateError, get_batch
 from .batch_run import BatchBusyError, BatchRun, Progress, RunHooks, Step, end_run, execute
 from .context import Context
@@ -120,23 +120,108 @@ class PushHooks(RunHooks[PushReport]):
             run.board_id,
         )
         target, group_id = target_of(run), customer_group(run)
-        items = recorder.apply(item_plan(target, run.rows.values(), group_id))
+        plan = item_plan(target, run.rows.values(), group_id, found=self.items_on_board())
+        items = recorder.apply(plan)
         run.total = run.done + len(items)
         run.total += sum(1 for x in run.subs.values() if x.status in RETRYABLE)
         yield self._step(items, "push-items")
         if recorder.recreate:
             # Rows whose item was gone: created now, not on the next push.
             only = set(recorder.recreate)
-            again = item_plan(target, run.rows.values(), group_id, (RowStatus.PENDING,), only)
+            again = item_plan(
+                target,
+                run.rows.values(),
+                group_id,
+                (RowStatus.PENDING,),
+                only,
+                found=self.items_on_board(only),
+            )
             yield self._step(recorder.apply(again), "push-items", grows=True)
+        found = self.subitems_on_board()
         yield self._step(
-            recorder.apply(subitem_plan(target, run.rows, run.subs.values())), "push-subitems"
+            recorder.apply(subitem_plan(target, run.rows, run.subs.values(), found=found)),
+            "push-subitems",
         )
         if recorder.recreate_subs:
             # Changed sizes whose subitem was gone: created now, not on the next push.
             only = set(recorder.recreate_subs)
-            again = subitem_plan(target, run.rows, run.subs.values(), (RowStatus.PENDING,), only)
+            again = subitem_plan(
+                target,
+                run.rows,
+                run.subs.values(),
+                (RowStatus.PENDING,),
+                only,
+                found=self.subitems_on_board(only),
+            )
             yield self._step(recorder.apply(again), "push-subitems", grows=True)
+
+    def items_on_board(self, only: set[int] | None = None) -> dict[str, str]:
+        """Look before creating: {record_uuid: item id} of the active items already on the
+        board for rows whose push would create one, in bulk (many values per lookup). A
+        sync state reset or restored from a backup, a second batch of the same order, or an
+        answer a crash lost: whatever happened to the database, the item found is taken up,
+        not created twice. (An archived item, or a returning record's own old item, is not
+        taken up: see push_plan._take_up.) monday's Idempotency-Key stays, a second guard."""
+        run = self.run
+        rows = [
+            r
+            for r in run.rows.values()
+            if r.creates_item and r.status in RETRYABLE and (only is None or r.stg_id in only)
+        ]
+        if not rows:
+            return {}
+        hits = find_items(
+            run.client,
+            run.board_id,
+            run.mapping.record_uuid_column.column_id,
+            [r.record_uuid for r in rows],
+        )
+        found: dict[str, str] = {}
+        for row in rows:
+            hit = hits.get(row.record_uuid)
+            old = row.previous.monday_item_id if row.previous else None
+            if hit is None or hit.state != "active" or hit.item_id == old:
+                continue
+            found[row.record_uuid] = hit.item_id
+            log.warning(
+                "order %s is already on the board (item %s): taken up, not created again",
+                row.who,
+                hit.item_id,
+            )
+        self.recorder.adopted += len(found)
+        return found
+
+    def subitems_on_board(self, only: set[int] | None = None) -> dict[int, str]:
+        """Look before creating subitems: {staged size: subitem id} of sizes about to be
+        created under an item that already has a subitem of that name. Items this run
+        created itself start empty and are not looked at."""
+        run, fresh = self.run, self.recorder.fresh_items
+        subs = [
+            sub
+            for sub in run.subs.values()
+            if sub.status in RETRYABLE
+            and (only is None or sub.stg_subitem_id in only)
+            and run.rows[sub.stg_parent_id].status is RowStatus.PUSHED
+            and sub.created_under(run.rows[sub.stg_parent_id])
+            and run.rows[sub.stg_parent_id].item_id not in fresh
+        ]
+        parents = sorted({run.rows[sub.stg_parent_id].item_id or "" for sub in subs} - {""})
+        if not parents:
+            return {}
+        existing = subitems_of(run.client, parents)
+        found: dict[int, str] = {}
+        for sub in subs:
+            parent = run.rows[sub.stg_parent_id]
+            sub_id = existing.get(parent.item_id or "", {}).get(sub.size)
+            if sub_id is not None:
+                found[sub.stg_subitem_id] = sub_id
+                log.warning(
+                    "order %s: size %s is already on the board (subitem %s): taken up",
+                    parent.who,
+                    sub.size,
+                    sub_id,
+                )
+        return found
 
     def _step(self, ops: list, phase: str, *, grows: bool = False) -> Step:
         if grows:

@@ -138,14 +138,19 @@ def item_plan(
     group_id: str,
     statuses: tuple[RowStatus, ...] = RETRYABLE,
     only: Collection[int] | None = None,
+    found: Mapping[str, str] | None = None,
 ) -> Plan:
-    plan = Plan()
+    """`found`: {record_uuid: item id} of items already on the board for rows whose push
+    would create one (looked up before creating): those are taken up instead."""
+    plan, found = Plan(), found or {}
     for row in rows:
         if row.status not in statuses or (only is not None and row.stg_id not in only):
             continue
         key = f"r{row.stg_id}"
         if row.kept_item_id:
-            _take_up(target, plan, row, key)
+            _take_up(target, plan, row, key, row.kept_item_id)
+        elif row.creates_item and row.record_uuid in found:
+            _take_up(target, plan, row, key, found[row.record_uuid])
         elif row.creates_item:  # a NEW row, or a CHANGED one whose item is gone
             _create(target, plan, row, key, group_id)
         elif not (row.previous and row.previous.monday_item_id):
@@ -222,19 +227,20 @@ def _change_or_delete(target: Target, plan: Plan, row: StagedRow, key: str, item
     )
 
 
-def _take_up(target: Target, plan: Plan, row: StagedRow, key: str) -> None:
-    """A returning record takes up the item its delete labelled: the whole item is written
-    (every mapped column, its name, its quantity) and the label is taken off. Its sizes
-    were staged against that item's subitems (see store.staging).
+def _take_up(target: Target, plan: Plan, row: StagedRow, key: str, item_id: str) -> None:
+    """The row takes up an item already on the board instead of creating one: the whole
+    item is written (every mapped column, its name, its quantity) and any deleted-order
+    label is taken off. Two kinds of item: the one a returning record's delete labelled (its
+    sizes were staged against that item's subitems, see store.staging), and one found on
+    the board by the row's record_uuid before creating (made by a push whose record was
+    lost: a restored database, a reset sync state, an answer that never came back).
 
-    Only a labelled item is taken up. monday.com's API has archive_item and delete_item but
-    no way to unarchive (REFERENCE.md lists none, nor does monday's public schema), and it
-    lets an archived item be changed while it stays out of sight: a record whose delete
-    archived its item (the "archive" action), or whose item is gone, gets a new item, and
-    the archived one stays in the board's archive, superseded (the log names both)."""
-    assert row.values is not None and row.previous is not None
-    item_id = row.previous.monday_item_id
-    assert item_id is not None
+    A returning record takes up only a labelled item. monday.com's API has archive_item
+    and delete_item but no way to unarchive (REFERENCE.md lists none, nor does monday's
+    public schema), and it lets an archived item be changed while it stays out of sight: a
+    record whose delete archived its item (the "archive" action), or whose item is gone,
+    gets a new item, and the archived one stays in the board's archive, superseded."""
+    assert row.values is not None
     values = whole_item(
         target.mapping, row, row.values["fields"], row.values["sizes"], labelled=False
     )
@@ -250,9 +256,12 @@ def subitem_plan(
     subs: Iterable[StagedSubitem],
     statuses: tuple[RowStatus, ...] = RETRYABLE,
     only: Collection[int] | None = None,
+    found: Mapping[int, str] | None = None,
 ) -> Plan:
-    """The sizes of rows whose item is on the board (pushed), under that item."""
-    plan = Plan()
+    """The sizes of rows whose item is on the board (pushed), under that item. `found`:
+    {staged size: subitem id} of sizes the push would create that their item already has
+    (looked up before creating): those are written, or deleted if the size went, instead."""
+    plan, found = Plan(), found or {}
     for sub in subs:
         parent = rows[sub.stg_parent_id]
         if sub.status not in statuses or parent.status is not RowStatus.PUSHED:
@@ -260,6 +269,18 @@ def subitem_plan(
         if only is not None and sub.stg_subitem_id not in only:
             continue
         key, kw = f"s{sub.stg_subitem_id}", {"attempt": sub.retry_count, "cost": target.cost}
+        if sub.created_under(parent) and sub.stg_subitem_id in found:
+            sub_id = plan.targets[key] = found[sub.stg_subitem_id]
+            if sub.qty is None:
+                plan.ops.append(Operation(key, "delete_item", {"item_id": sub_id}, **kw))
+            else:
+                values = subitem_values(target.mapping, sub.size, sub.qty)
+                plan.ops.append(
+                    change_op(
+                        key, target.subitems_board_id, sub_id, values, create_labels=False, **kw
+                    )
+                )
+            continue
         if sub.created_under(parent):
             if sub.qty is None:
                 # A size a returning record (or a changed order) dropped, staged against its

@@ -44,6 +44,7 @@ class PushRecorder:
         self.gone: set[int] = set()  # DELETED rows whose item was no longer on monday.com
         self.recreate: list[int] = []  # rows whose item turned out gone: created anew
         self.recreate_subs: list[int] = []  # changed sizes whose subitem turned out gone
+        self.fresh_items: set[str] = set()  # items this run created (they start empty)
 
     # --- before a request, and plans -----------------------------------------------------
 
@@ -136,6 +137,8 @@ class PushRecorder:
         row.error = None if res.ok else self.error_text(res.error)
         if res.ok and res.op.kind == "create_item":
             row.item_id = res.item_id
+            if not res.replayed and res.item_id:
+                self.fresh_items.add(res.item_id)
             if row.recreates:
                 assert row.previous is not None
                 log.warning(
