@@ -16,7 +16,8 @@ The order a request goes through, and what a client sees at each step:
 9. Complexity: over the per-query maximum -> 200 `maxComplexityExceeded`; over the budget
    -> `complexity_error_status` (429) `COMPLEXITY_BUDGET_EXHAUSTED` with `retry_in_seconds`.
 10. Execution under the state lock; failing fields are null with monday's error entries,
-    the other fields (aliases) succeed; HTTP 200.
+    the other fields (aliases) succeed; HTTP 200. A request that changed anything is in the
+    state file's journal, fsync'd, before its answer leaves (see state.py).
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ from .idempotency import CachedResponse, IdempotencyCache
 from .layout import build_columns, load_mapping
 from .limits import Limits, Receipt, Rejection
 from .resolvers import ExecutionContext, Root, resolve_column_value_type
-from .state import BoardState, StateSaver
+from .state import BoardState
 
 SCHEMA_PATH = Path(__file__).with_name("schema.graphql")
 JSON_TYPE = "application/json; charset=utf-8"
@@ -175,7 +176,6 @@ class SandboxApp:
             cursor_ttl_seconds=config.cursor_ttl_seconds,
             state_file=config.state_file,
         )
-        self.saver = StateSaver(self.state, config.state_save_interval)
         self.limits = Limits(config)
         self.faults = FaultInjector(config.faults)
         self.idempotency = IdempotencyCache(config.idempotency_ttl_seconds)
@@ -343,7 +343,7 @@ class SandboxApp:
                 operation_name=operation_name,
             )
             if context.mutated:
-                self.saver.changed()
+                self.state.flush()  # on disk (fsync'd) before the answer is even built
         return cast(ExecutionResult, result)
 
     # ------------------------------------------------------------------ control

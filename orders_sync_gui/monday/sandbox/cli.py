@@ -1,4 +1,9 @@
-"""`python -m orders_sync_gui.monday.sandbox`: serve until SIGTERM / SIGINT.
+"""`orders-sync sandbox` (or `python -m orders_sync_gui.monday.sandbox`): serve until
+SIGTERM / SIGINT.
+
+`--state FILE` keeps the board in FILE exactly as the window's demo sandbox keeps its own:
+the same SandboxConfig, the same code path, every write journaled and fsync'd before it is
+answered, so a SIGKILL at any moment loses nothing that was answered.
 
 Once listening it prints one JSON line to stdout, e.g.
 `{"url": "http://127.0.0.1:53123/v2", "board_id": "1800000001", "subitems_board_id":
@@ -28,7 +33,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--host", default=defaults.host, help="loopback address to bind")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port (default)")
-    parser.add_argument("--state", type=Path, help="JSON file the board is kept in")
+    parser.add_argument(
+        "--state",
+        type=Path,
+        help="JSON file the board is kept in (every write is on disk before its answer)",
+    )
     parser.add_argument("--token", default=defaults.token, help="the accepted Authorization")
     parser.add_argument(
         "--window-seconds",
