@@ -244,6 +244,52 @@ def test_group_ids_are_not_reused_after_a_kill(child: Callable[..., Child], tmp_
     assert again not in made
 
 
+def _create(server: SandboxServer, name: str) -> str:
+    answer = requests.post(
+        server.url,
+        json={"query": CREATE, "variables": {"board": server.board_id, "name": name}},
+        headers={"Authorization": server.config.token},
+        timeout=30,
+    )
+    assert answer.status_code == 200, answer.text
+    return answer.json()["data"]["create_item"]["id"]
+
+
+def test_a_lagging_stored_counter_cannot_bring_an_id_back(
+    make_sandbox: Callable[..., SandboxServer], tmp_path: Path
+) -> None:
+    """The next id is past every id the file holds, deleted items' too, whatever counter
+    it stores (one written by an older sandbox, or by hand)."""
+    state_file = tmp_path / "board.json"
+    first = make_sandbox(state_file=state_file)
+    kept, doomed = _create(first, "kept"), _create(first, "doomed")
+    requests.post(
+        first.url,
+        json={"query": DELETE, "variables": {"id": doomed}},
+        headers={"Authorization": first.config.token},
+        timeout=30,
+    ).raise_for_status()
+    first.stop()  # compacted: the snapshot alone
+    data = json.loads(state_file.read_bytes())
+    state_file.write_text(json.dumps({**data, "next_item_id": int(kept)}), "utf-8")
+    again = make_sandbox(state_file=state_file)
+    assert int(_create(again, "new")) > int(doomed) > int(kept)
+
+
+def test_a_reset_empties_the_board_but_hands_out_no_old_id(
+    make_sandbox: Callable[..., SandboxServer], tmp_path: Path
+) -> None:
+    state_file = tmp_path / "board.json"
+    server = make_sandbox(state_file=state_file)
+    old = [_create(server, f"before {n}") for n in range(3)]
+    assert requests.post(f"{server.base_url}/_sandbox/reset", json={}, timeout=10).ok
+    assert server.dump()["items"] == []
+    new = _create(server, "after the reset")
+    assert int(new) > max(map(int, old))
+    server.stop()
+    assert int(_create(make_sandbox(state_file=state_file), "restarted")) > int(new)
+
+
 # ---------------------------------------------------------------------- what reaches the disk
 class DiskLog:
     """Records, in order, the fsyncs, replaces and truncations the state module makes."""

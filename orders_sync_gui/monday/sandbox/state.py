@@ -33,12 +33,18 @@ objects and counters, never increments). After a failed write nothing more is ap
 until a compaction succeeds, so a torn line is always the journal's last. The snapshot is
 serialised in chunks of items, so another thread (the app's window) gets the GIL between
 them even while a large board is compacted.
+
+Ids are never handed out twice, across restarts and resets: the next item id and group
+number are stored with every snapshot and journal line, and at load they are at least one
+past the largest id the state holds (deleted and archived items stay in the state, so their
+ids count too). A reset empties the boards but keeps the counters.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 import threading
 import time
@@ -66,6 +72,7 @@ JOURNAL_SUFFIX = ".journal"
 SNAPSHOT_CHUNK = 500  # items per json.dumps call while writing a snapshot
 DEFAULT_GROUP = ("topics", "Group Title")
 DEFAULT_GROUP_COLOR = "#579bfc"
+NEW_GROUP_ID = re.compile(r"new_group(\d+)")
 
 
 @dataclass
@@ -135,7 +142,6 @@ class BoardState:
     ) -> None:
         self.lock = threading.RLock()
         self._layout = (board_id, subitems_board_id, board_name, columns, subitem_columns)
-        self._first_item_id = first_item_id
         self.max_items_per_board = max_items_per_board
         self.cursor_ttl_seconds = cursor_ttl_seconds
         self.state_file = state_file
@@ -144,6 +150,7 @@ class BoardState:
         self._cursor_seq = 0
         self.boards: dict[str, Board] = {}
         self.items: dict[str, Item] = {}
+        # Never reset, not even by reset(): an id once handed out is never handed out again.
         self._next_item_id = first_item_id
         self._next_group_seq = 1
         # Persistence: what changed since the last flush (items in the order first touched,
@@ -172,8 +179,6 @@ class BoardState:
             ),
         }
         self.items = {}
-        self._next_item_id = self._first_item_id
-        self._next_group_seq = 1
         self._cursors.clear()
 
     def reset(self) -> None:
@@ -650,6 +655,7 @@ class BoardState:
                 _replay(entry, boards, items, counters)
             for board in boards.values():
                 board.live_count = sum(items[i].state != "deleted" for i in board.item_ids)
+            counters = _counters_past(counters, boards, items)
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise ValueError(f"Cannot load sandbox state file {path}: {exc}") from exc
         if set(boards) != set(self.boards):
@@ -706,6 +712,25 @@ def _replay(
     counters[:] = [
         max(counters[0], int(entry["next_item_id"])),
         max(counters[1], int(entry["next_group_seq"])),
+    ]
+
+
+def _counters_past(
+    counters: list[int], boards: dict[str, Board], items: dict[str, Item]
+) -> list[int]:
+    """The counters, moved past every id the state holds (deleted items and groups too), so
+    that no id comes back even if a stored counter lagged (a state written by an older
+    sandbox, or edited by hand)."""
+    item_ids = [int(i) for i in items if i.isdigit()]
+    group_numbers = [
+        int(match.group(1))
+        for board in boards.values()
+        for group in board.groups
+        if (match := NEW_GROUP_ID.fullmatch(group.id))
+    ]
+    return [
+        max([counters[0], *(i + 1 for i in item_ids)]),
+        max([counters[1], *(n + 1 for n in group_numbers)]),
     ]
 
 
