@@ -2,11 +2,13 @@
 
 A real `orders-sync sandbox --state FILE` child process, spoken to over HTTP on 127.0.0.1,
 killed with SIGKILL right after an answer and restarted on the same file: every answered
-write is there, with its id, and no id ever comes back. Also the order of the writes that
-make a journal line and a compaction durable.
+write is there, with its id, and no id ever comes back. Also the `Idempotency-Key` switches
+of the command line (`--no-idempotency`, `--idempotency-window`), and the order of the
+writes that make a journal line and a compaction durable.
 
 Nothing waits on a bare sleep: the server is up when its ready line has come and its stats
-answer (both polled against a deadline).
+answer (both polled against a deadline), and the idempotency window is waited out by
+watching the clock.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import selectors
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -288,6 +291,97 @@ def test_a_reset_empties_the_board_but_hands_out_no_old_id(
     assert int(new) > max(map(int, old))
     server.stop()
     assert int(_create(make_sandbox(state_file=state_file), "restarted")) > int(new)
+
+
+# ---------------------------------------------------------------------- idempotency switches
+def _same_create_twice(sandbox: Child) -> tuple[requests.Response, requests.Response]:
+    variables = {"board": sandbox.board_id, "name": "retried"}
+    first = sandbox.post(CREATE, variables, key="key-1")
+    again = sandbox.post(CREATE, variables, key="key-1")
+    assert first.status_code == again.status_code == 200
+    return first, again
+
+
+def test_no_idempotency_runs_every_request_with_the_same_key(child: Callable[..., Child]) -> None:
+    ignoring = child("--no-idempotency")
+    first, again = _same_create_twice(ignoring)
+    assert "Idempotency-Replayed" not in first.headers
+    assert "Idempotency-Replayed" not in again.headers
+    ids = {r.json()["data"]["create_item"]["id"] for r in (first, again)}
+    assert len(ids) == 2
+    assert [i["name"] for i in ignoring.board()["items"]] == ["retried", "retried"]
+
+    honouring = child()  # the default: monday's behaviour
+    first, again = _same_create_twice(honouring)
+    assert again.headers["Idempotency-Replayed"] == "true"
+    assert again.json() == first.json()
+    assert [i["name"] for i in honouring.board()["items"]] == ["retried"]
+
+
+def test_no_idempotency_ignores_a_key_still_running(
+    make_sandbox: Callable[..., SandboxServer],
+) -> None:
+    """No 409 either: a duplicate arriving while the first runs simply runs too."""
+    sandbox = make_sandbox(idempotency_enabled=False)
+    variables = {"board": sandbox.board_id, "name": "twice at once"}
+
+    def post() -> requests.Response:
+        return requests.post(
+            sandbox.url,
+            json={"query": CREATE, "variables": variables},
+            headers={"Authorization": sandbox.config.token, "Idempotency-Key": "k"},
+            timeout=30,
+        )
+
+    results: list[requests.Response] = []
+    with sandbox.hold():
+        worker = threading.Thread(target=lambda: results.append(post()))
+        worker.start()
+        assert sandbox.wait_held(1)
+        second = threading.Thread(target=lambda: results.append(post()))
+        second.start()
+        assert sandbox.wait_held(2)  # not refused with a 409: held, about to run
+    worker.join(30)
+    second.join(30)
+    assert [r.status_code for r in results] == [200, 200]
+    assert sandbox.stats()["items"] == 2
+    assert sandbox.stats()["idempotency_conflicts"] == 0
+
+
+def test_after_a_short_idempotency_window_the_same_key_runs_again(
+    child: Callable[..., Child],
+) -> None:
+    window = 2.0
+    sandbox = child("--idempotency-window", str(window))
+    variables = {"board": sandbox.board_id, "name": "windowed"}
+    sent = time.monotonic()
+    first = sandbox.post(CREATE, variables, key="key-w")
+    answered = time.monotonic()  # the key's entry was made between `sent` and now
+    again = sandbox.post(CREATE, variables, key="key-w")
+    if time.monotonic() - sent >= window:
+        pytest.skip("this machine took longer than the window for two requests")
+    assert again.headers.get("Idempotency-Replayed") == "true"
+
+    # Past the window, as the clock says (CLOCK_MONOTONIC is the same in both processes).
+    deadline = answered + window + 30
+    while time.monotonic() <= answered + window:
+        assert time.monotonic() < deadline
+        threading.Event().wait(0.05)
+    later = sandbox.post(CREATE, variables, key="key-w")
+    assert later.status_code == 200
+    assert "Idempotency-Replayed" not in later.headers
+    first_id = first.json()["data"]["create_item"]["id"]
+    assert later.json()["data"]["create_item"]["id"] != first_id
+    assert [i["name"] for i in sandbox.board()["items"]] == ["windowed", "windowed"]
+
+
+def test_the_idempotency_window_defaults_to_mondays_30_minutes() -> None:
+    from orders_sync_gui.monday.sandbox.cli import build_config
+
+    config = build_config([])
+    assert config.idempotency_ttl_seconds == 1800.0 and config.idempotency_enabled
+    config = build_config(["--no-idempotency", "--idempotency-window", "0.5"])
+    assert config.idempotency_ttl_seconds == 0.5 and not config.idempotency_enabled
 
 
 # ---------------------------------------------------------------------- what reaches the disk

@@ -121,7 +121,8 @@ class SandboxConfig:
     list_estimate: int = 10
 
     # --- idempotency and faults
-    idempotency_ttl_seconds: float = 1800.0
+    idempotency_enabled: bool = True  # False: `Idempotency-Key` ignored, every request runs
+    idempotency_ttl_seconds: float = 1800.0  # how long a key's response is replayed (30 min)
     faults: FaultConfig = field(default_factory=FaultConfig)
 
     @property
