@@ -802,6 +802,7 @@ def test_every_forward_script_has_a_down_script() -> None:
         "002_sync_tables.sql",
         "003_operator_role.sql",
         "004_sync_state_tombstone.sql",
+        "005_batch_claim.sql",
     }
     assert forward == down == {s.file for s in REQUIRED_SCRIPTS}
     assert (SQL_DIR / "README.md").is_file()
@@ -903,6 +904,16 @@ def test_down_scripts_drop_in_a_safe_order() -> None:
         guard = down4.rindex(f"IF COL_LENGTH(N'dbo.{table}', N'{col}') IS NOT NULL", 0, drop)
         assert "EXEC sys.sp_executesql" in down4[guard:drop]
     assert re.search(r"EXEC sys\.sp_executesql\s+N'DELETE FROM dbo\.MON_SyncState", down4)
+
+    # down/005 drops every column 005 adds, each behind its own guard, as dynamic SQL.
+    down5 = _code(_script("down/005_batch_claim.sql"))
+    [script] = [s for s in REQUIRED_SCRIPTS if s.number == 5]
+    assert script.columns
+    for table, col in script.columns:
+        drop = down5.index(f"N'ALTER TABLE dbo.{table} DROP COLUMN {col};'")
+        guard = down5.rindex(f"IF COL_LENGTH(N'dbo.{table}', N'{col}') IS NOT NULL", 0, drop)
+        assert "EXEC sys.sp_executesql" in down5[guard:drop]
+    assert down5.count("DROP COLUMN") == len(script.columns)
 
 
 # --- 3. the app's tables compile to the right SQL Server types ----------------------------
