@@ -10,7 +10,7 @@ SQL Server: one inspector pass and one query of MON_SchemaVersion, read-only.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import (
@@ -494,7 +494,8 @@ def test_store_upgrades_a_database_made_before_005(db_url, engine):
     """The demo database of the version before 005 (scripts 0 to 4; MON_BatchProcessing
     without the claim columns), with a pushed batch in its history and a batch that app
     left PUSHING (killed mid-push: its claim is only text in the message). Opening it adds
-    the columns and records 005, and the history reads as before."""
+    the columns and records 005; the history reads as before; the left batch is taken over
+    once its lease has run out, and the new claim is written to the added columns."""
     make_source(engine)
     Store(db_url, new_file=True).dispose()
     then = datetime(2026, 11, 2, 9, 30)
@@ -535,6 +536,26 @@ def test_store_upgrades_a_database_made_before_005(db_url, engine):
             pushed: (BatchStatus.PUSHED, "pushed 5 rows"),
             left: (BatchStatus.PUSHING, old),
         }
+        bob = pushing.BatchClaim(
+            run="b2" * 16, pid=77, host="PC-BOB", operator="bob", activity="push"
+        )
+        kwargs = {
+            "claim": bob,
+            "from_statuses": (BatchStatus.STAGED, BatchStatus.PARTIAL),
+            "lease_seconds": 600,
+            "holder_gone": lambda _holder: True,
+        }
+        with store.engine.begin() as conn:
+            holder = pushing.claim_batch(conn, left, now=then + timedelta(seconds=60), **kwargs)
+        assert holder is not None and str(holder) == old
+        taken = then + timedelta(seconds=601)
+        with store.engine.begin() as conn:
+            assert pushing.claim_batch(conn, left, now=taken, **kwargs) is None
+        with store.engine.connect() as conn:
+            row = conn.execute(select(batches).where(batches.c.batch_id == left)).one()
+        claimed = (row.claim_run, row.claim_pid, row.claim_host, row.claim_at)
+        assert claimed == (bob.run, 77, "PC-BOB", taken)
+        assert row.message == "push in progress · run b2b2b2b2 · pid 77 on PC-BOB · bob"
     finally:
         store.dispose()
     assert check_schema(engine) == {s.number: s.file for s in REQUIRED_SCRIPTS}
