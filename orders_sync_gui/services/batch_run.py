@@ -13,10 +13,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import re
 import socket
 import time
-import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -101,7 +99,7 @@ class BatchRun:
         self.loaded = False
         self.scope_salt = ""
         self.children: dict[int, list[StagedSubitem]] = {}
-        self.owner = ""  # this run's claim on the batch (see claim())
+        self.owner = ""  # this run's id, once it has claimed the batch (see claim())
         self.done = 0
         self.total = 0
         self._changed: dict[tuple[str, int], None] = {}  # an ordered set
@@ -320,25 +318,24 @@ def lease_seconds(setup: MondaySetup) -> float:
     return 2 * (setup.max_wait_seconds + setup.timeout_seconds) + 60
 
 
-# The claims (batch messages) of this process's runs that are still going.
+# The run ids of this process's runs that are still going.
 _RUNNING: set[str] = set()
 
 
-def _holder_gone(message: str) -> bool:
-    """True when the run named in a batch's message was a process of this machine that no
-    longer exists (a crash or a kill), or a run of this very process that has ended: its
-    batch can be resumed at once."""
-    match = re.search(r"pid (\d+) on (\S+)", message)
-    if not match or match.group(2) != socket.gethostname():
+def _holder_gone(holder: pushing.BatchClaim) -> bool:
+    """True when the run holding a batch was a process of this machine that no longer
+    exists (a crash or a kill), or a run of this very process that has ended: its batch
+    can be resumed at once."""
+    if holder.pid is None or holder.host != socket.gethostname()[:255]:
         return False  # another machine: wait for the lease
-    if int(match.group(1)) == os.getpid():
+    if holder.pid == os.getpid():
         # A run of this process that has ended (on any error, not only monday's) holds
         # nothing: the window's next Push of the batch goes on at once.
-        return message not in _RUNNING
+        return holder.run not in _RUNNING
     if os.name != "posix":
         return False  # no safe liveness test here: wait for the lease
     try:
-        os.kill(int(match.group(1)), 0)
+        os.kill(holder.pid, 0)
     except ProcessLookupError:
         return True
     except PermissionError:  # it exists, as another user's process
@@ -368,17 +365,14 @@ def claim(
     customer can be staged from the sync state the undo is rewriting, and the undo stays
     the customer's latest batch, so it can always be finished.
     """
-    owner = (
-        f"{activity} in progress · run {uuid.uuid4().hex[:8]} · pid {os.getpid()} on "
-        f"{socket.gethostname()} · {s.ctx.operator}"
-    )
+    mine = pushing.BatchClaim.new(activity, s.ctx.operator)
     other: int | None = None
     try:
         with s.engine.begin() as conn:
             holder = pushing.claim_batch(
                 conn,
                 s.batch.batch_id,
-                owner=owner,
+                claim=mine,
                 now=now(),
                 from_statuses=from_statuses,
                 lease_seconds=lease_seconds(s.setup),
@@ -401,8 +395,8 @@ def claim(
             "was interrupted on another computer, it can be resumed once it has been silent "
             f"for {lease_seconds(s.setup) / 60:.0f} minutes"
         )
-    s.owner = owner
-    _RUNNING.add(owner)
+    s.owner = mine.run
+    _RUNNING.add(mine.run)
 
 
 @contextmanager
