@@ -6,12 +6,17 @@ import json
 import os
 import subprocess
 import sys
+import uuid
+from datetime import datetime
 
 import pytest
 
 from orders_sync_gui.cli import main
+from orders_sync_gui.core.models import Record
+from orders_sync_gui.core.staged import StateRow
 from orders_sync_gui.services.context import open_context
 from orders_sync_gui.store.database import Store
+from orders_sync_gui.store.syncstate import save_state
 from tests.helpers import mark_synced
 
 
@@ -170,3 +175,51 @@ def test_the_real_command_creates_and_seeds_the_embedded_default(isolated_home):
         timeout=120,
     )
     assert done.returncode == 1 and done.stderr.startswith("orders-sync: ")
+
+
+def _add_orders(db: str, orders: list[tuple[str, str]], **values: object) -> list[str]:
+    ctx = open_context(db)
+    table = ctx.store.source().table
+    uids = [str(uuid.uuid4()) for _ in orders]
+    with ctx.store.engine.begin() as conn:
+        for uid, (order, customer) in zip(uids, orders, strict=True):
+            row = {
+                "record_uuid": uid,
+                "AAG ORDER NUMBER": order,
+                "CUSTOMER NAME": customer,
+                "PO NUMBER": "9001",
+                "CUSTOMER STYLE": "S1",
+                "CUSTOMER COLOUR DESCRIPTION": "NAVY",
+                "M": 6,
+            }
+            conn.execute(table.insert().values({**row, **values}))
+    ctx.close()
+    return uids
+
+
+def _save_state(db: str, uid: str, customer: str) -> None:
+    """A sync state row as an earlier push (or an earlier version of the app) left it."""
+    record = Record(uid, customer, {"CUSTOMER NAME": customer}, {"M": 6}, "0" * 64)
+    ctx = open_context(db)
+    with ctx.store.engine.begin() as conn:
+        save_state(conn, [StateRow(record, monday_item_id="1")], now=datetime(2026, 1, 1))
+    ctx.close()
+
+
+def test_spellings_that_print_alike_are_one_customer(capsys, db):
+    spellings = ["ZEDCO", "ZED\u200bCO", "ZEDCO\u202c", "ZED\x1bCO", "\u2066zedco\u2069"]
+    uids = _add_orders(db, [(f"Z-{i}", name) for i, name in enumerate(spellings)])
+    # Synced while ZED<zero-width space>CO was a customer of its own: the row is ZEDCO's
+    # now, and CHANGED (its customer column will read ZEDCO once pushed).
+    _save_state(db, uids[1], "ZED\u200bCO")
+    capsys.readouterr()
+    code, payload, _ = run(capsys, "--db", db, "detect", "--json")
+    assert code == 0
+    zed = [r for r in payload["customers"] if "ZED" in r["customer"].upper()]
+    assert [(r["customer"], r["new"], r["changed"]) for r in zed] == [("ZEDCO", 4, 1)]
+    code, payload, _ = run(capsys, "--db", db, "detect", "--customer", "zed\x1bco", "--json")
+    assert [(r["customer"], r["new"], r["changed"]) for r in payload["customers"]] == [
+        ("ZEDCO", 4, 1)
+    ]
+    code, staged, _ = run(capsys, "--db", db, "stage", "--customer", "ZED\u200bCO", "--json")
+    assert code == 0 and (staged["customer"], staged["items"]) == ("ZEDCO", 5)
