@@ -223,3 +223,28 @@ def test_spellings_that_print_alike_are_one_customer(capsys, db):
     ]
     code, staged, _ = run(capsys, "--db", db, "stage", "--customer", "ZED\u200bCO", "--json")
     assert code == 0 and (staged["customer"], staged["items"]) == ("ZEDCO", 5)
+
+
+def test_human_output_shows_control_characters_as_escapes(capsys, db, monkeypatch):
+    hostile = "EVIL\x1b]0;owned\x07\x1b[2J"
+    # A customer name with ESC in it can only come from sync state an older version wrote
+    # (names are tidied now): its deleted row still counts under that name.
+    _save_state(db, str(uuid.uuid4()), hostile)
+    _add_orders(db, [(f"Z-1{hostile}\u202e", "ZEDCO")])
+    _add_orders(db, [(f"Z-2{hostile}", "ZEDCO")], M=-6)  # an invalid row, named
+    capsys.readouterr()
+    code, detected, _ = run(capsys, "--db", db, "detect")
+    assert code == 0 and isinstance(detected, str)
+    assert "EVIL\\x1b]0;owned\\x07\\x1b[2J" in detected  # the customer, in the table
+    assert "order Z-2EVIL\\x1b]0;owned\\x07\\x1b[2J: [M]" in detected  # the invalid row
+    code, previewed, _ = run(capsys, "--db", db, "preview", "--customer", "ZEDCO")
+    assert code == 0 and "Z-1EVIL\\x1b]0;owned\\x07\\x1b[2J\\u202e" in previewed
+    # An operator's name (from the environment) in a one-line error and in the history.
+    monkeypatch.setenv("ORDERS_SYNC_OPERATOR", "tester\x1b[8m")
+    assert run(capsys, "--db", db, "stage", "--customer", "ZEDCO")[0] == 0
+    code, _, err = run(capsys, "--db", db, "stage", "--customer", "ZEDCO")
+    assert code == 1 and "staged by tester\\x1b[8m at" in err
+    code, history, _ = run(capsys, "--db", db, "batches")
+    assert code == 0 and "tester\\x1b[8m" in history
+    for text in (detected, previewed, err, history):
+        assert "\x1b" not in text and "\x07" not in text and "\u202e" not in text

@@ -1,4 +1,4 @@
-"""Characters that print as nothing: customer and item names are made without them.
+"""Characters that print as nothing, or not at all: out of names, escaped on a terminal.
 
 Unicode's control (Cc) and format (Cf) characters show nothing where a name is read, yet
 make two names that look the same differ: "GREYSON" and "GREY\\u200bSON" (a zero-width
@@ -63,3 +63,31 @@ def visible(text: str) -> str:
         elif _in_emoji(text, i, kept):
             kept.append(ch)
     return "".join(kept)
+
+
+def _escape(ch: str) -> str:
+    code = ord(ch)
+    if ch in "\t\n\r":
+        return {"\t": "\\t", "\n": "\\n", "\r": "\\r"}[ch]
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    return f"\\U{code:08x}"
+
+
+# Shown escaped on a terminal: Cc and Cf, which a terminal obeys or hides; lone surrogates
+# (Cs), which cannot be written as UTF-8 at all; line and paragraph separators (Zl, Zp).
+_ESCAPED = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+
+
+def escape_for_terminal(text: str, keep: str = "") -> str:
+    """`text` with every character a terminal would act on, hide or choke on written as a
+    visible escape (ESC as \\x1b, a zero-width space as \\u200b), except those in `keep`:
+    source data must not move the cursor, recolour or retitle an operator's terminal."""
+    if text.isprintable():
+        return text
+    return "".join(
+        _escape(ch) if ch not in keep and unicodedata.category(ch) in _ESCAPED else ch
+        for ch in text
+    )

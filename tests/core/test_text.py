@@ -1,4 +1,4 @@
-"""What prints: names leave out control and format characters."""
+"""What prints: names leave out control and format characters; a terminal sees them escaped."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import unicodedata
 
 import pytest
 
-from orders_sync_gui.core.text import visible
+from orders_sync_gui.core.text import escape_for_terminal, visible
 
-# Each prints as nothing (or acts on a terminal instead of printing).
+# Each prints as nothing (or, on a terminal, acts instead of printing).
 INVISIBLE = [
     "\u200b",  # zero-width space
     "\u200c",  # zero-width non-joiner
@@ -52,3 +52,15 @@ def test_an_emoji_keeps_the_joiners_and_tags_it_prints_with():
         assert visible(f"TEAM {emoji}") == f"TEAM {emoji}"
     # a joiner or a tag anywhere else prints as nothing
     assert visible("A\u200dB \U0001f600\u200d \u200d\U0001f600 X\U000e0041") == "AB 😀 😀 X"
+
+
+def test_a_terminal_sees_escapes_not_controls():
+    hostile = "A-1\x1b[2J\x1b]0;owned\x07\u200b\u202e\x7f\x9b\ud800"
+    shown = escape_for_terminal(hostile)
+    assert shown == "A-1\\x1b[2J\\x1b]0;owned\\x07\\u200b\\u202e\\x7f\\x9b\\ud800"
+    assert shown.isprintable()
+    shown.encode("utf-8")  # a lone surrogate would not even print
+    assert escape_for_terminal("a\tb\nc\u2028d") == "a\\tb\\nc\\u2028d"
+    assert escape_for_terminal("a\nb\x1b", keep="\n") == "a\nb\\x1b"
+    plain = "GREYSON · 4755 · Écru 東京 😀 \\x1b"
+    assert escape_for_terminal(plain) is plain
