@@ -212,8 +212,6 @@ def _parse_types(text: str) -> list[ChangeType]:
 
 def cmd_stage(args: argparse.Namespace, ctx: Context) -> int:
     types = _parse_types(args.types)
-    if args.limit is not None and args.limit < 1:
-        raise UsageError("--limit must be at least 1")
     batch = staging.stage(ctx, args.customer, types=types, po_number=args.po, limit=args.limit)
     payload = {
         "batch_id": batch.batch_id,
@@ -371,6 +369,17 @@ def cmd_batches(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
+def _limit(text: str) -> int:
+    """--limit N: a whole number of orders, at least 1 (0 would stage nothing)."""
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {number}")
+    return number
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="orders-sync",
@@ -405,12 +414,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("preview", "list a customer's changed rows with their field diffs")
     p.add_argument("--customer", metavar="NAME", required=True)
     p.add_argument("--po", metavar="PO")
-    p.add_argument("--limit", type=int, metavar="N")
+    p.add_argument("--limit", type=_limit, metavar="N", help="only the first N orders")
     p = add("stage", "stage a customer's changes as a batch")
     p.add_argument("--customer", metavar="NAME", required=True)
     p.add_argument("--types", default="NEW,CHANGED,DELETED", metavar="TYPES")
     p.add_argument("--po", metavar="PO", help="only this PO (a pilot batch)")
-    p.add_argument("--limit", type=int, metavar="N", help="only the first N orders")
+    p.add_argument("--limit", type=_limit, metavar="N", help="only the first N orders")
     p = add("rollback", "roll back a staged batch, or undo a pushed one on monday.com")
     p.add_argument("--batch", type=int, metavar="ID", required=True)
     p = add("push", "push a staged batch to monday.com (resumes an interrupted push)")

@@ -114,6 +114,7 @@ def test_preview_shows_field_diffs_old_to_new(capsys, db):
     [
         (["stage", "--customer", "GREYSON", "--types", "NEW,BOGUS"], "BOGUS"),
         (["stage", "--customer", "GREYSON", "--limit", "0"], "--limit"),
+        (["preview", "--customer", "GREYSON", "--limit", "0"], "--limit"),
         (["preview"], "--customer"),
         (["frobnicate"], "invalid choice"),
     ],
@@ -175,6 +176,22 @@ def test_the_real_command_creates_and_seeds_the_embedded_default(isolated_home):
         timeout=120,
     )
     assert done.returncode == 1 and done.stderr.startswith("orders-sync: ")
+
+
+@pytest.mark.parametrize(
+    "command", [["stage", "--customer", "GREYSON"], ["preview", "--customer", "GREYSON"]]
+)
+@pytest.mark.parametrize("limit", ["0", "-3", "two"])
+def test_a_limit_below_one_is_a_usage_error_before_any_database_work(
+    capsys, tmp_path, command, limit
+):
+    missing = f"sqlite:///{tmp_path / 'missing.db'}"  # opening it would be an exit 1
+    with pytest.raises(SystemExit) as exc:
+        main(["--db", missing, *command, "--limit", limit])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "argument --limit:" in err and ("at least 1" in err or "whole number" in err)
+    assert main(["--db", missing, *command, "--limit", "1"]) == 1  # a good limit goes on
 
 
 def _add_orders(db: str, orders: list[tuple[str, str]], **values: object) -> list[str]:
