@@ -1,13 +1,13 @@
 """Crash recovery: what a stopped run left in flight, settled before anything new is sent.
 
 The rows a stopped push left SENDING belong to the one request whose answer never came
-back. A recent one is sent again as it was (the same rows in one chunk, so the same
-Idempotency-Key): monday answers it from its cache if the first one ran, makes it wait
-(409) while the first one still runs, or runs it now, and then the first one, if it ever
-arrives, is the replay. A lookup instead would miss a request still running on monday.com
-and create its items twice. Requests older than monday's cache are looked up on the board
-by record_uuid (settle_unknown): what is found is adopted, the rest sent again.
-Push and undo both recover this way, recording as a push records.
+back. Its creates are looked up on the board first (look before creating: monday may not
+honour the Idempotency-Key, or no longer hold it). What is found is adopted and the rest
+sent again later (settle_unknown). When nothing is found and the request is recent, it is
+sent again as it was (the same rows in one chunk, so the same Idempotency-Key): it may
+still be running on monday.com, which then makes the copy wait (409) and answers it from
+the first one; or it never arrived, and runs now. Push and undo both recover this way,
+recording as a push records.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def recover_in_flight(run: BatchRun, recorder: PushRecorder) -> None:
         return
     stamps = [x.updated_at for x in [*rows, *subs]]
     recent = all(t is not None and now() - t < REPLAY_WINDOW for t in stamps)
-    if not recent or (rows and subs):
+    if not recent or (rows and subs) or reached_board(run, rows, subs):
         settle_unknown(run, recorder)
         return
     target = target_of(run)
@@ -85,6 +85,30 @@ def recover_in_flight(run: BatchRun, recorder: PushRecorder) -> None:
     recorder.adopted += sum(
         1 for r in replayed if r.replayed and r.ok and r.op.kind == "create_item"
     )
+
+
+def reached_board(run: BatchRun, rows: list, subs: list) -> bool:
+    """Did any create of the request in flight reach the board? (One lookup.)"""
+    assert run.board is not None
+    creates = [r for r in rows if r.creates_item]
+    if creates:
+        hits = find_items(
+            run.client,
+            run.board.board_id,
+            run.mapping.record_uuid_column.column_id,
+            [r.record_uuid for r in creates],
+        )
+        old = {r.record_uuid: r.previous.monday_item_id if r.previous else None for r in creates}
+        return any(hit.item_id != old[u] for u, hit in hits.items())
+    made = [
+        (run.rows[x.stg_parent_id].item_id, x.size)
+        for x in subs
+        if x.created_under(run.rows[x.stg_parent_id]) and run.rows[x.stg_parent_id].item_id
+    ]
+    if not made:
+        return False
+    existing = subitems_of(run.client, sorted({parent for parent, _ in made}))
+    return any(size in existing.get(parent or "", {}) for parent, size in made)
 
 
 def settle_unknown(run: BatchRun, recorder: PushRecorder) -> None:
