@@ -31,6 +31,9 @@ NEXT_LOOKUP_QUERY = """query ($cursor: String!, $column: String!, $limit: Int!) 
   next_items_page(cursor: $cursor, limit: $limit) {
     cursor items { id name state column_values(ids: [$column]) { id text }
       subitems { id name } } } }"""
+# items_count is documented as costly (developer.monday.com/api-reference/changelog/
+# new-boards-query-field-items_count): read once per push, before the first mutation.
+ROOM_QUERY = """query ($ids: [ID!]) { boards(ids: $ids) { id items_count items_limit } }"""
 SUBITEMS_QUERY = """query ($ids: [ID!]) { items(ids: $ids) { id subitems { id name } } }"""
 # monday's column type names for the mapping's types
 _TYPE_ALIASES = {
@@ -244,6 +247,26 @@ def _take_found(found: dict[str, FoundItem], items: list[dict], values: set[str]
             known = found.get(text)
             if known is None or int(item["id"]) < int(known.item_id):
                 found[text] = FoundItem(str(item["id"]), text, subs, item.get("state") or "active")
+
+
+@dataclass(frozen=True, slots=True)
+class BoardRoom:
+    """How many items a board holds, and the most it may (None: monday did not say)."""
+
+    board_id: str
+    items: int
+    limit: int | None
+
+
+def board_room(client: MondayClient, board_ids: Sequence[str]) -> dict[str, BoardRoom]:
+    result = client.execute(ROOM_QUERY, {"ids": list(board_ids)})
+    out: dict[str, BoardRoom] = {}
+    for board in result.data.get("boards") or []:
+        limit = board.get("items_limit")
+        out[str(board["id"])] = BoardRoom(
+            str(board["id"]), int(board.get("items_count") or 0), int(limit) if limit else None
+        )
+    return out
 
 
 def subitems_of(

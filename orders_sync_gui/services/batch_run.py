@@ -1,11 +1,12 @@
 """One run of a batch against monday.com: the skeleton that push and undo both fill in.
 
-A run loads the batch's rows, checks it may go on (RunHooks.check), opens the board (checked
-against the mapping), claims the batch (BatchBusyError while another run holds it), recovers
-what a stopped run left in flight (RunHooks.recover), sends the steps the hooks plan one by
-one, recording each response before the next request leaves, and finishes by writing the
-batch's status, giving up its claim (and the customer's lock when the run is complete).
-push.py and undo.py implement the hooks; recovery.py is the crash recovery both use.
+A run loads the batch's rows, opens the board (checked against the mapping), checks it may
+go on (RunHooks.check: nothing is claimed or sent before), claims the batch (BatchBusyError
+while another run holds it), recovers what a stopped run left in flight
+(RunHooks.recover), sends the steps the hooks plan one by one, recording each response
+before the next request leaves, and finishes by writing the batch's status, giving up its
+claim (and the customer's lock when the run is complete). push.py and undo.py implement
+the hooks; recovery.py is the crash recovery both use.
 """
 
 from __future__ import annotations
@@ -293,13 +294,13 @@ class RunHooks(ABC, Generic[R]):
 
 
 def execute(hooks: RunHooks[R]) -> R:
-    """The skeleton: load, check, board, claim, recover, send each step, finish."""
+    """The skeleton: load, board, check, claim, recover, send each step, finish."""
     run, started = hooks.run, time.monotonic()
     with running(run):
         try:
             run.load()  # before the board: a run stopped on the board read must know its rows
-            hooks.check()
             run.open_board()
+            hooks.check()
             claim(run, hooks.activity, hooks.from_statuses, lock_customer=hooks.lock_customer)
             hooks.recover()
             for step in hooks.steps():

@@ -8,11 +8,12 @@ from dataclasses import asdict, dataclass, field
 from ..core.models import ChangeType, RowStatus
 from ..store import pushing
 from ..store.staging import get_batch
+from .capacity import additions
 from .context import Context
 from .monday_setup import Limits
 
 TO_SEND = (RowStatus.PENDING, RowStatus.FAILED, RowStatus.SENDING)
-READS = 4  # board, subitems board, the group read again and made (crash lookups on top)
+READS = 5  # board, subitems board, their room, the group read and made (+ crash lookups)
 LOOKUP_CHUNK = 50  # record_uuids per lookup (monday.board.find_items)
 
 
@@ -27,6 +28,8 @@ class Estimate:
     complexity: int
     minutes: float
     daily_share: float  # of the account's daily request quota
+    new_items: int = 0  # items the push adds to the board (at most): its capacity check
+    new_subitems: int = 0  # and subitems, to the subitems board
     not_undoable: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, object]:
@@ -43,6 +46,10 @@ def estimate(ctx: Context, batch_id: int, limits: Limits | None = None) -> Estim
         rows = pushing.load_rows(conn, batch_id)
         subs = pushing.load_subitems(conn, batch_id)
     items = sum(1 for r in rows if r.status in TO_SEND)
+    children: dict[int, list] = {}
+    for sub in subs:
+        children.setdefault(sub.stg_parent_id, []).append(sub)
+    new_items, new_subitems = additions(rows, children)
     subitems = sum(1 for s in subs if s.status in TO_SEND)
     # The same cap as the push's ChunkPolicy: the smaller of the per-request maximum and
     # the per-minute budget (a trial account's budget is below the per-request maximum).
@@ -90,4 +97,6 @@ def estimate(ctx: Context, batch_id: int, limits: Limits | None = None) -> Estim
         minutes=max(budget_minutes, rate_minutes, latency_minutes),
         daily_share=requests / limits.daily_requests,
         not_undoable=notes,
+        new_items=new_items,
+        new_subitems=new_subitems,
     )

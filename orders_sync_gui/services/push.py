@@ -20,6 +20,7 @@ from ..core.staged import RETRYABLE, complete
 from ..monday.board import find_items, subitems_of
 from ..store.staging import BatchInfo, BatchStateError, get_batch
 from .batch_run import BatchBusyError, BatchRun, Progress, RunHooks, Step, end_run, execute
+from .capacity import additions, board_capacity
 from .context import Context
 from .monday_setup import MondaySetup
 from .push_plan import item_plan, subitem_plan
@@ -27,7 +28,7 @@ from .push_record import PushRecorder
 from .recovery import customer_group, recover_in_flight, target_of
 
 # The faces (cli, qt) and the tests know these by this module.
-__all__ = ["BatchBusyError", "Progress", "PushReport", "PushStopped", "push"]
+__all__ = ["BatchBusyError", "BoardFullError", "Progress", "PushReport", "PushStopped", "push"]
 
 log = logging.getLogger(__name__)
 
@@ -77,11 +78,19 @@ class PushHooks(RunHooks[PushReport]):
         self.recorder = PushRecorder(run)
 
     def check(self) -> None:
-        if any(r.status is RowStatus.UNDONE for r in self.run.rows.values()):
+        run = self.run
+        if any(r.status is RowStatus.UNDONE for r in run.rows.values()):
             raise BatchStateError(
-                f"batch {self.run.batch.batch_id} is being undone: roll it back again to "
-                "finish the undo"
+                f"batch {run.batch.batch_id} is being undone: roll it back again to finish the undo"
             )
+        items, subitems = additions(run.rows.values(), run.children)
+        if items or subitems:
+            assert run.board is not None
+            room = board_capacity(
+                run.client, run.board, items, subitems, run.setup.limits.max_items_per_board
+            )
+            if not room.fits:
+                raise BoardFullError(room.message(run.batch.customer))
 
     def recover(self) -> None:
         recover_in_flight(self.run, self.recorder)
@@ -321,6 +330,11 @@ def push(
         raise BatchStateError(f"batch {batch_id} is {batch.status}: it cannot be pushed")
     run = BatchRun(ctx, setup, batch, progress, should_cancel)
     return execute(PushHooks(run))
+
+
+class BoardFullError(BatchStateError):
+    """The board (or its subitems board) cannot hold what the push would add: nothing was
+    sent."""
 
 
 class PushStopped(RuntimeError):
