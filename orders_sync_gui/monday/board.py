@@ -33,7 +33,9 @@ NEXT_LOOKUP_QUERY = """query ($cursor: String!, $column: String!, $limit: Int!) 
       subitems { id name } } } }"""
 # items_count is documented as costly (developer.monday.com/api-reference/changelog/
 # new-boards-query-field-items_count): read once per push, before the first mutation.
-ROOM_QUERY = """query ($ids: [ID!]) { boards(ids: $ids) { id items_count items_limit } }"""
+# The board's groups ride along: the push reads them here, before it makes its group.
+ROOM_QUERY = """query ($ids: [ID!]) { boards(ids: $ids) { id items_count items_limit
+  groups { id title } } }"""
 SUBITEMS_QUERY = """query ($ids: [ID!]) { items(ids: $ids) { id subitems { id name } } }"""
 # monday's column type names for the mapping's types
 _TYPE_ALIASES = {
@@ -59,6 +61,9 @@ class Board:
     subitems_board_id: str | None
     subitem_columns: dict[str, tuple[str, str]]
     read_at: float = field(default_factory=time.monotonic)  # when its groups were read
+    # The groups were read during the run using this copy (a copy kept between runs is
+    # not): a group missing from them is missing on monday, no need to read again.
+    groups_current: bool = True
 
 
 def fetch_board(client: MondayClient, board_id: str) -> Board:
@@ -96,7 +101,7 @@ def refresh_groups(client: MondayClient, board: Board) -> None:
         raise BoardMismatchError(
             f"board {board.board_id} does not exist, or the token cannot see it"
         )
-    board.groups, board.read_at = _groups(boards[0]), read_at
+    board.groups, board.read_at, board.groups_current = _groups(boards[0]), read_at, True
 
 
 def _check(
@@ -166,14 +171,16 @@ def ensure_group(client: MondayClient, board: Board, title: str) -> str:
     the first one's answer (after a 409 and a retry while the first still runs). And the
     board's groups are read again before any create (look before creating): a group made by
     a run whose answer was lost, or by a database restored from before it, is found, not
-    made twice, whether or not monday honours the key.
+    made twice, whether or not monday honours the key. (Groups this run has read already,
+    see Board.groups_current, are not read twice.)
     """
     title = clip_utf16(title, MAX_GROUP_NAME)
     if title in board.groups:
         return board.groups[title]
-    refresh_groups(client, board)  # look before creating: made since the board was read?
-    if title in board.groups:
-        return board.groups[title]
+    if not board.groups_current:  # look before creating: made since this copy was read?
+        refresh_groups(client, board)
+        if title in board.groups:
+            return board.groups[title]
     replaces = ""
     for _ in range(_GROUP_CREATE_ROUNDS):
         result = client.execute(
@@ -258,14 +265,20 @@ class BoardRoom:
     limit: int | None
 
 
-def board_room(client: MondayClient, board_ids: Sequence[str]) -> dict[str, BoardRoom]:
-    result = client.execute(ROOM_QUERY, {"ids": list(board_ids)})
+def board_room(client: MondayClient, board: Board) -> dict[str, BoardRoom]:
+    """The room left on the board and its subitems board; the board's groups are read
+    again with it (see Board.groups_current)."""
+    ids = [board.board_id] + ([board.subitems_board_id] if board.subitems_board_id else [])
+    read_at = time.monotonic()
+    result = client.execute(ROOM_QUERY, {"ids": ids})
     out: dict[str, BoardRoom] = {}
-    for board in result.data.get("boards") or []:
-        limit = board.get("items_limit")
-        out[str(board["id"])] = BoardRoom(
-            str(board["id"]), int(board.get("items_count") or 0), int(limit) if limit else None
+    for raw in result.data.get("boards") or []:
+        limit = raw.get("items_limit")
+        out[str(raw["id"])] = BoardRoom(
+            str(raw["id"]), int(raw.get("items_count") or 0), int(limit) if limit else None
         )
+        if str(raw["id"]) == board.board_id:
+            board.groups, board.read_at, board.groups_current = _groups(raw), read_at, True
     return out
 
 

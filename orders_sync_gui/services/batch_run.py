@@ -122,6 +122,7 @@ class BatchRun:
         cached = self.setup.board_cache.get(self.setup.board_id)
         if cached is not None and time.monotonic() - cached[1] < BOARD_CACHE_SECONDS:
             self.board = cached[0]
+            self.board.groups_current = False  # read by an earlier run: read again to trust
         else:
             self.board = fetch_board(self.client, self.setup.board_id)
             self.setup.board_cache[self.setup.board_id] = (self.board, time.monotonic())

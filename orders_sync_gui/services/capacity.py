@@ -61,8 +61,7 @@ def board_capacity(
     client: MondayClient, board: Board, items: int, subitems: int, default_limit: int
 ) -> Capacity:
     """Room left on the board (and its subitems board) for `items` and `subitems`."""
-    ids = [board.board_id] + ([board.subitems_board_id] if board.subitems_board_id else [])
-    room = board_room(client, ids)
+    room = board_room(client, board)
     main = room.get(board.board_id)
     items_free = (main.limit or default_limit) - main.items if main is not None else default_limit
     subitems_free: int | None = None

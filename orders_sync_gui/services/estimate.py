@@ -13,7 +13,7 @@ from .context import Context
 from .monday_setup import Limits
 
 TO_SEND = (RowStatus.PENDING, RowStatus.FAILED, RowStatus.SENDING)
-READS = 5  # board, subitems board, their room, the group read and made (+ crash lookups)
+READS = 4  # board, subitems board, their room and groups, the group made (+ crash lookups)
 LOOKUP_CHUNK = 50  # record_uuids per lookup (monday.board.find_items)
 
 
