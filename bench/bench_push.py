@@ -118,9 +118,10 @@ class PacingWatch(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         args = record.args if isinstance(record.args, tuple) else ()
-        if record.msg.startswith("pacing:") and len(args) == 2:
+        if record.msg.startswith("pacing:") and args:
+            # "pacing: ... waiting %.1f s for it": the wait is the last argument
             left = self.sandbox.app.limits.snapshot()["budget_reset_in_seconds"]
-            self.pacing.append((float(args[1]), float(left)))
+            self.pacing.append((float(args[-1]), float(left)))
         elif record.msg.startswith("monday.com: %s; retry") and len(args) == 4:
             reason = str(args[0])
             self.retry_waits[reason] = self.retry_waits.get(reason, 0.0) + float(args[3])
