@@ -79,14 +79,22 @@ QUERY_KINDS = {
     monday_board.BOARD_QUERY: "board",
     monday_board.SUBITEM_BOARD_QUERY: "subitems_board",
     monday_board.GROUPS_QUERY: "groups",
+    monday_board.ROOM_QUERY: "board_room",
     monday_board.LOOKUP_QUERY: "items_page_by_column_values",
     monday_board.NEXT_LOOKUP_QUERY: "next_items_page",
     monday_board.SUBITEMS_QUERY: "items_subitems",
     monday_board.GROUP_MUTATION: "create_group",
 }
 # Looking before creating: the record_uuid lookups and their further pages, the subitem
-# reads of items this run did not create, and the groups read again before a create_group.
-LOOKUP_KINDS = ("items_page_by_column_values", "next_items_page", "items_subitems", "groups")
+# reads of items this run did not create, and the groups read again before a create_group
+# (with the board's room, once per push: the capacity check).
+LOOKUP_KINDS = (
+    "items_page_by_column_values",
+    "next_items_page",
+    "items_subitems",
+    "groups",
+    "board_room",
+)
 LOOKUP_CHUNK = inspect.signature(monday_board.find_items).parameters["chunk"].default
 _ROOT_FIELD = re.compile(r"\{\s*(\w+)")
 
@@ -683,7 +691,10 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     ratio = batched["wall_to_ideal"]
     result["checks"] = {
         "verified": batched["verified"],
-        "requests_per_mutation": batched["requests_per_mutation"] <= MAX_REQUESTS_PER_MUTATION,
+        # Batching is judged on the requests that carry or prepare mutations; the lookups
+        # (look before creating) are held to their own criterion below.
+        "requests_per_mutation": batched["lookups"]["without"]["requests_per_mutation"]
+        <= MAX_REQUESTS_PER_MUTATION,
         "wall_to_ideal": ratio is not None and ratio <= MAX_WALL_TO_IDEAL,
         # the lookups criterion: they ran, were all charged to the ideal, and the push
         # stayed within 1.1x of it
