@@ -37,7 +37,7 @@ from .log_pane import LogPane, SignalLogHandler
 from .models import text_mask
 from .panels import BatchesPanel, ChangeSetPanel, CustomerPanel, StagedPanel, fit_columns
 from .session import Session
-from .workers import Job, JobRunner
+from .workers import Job, JobRunner, Report
 
 log = logging.getLogger("orders_sync_gui.gui")
 OPEN = {BatchStatus.STAGED.value, BatchStatus.PUSHING.value, BatchStatus.PARTIAL.value}
@@ -264,7 +264,8 @@ class MainWindow(QMainWindow):
                 self.progress.show()
         return job
 
-    def _on_progress(self, done: int, total: int, text: str) -> None:
+    def _on_progress(self, report: Report) -> None:
+        done, total, text = report.done, report.total, report.text
         self.progress.setRange(0, max(total, 1))
         self.progress.setValue(done)
         elapsed = time.monotonic() - self._job_started
