@@ -1,42 +1,32 @@
-"""The main window: customers, change set, staged rows, batches, live log, status bar.
-
-What is selected lives in a Selection model; the panels' behaviour in views; every service
-call runs as a job on the pool, and its results go through the views into the table models.
+"""The main window: a shell that lays out the customers, change set, staged rows, batches,
+live log and status bar, opens the session, and hands the operator's commands to action
+classes (actions/). What is selected lives in a Selection model; every service call runs
+as a job on the pool, and its results go through the views into the table models.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import replace
 
 from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMessageBox, QSplitter, QStyle, QTabWidget, QToolBar
 
-from ..core.models import BatchStatus
-from ..services import staging
-from ..services.batch_run import Progress
-from ..services.estimate import Estimate, estimate
-from ..services.monday_setup import MondaySetup
-from ..services.push import PushReport, PushStopped, push
-from ..services.rollback import RollbackResult, roll_back
 from ..services.staging import BatchInfo
-from ..services.undo import UndoStopped
+from .actions import PushAction, RollbackAction, StageAction, Workbench
 from .batch_views import HistoryView, StagedView
 from .change_set_view import ChangeSetView
 from .customers_view import CustomersView
-from .dialogs import confirm_push, confirm_rollback
 from .job_status import JobStatus
 from .log_pane import LogPane, SignalLogHandler
 from .panels import BatchesPanel, ChangeSetPanel, CustomerPanel, StagedPanel
 from .selection import Selection
 from .session import Session
 from .window_layout import restore_layout, save_layout
-from .workers import Job, JobRunner, Report
+from .workers import Job, JobRunner
 
 log = logging.getLogger("orders_sync_gui.gui")
-OPEN = {BatchStatus.STAGED.value, BatchStatus.PUSHING.value, BatchStatus.PARTIAL.value}
 
 
 class MainWindow(QMainWindow):
@@ -126,6 +116,16 @@ class MainWindow(QMainWindow):
         self.customer_list.loaded.connect(self.loaded)
         self.change_set.preview_shown.connect(self.preview_shown)
         self.staged_view.batch_shown.connect(self.batch_shown)
+        self.bench = Workbench(
+            self,
+            session,
+            jobs,
+            selection,
+            self.customer_list,
+            self.change_set,
+            self.staged_view,
+            self.history_view,
+        )
 
     def _action(
         self,
@@ -201,23 +201,15 @@ class MainWindow(QMainWindow):
 
     def _update_actions(self) -> None:
         ready, busy, customer = self.session is not None, self.runner.busy, self.customer
-        preview = self.selection.current_preview()
-        batch = self.batch
-        batch_free = batch is not None and not busy(batch.customer)
         self.act_refresh.setEnabled(ready and not busy("refresh"))
         self.act_preview.setEnabled(ready and customer is not None and not busy(customer))
-        self.act_stage.setEnabled(
-            ready and preview is not None and bool(preview.changes) and not busy(customer or "")
-        )
-        can_push = ready and batch_free and batch is not None and batch.status in OPEN
+        self.act_stage.setEnabled(StageAction(self.bench).ok_to_run())
+        can_push = PushAction(self.bench).ok_to_run()
         self.act_push.setEnabled(can_push)
-        self.act_retry.setEnabled(can_push and batch is not None and batch.failed_count > 0)
-        self.act_rollback.setEnabled(
-            ready
-            and batch_free
-            and batch is not None
-            and batch.status in (*OPEN, BatchStatus.PUSHED.value)
+        self.act_retry.setEnabled(
+            can_push and self.batch is not None and self.batch.failed_count > 0
         )
+        self.act_rollback.setEnabled(RollbackAction(self.bench).ok_to_run())
         self.act_settings.setEnabled(not busy())
         self.jobs.update()
 
@@ -248,175 +240,14 @@ class MainWindow(QMainWindow):
     def show_batch(self, batch_id: int, *, switch: bool = True) -> None:
         self.staged_view.show_batch(batch_id, switch=switch)
 
-    # --- stage ---------------------------------------------------------------------------
-
     def stage(self) -> None:
-        preview, customer = self.selection.current_preview(), self.customer
-        if self.session is None or customer is None or preview is None:
-            return
-        ctx, choice, exclude = (
-            self.session.ctx,
-            self.change_set.choice(),
-            set(self.selection.excluded),
-        )
-
-        def work(job: Job) -> BatchInfo:
-            batch = staging.stage(
-                ctx,
-                customer,
-                types=choice.types,
-                po_number=choice.po_number,
-                limit=choice.limit,
-                exclude=exclude,
-            )
-            log.info(
-                "stage %s: batch %d staged (%d items, %d subitems)",
-                customer,
-                batch.batch_id,
-                batch.item_count,
-                batch.subitem_count,
-            )
-            return batch
-
-        def staged(batch: BatchInfo) -> None:
-            self.selection.set_batch(batch)
-            self.staged_view.show_batch(batch.batch_id)
-            self.customer_list.recount(batch.customer)
-
-        self.jobs.run(f"Staging {customer}", customer, work, staged)
-
-    # --- a run of a batch (push, undo): its statuses in place, no reads ------------------
-
-    def _run_reported(self, batch: BatchInfo, report: Report, activity: str) -> None:
-        if report.payload:
-            self.staged_view.apply(batch.batch_id, report.payload)
-        shown = self.history_view.find(batch.batch_id) or batch
-        if shown.status != BatchStatus.PUSHING.value:  # the run has claimed the batch
-            message = f"{activity} in progress"
-            self.history_view.update(
-                replace(shown, status=BatchStatus.PUSHING.value, message=message)
-            )
-
-    def _run_ended(self, batch: BatchInfo, info: BatchInfo | None) -> None:
-        self.staged_view.settle(batch.batch_id)
-        if info is not None:
-            self.history_view.update(info)
-        self.customer_list.recount(batch.customer)
-
-    # --- push ---------------------------------------------------------------------------
+        StageAction(self.bench).do()
 
     def push(self) -> None:
-        if self.session is None or self.batch is None:
-            return
-        session, batch = self.session, self.batch
-
-        def work_estimate(job: Job) -> tuple[MondaySetup, Estimate]:
-            setup = session.monday()
-            return setup, estimate(session.ctx, batch.batch_id, setup.limits)
-
-        def confirmed(result: tuple[MondaySetup, Estimate]) -> None:
-            setup, est = result
-            if not confirm_push(self, batch, est):
-                log.info("push of batch %d not started (the operator said no)", batch.batch_id)
-                return
-            self._start_push(setup, batch)
-
-        key = f"estimate:{batch.batch_id}"
-        self.jobs.run("Estimating the push", key, work_estimate, confirmed)
-
-    def _start_push(self, setup: MondaySetup, batch: BatchInfo) -> None:
-        assert self.session is not None
-        ctx = self.session.ctx
-        self.staged_view.reveal(batch.batch_id)
-
-        def work(job: Job) -> PushReport:
-            def progress(p: Progress) -> None:
-                text = (
-                    f"Pushing {batch.customer} batch {batch.batch_id}"
-                    f" — {p.done} / {p.total} mutations, {p.requests} requests"
-                )
-                job.report(p.done, p.total, text, p.changes)
-
-            try:
-                return push(
-                    ctx,
-                    batch.batch_id,
-                    setup,
-                    progress=progress,
-                    should_cancel=lambda: job.cancelled,
-                )
-            except PushStopped as stopped:
-                log.error("push stopped: %s", stopped)
-                return stopped.report
-
-        def done(report: PushReport) -> None:
-            log.info(
-                "push of batch %d: %s (%d ok, %d failed, %d requests)",
-                report.batch_id,
-                report.status,
-                report.succeeded,
-                report.failed,
-                report.requests,
-            )
-            if report.status == BatchStatus.PUSHED.value:
-                self.jobs.complete()
-            self._run_ended(batch, report.batch)
-            self.jobs.idle(f"Batch {report.batch_id}: {report.status} — {report.message}")
-
-        self.jobs.run(
-            f"Pushing batch {batch.batch_id}",
-            batch.customer,
-            work,
-            done,
-            on_progress=lambda report: self._run_reported(batch, report, "push"),
-            on_failure=lambda _message: self._run_ended(batch, None),
-        )
-
-    # --- roll back / undo ---------------------------------------------------------------
+        PushAction(self.bench).do()
 
     def rollback(self) -> None:
-        if self.session is None or self.batch is None:
-            return
-        session, batch = self.session, self.batch
-        if not confirm_rollback(self, batch):
-            return
-
-        def work(job: Job) -> RollbackResult:
-            def progress(p: Progress) -> None:
-                job.report(p.done, p.total, f"Undoing batch {batch.batch_id}", p.changes)
-
-            try:
-                return roll_back(
-                    session.ctx,
-                    batch.batch_id,
-                    session.monday,
-                    progress=progress,
-                    should_cancel=lambda: job.cancelled,
-                )
-            except UndoStopped as stopped:
-                return RollbackResult(stopped.report.batch or batch, stopped.report)
-
-        self.jobs.run(
-            f"Rolling back batch {batch.batch_id}",
-            batch.customer,
-            work,
-            lambda result: self._rolled_back(batch, result),
-            on_progress=lambda report: self._run_reported(batch, report, "undo"),
-            on_failure=lambda _message: self._run_ended(batch, None),
-        )
-
-    def _rolled_back(self, batch: BatchInfo, result: RollbackResult) -> None:
-        if result.undo is not None:
-            log.info("undo of batch %d: %s", batch.batch_id, result.message)
-            for note in result.undo.not_undoable:
-                log.warning("not undoable: %s", note)
-        else:
-            log.info("batch %d rolled back: %s", batch.batch_id, result.message)
-        self._run_ended(batch, result.batch)
-        self.staged_view.show_batch(batch.batch_id)
-        self.jobs.idle(f"Batch {batch.batch_id}: {result.batch.status} — {result.message}")
-        if self.customer == batch.customer:
-            self.change_set.load_preview()
+        RollbackAction(self.bench).do()
 
     def cancel_jobs(self) -> None:
         self.jobs.cancel_jobs()

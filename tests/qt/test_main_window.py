@@ -392,7 +392,7 @@ def test_a_push_reads_no_status_and_then_recounts_only_its_customer(
     from sqlalchemy import event
 
     from orders_sync_gui.monday.sandbox import FaultConfig
-    from orders_sync_gui.qt import main_window as push_action
+    from orders_sync_gui.qt.actions import push as push_action
     from orders_sync_gui.services import staging
 
     _select_customer(qtbot, window, "GREYSON")
