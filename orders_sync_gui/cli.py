@@ -17,6 +17,7 @@ from sqlalchemy.exc import DBAPIError
 
 from . import __version__
 from .core.models import STAGEABLE, BatchStatus, ChangeType, RowChange, RowError
+from .core.text import escape_for_terminal
 from .services import detection, staging
 from .services.context import Context, open_context
 from .services.demo import demo_init
@@ -36,15 +37,26 @@ class UsageError(Exception):
     pass
 
 
+def _shown(value: object) -> str:
+    """A value from the source, monday.com or the store as a terminal may show it: control
+    and format characters (ESC, a zero-width space, a line break) as visible escapes."""
+    return escape_for_terminal(str(value))
+
+
 def _emit(args: argparse.Namespace, payload: dict[str, Any], text: Callable[[], str]) -> None:
     if args.json:
+        # json.dumps writes C0 controls (ESC too) as \u001b; DEL, C1 and format characters
+        # go out raw: JSON is for programs, which read them back as they were.
         print(json.dumps(payload, ensure_ascii=False, default=str))
     else:
-        print(text())
+        # The values in the text are _shown already; what slipped through is escaped here,
+        # but for the line breaks the text is made of.
+        print(escape_for_terminal(text(), keep="\n"))
 
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
-    cells = [[str(h) for h in headers]] + [["" if v is None else str(v) for v in r] for r in rows]
+    cells = [[str(h) for h in headers]]
+    cells += [["" if v is None else _shown(v) for v in r] for r in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
     lines = [
         "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells
@@ -66,7 +78,7 @@ def _errors_text(errors: Sequence[RowError], limit: int = 20) -> str:
     if not errors:
         return ""
     lines = [f"\n{len(errors)} row(s) cannot be synced:"]
-    lines += [f"  {e}" for e in errors[:limit]]
+    lines += [f"  {_shown(e)}" for e in errors[:limit]]
     if len(errors) > limit:
         lines.append(f"  ... and {len(errors) - limit} more (use --json for all)")
     return "\n".join(lines)
@@ -132,16 +144,23 @@ def _change_json(change: RowChange) -> dict[str, Any]:
 
 def _change_text(change: RowChange) -> str:
     rec = change.current
+
+    def shown(name: str, blank: str = "") -> str:
+        return _shown(rec.fields.get(name) or blank)
+
     head = (
-        f"{change.change_type.value:<8} {rec.fields.get('AAG ORDER NUMBER') or '':<12} "
-        f"PO {rec.fields.get('PO NUMBER') or '-':<8} {rec.fields.get('CUSTOMER STYLE') or ''}"
-        f" {rec.fields.get('CUSTOMER COLOUR DESCRIPTION') or ''}  qty "
+        f"{change.change_type.value:<8} {shown('AAG ORDER NUMBER'):<12} "
+        f"PO {shown('PO NUMBER', '-'):<8} {shown('CUSTOMER STYLE')}"
+        f" {shown('CUSTOMER COLOUR DESCRIPTION')}  qty "
         f"{sum(rec.sizes.values())}"
     )
     lines = [head]
-    lines += [f"           {d.field}: {d.old!s} -> {d.new!s}" for d in change.field_diffs]
     lines += [
-        f"           size {d.size}: {'-' if d.old is None else d.old} -> "
+        f"           {_shown(d.field)}: {_shown(d.old)} -> {_shown(d.new)}"
+        for d in change.field_diffs
+    ]
+    lines += [
+        f"           size {_shown(d.size)}: {'-' if d.old is None else d.old} -> "
         f"{'-' if d.new is None else d.new}"
         for d in change.size_diffs
     ]
@@ -167,7 +186,7 @@ def cmd_preview(args: argparse.Namespace, ctx: Context) -> int:
         args,
         payload,
         lambda: (
-            f"{found.customer}: {c.new} new, {c.changed} changed, {c.deleted} deleted, "
+            f"{_shown(found.customer)}: {c.new} new, {c.changed} changed, {c.deleted} deleted, "
             f"{c.unchanged} unchanged, {c.invalid} invalid\n\n"
             + "\n".join(_change_text(ch) for ch in found.changes)
             + _errors_text(found.errors)
@@ -193,8 +212,6 @@ def _parse_types(text: str) -> list[ChangeType]:
 
 def cmd_stage(args: argparse.Namespace, ctx: Context) -> int:
     types = _parse_types(args.types)
-    if args.limit is not None and args.limit < 1:
-        raise UsageError("--limit must be at least 1")
     batch = staging.stage(ctx, args.customer, types=types, po_number=args.po, limit=args.limit)
     payload = {
         "batch_id": batch.batch_id,
@@ -206,12 +223,16 @@ def cmd_stage(args: argparse.Namespace, ctx: Context) -> int:
         "changed": batch.changed_count,
         "deleted": batch.deleted_count,
         "invalid": batch.invalid_count,
+        "held": [
+            {"record_uuid": h.record_uuid, "order_number": h.order_number, "batch_id": h.batch_id}
+            for h in batch.held
+        ],
     }
     _emit(
         args,
         payload,
         lambda: (
-            f"staged batch {batch.batch_id} for {batch.customer}: {batch.item_count} items "
+            f"staged batch {batch.batch_id} for {_shown(batch.customer)}: {batch.item_count} items "
             f"({batch.new_count} new, {batch.changed_count} changed, "
             f"{batch.deleted_count} deleted),"
             f" {batch.subitem_count} subitems; status {batch.status}"
@@ -220,6 +241,7 @@ def cmd_stage(args: argparse.Namespace, ctx: Context) -> int:
                 if batch.invalid_count
                 else ""
             )
+            + "".join(f"\nleft out: {h}" for h in batch.held)
         ),
     )
     return 0
@@ -230,14 +252,16 @@ def cmd_rollback(args: argparse.Namespace, ctx: Context) -> int:
         result = roll_back(ctx, args.batch, lambda: monday_setup(ctx))
     except UndoStopped as stopped:
         partial = stopped.report
-        _emit(args, partial.to_dict(), lambda: partial.message)
+        _emit(args, partial.to_dict(), lambda: _shown(partial.message))
         raise
     undo = result.undo
     if undo is None:
         batch = result.batch
-        text = f"batch {batch.batch_id}: {batch.status} ({batch.message})"
+        text = f"batch {batch.batch_id}: {batch.status} ({_shown(batch.message)})"
     else:
-        text = undo.message + "".join(f"\n  not undoable: {n}" for n in undo.not_undoable)
+        text = _shown(undo.message) + "".join(
+            f"\n  not undoable: {_shown(n)}" for n in undo.not_undoable
+        )
     _emit(args, result.to_dict(), lambda: text)
     return 0 if result.ok else 1
 
@@ -263,7 +287,7 @@ def cmd_push(args: argparse.Namespace, ctx: Context) -> int:
         report = push_batch(ctx, args.batch, setup, progress=_progress(args))
     except PushStopped as stopped:
         done = stopped.report
-        _emit(args, done.to_dict(), lambda: done.message)
+        _emit(args, done.to_dict(), lambda: _shown(done.message))
         raise
     _emit(
         args,
@@ -272,12 +296,15 @@ def cmd_push(args: argparse.Namespace, ctx: Context) -> int:
             f"batch {report.batch_id}: {report.status}, {report.succeeded} rows pushed, "
             f"{report.failed} failed, {report.requests} requests for {report.mutations} "
             f"mutations in {report.seconds:.1f} s"
-            + "".join(f"\n  order {f['order_number']}: {f['error']}" for f in report.failures)
+            + "".join(
+                f"\n  order {_shown(f['order_number'])}: {_shown(f['error'])}"
+                for f in report.failures
+            )
         ),
     )
     if report.status != BatchStatus.PUSHED:
         print(
-            f"orders-sync: batch {report.batch_id} is {report.status}: {report.message}",
+            f"orders-sync: batch {report.batch_id} is {report.status}: {_shown(report.message)}",
             file=sys.stderr,
         )
         return 1
@@ -291,11 +318,11 @@ def cmd_estimate(args: argparse.Namespace, ctx: Context) -> int:
         args,
         est.to_dict(),
         lambda: (
-            f"batch {est.batch_id} ({est.customer}): {est.mutations} mutations "
+            f"batch {est.batch_id} ({_shown(est.customer)}): {est.mutations} mutations "
             f"({est.items} items, {est.subitems} subitems) in {est.requests} requests, "
             f"{est.complexity:,} complexity points, about {est.minutes:.1f} min, "
             f"{est.daily_share:.1%} of the daily request quota"
-            + "".join(f"\n  cannot be undone: {n}" for n in est.not_undoable)
+            + "".join(f"\n  cannot be undone: {_shown(n)}" for n in est.not_undoable)
         ),
     )
     return 0
@@ -347,6 +374,17 @@ def cmd_batches(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
+def _limit(text: str) -> int:
+    """--limit N: a whole number of orders, at least 1 (0 would stage nothing)."""
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {number}")
+    return number
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="orders-sync",
@@ -381,12 +419,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("preview", "list a customer's changed rows with their field diffs")
     p.add_argument("--customer", metavar="NAME", required=True)
     p.add_argument("--po", metavar="PO")
-    p.add_argument("--limit", type=int, metavar="N")
+    p.add_argument("--limit", type=_limit, metavar="N", help="only the first N orders")
     p = add("stage", "stage a customer's changes as a batch")
     p.add_argument("--customer", metavar="NAME", required=True)
     p.add_argument("--types", default="NEW,CHANGED,DELETED", metavar="TYPES")
     p.add_argument("--po", metavar="PO", help="only this PO (a pilot batch)")
-    p.add_argument("--limit", type=int, metavar="N", help="only the first N orders")
+    p.add_argument("--limit", type=_limit, metavar="N", help="only the first N orders")
     p = add("rollback", "roll back a staged batch, or undo a pushed one on monday.com")
     p.add_argument("--batch", type=int, metavar="ID", required=True)
     p = add("push", "push a staged batch to monday.com (resumes an interrupted push)")
@@ -447,7 +485,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         log.debug("command failed", exc_info=True)
         if args.verbose:
             log.info("details", exc_info=True)
-        print(f"orders-sync: {_one_line(exc)}", file=sys.stderr)
+        print(f"orders-sync: {_shown(_one_line(exc))}", file=sys.stderr)
         return 1
     return 0
 

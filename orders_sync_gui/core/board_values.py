@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .mapping import BoardColumn, BoardMapping
+from .text import visible
 from .utf16 import clip_utf16
 
 MAX_ITEM_NAME = 255  # monday.com's limit, in UTF-16 code units (see core/utf16.py)
@@ -31,8 +32,8 @@ def column_value(column: BoardColumn, value: str | None) -> Any:
         return value
     if kind == "date":
         day, _, clock = value.partition("T")
-        # Fix: monday takes HH:MM:SS; a source time with fractional seconds (DATETIME2,
-        # GETDATE()) was sent as "10:30:15.123456" and refused (ColumnValueException).
+        # monday takes HH:MM:SS and refuses fractional seconds (ColumnValueException): the
+        # fraction a DATETIME2 or GETDATE() time carries is cut off.
         return {"date": day, "time": clock[:8]} if clock else {"date": day}
     if kind == "status":
         return {"label": value}
@@ -76,22 +77,29 @@ def subitem_values(mapping: BoardMapping, size: str, qty: int | None) -> dict[st
 def item_name(
     mapping: BoardMapping, fields: Mapping[str, str | None], fallback: str | None = None
 ) -> str:
-    """The item name from the template: NULL parts dropped, at most 255 UTF-16 code units."""
+    """The item name from the template: NULL parts dropped, at most 255 UTF-16 code units.
+
+    A name shows what prints: control and format characters (a zero-width space, a
+    direction mark, ESC; see core/text.py) are left out, and a part of nothing but them is
+    blank. The field values themselves go to their columns as they are.
+    """
     parts = [
-        (fields.get(name) or "").strip() for name in _FIELD.findall(mapping.item_name_template)
+        " ".join(visible(fields.get(name) or "").split())
+        for name in _FIELD.findall(mapping.item_name_template)
     ]
     literal = _FIELD.split(mapping.item_name_template)[::2]
-    separator = next((s.strip() for s in literal if s.strip()), "·")
-    name = f" {separator} ".join(" ".join(p.split()) for p in parts if p)
+    separator = next((t for s in literal if (t := visible(s).strip())), "·")
+    name = f" {separator} ".join(p for p in parts if p)
     if not name:
-        name = " ".join((fallback or "").split())
+        name = " ".join(visible(fallback or "").split())
     if not name:
         fields_named = ", ".join(f"[{n}]" for n in _FIELD.findall(mapping.item_name_template))
         raise ItemNameError(
             f"the item name would be empty: {fields_named} and the order number are all blank"
         )
-    # Fix: clipped at 255 code points, a name full of emoji (2 UTF-16 code units each, as
-    # monday counts) could still be twice too long, and that row was refused every push.
+    # Clipped in UTF-16 code units, as monday counts them, after what does not print is
+    # gone: in code points, a name full of emoji (2 units each) could be twice too long,
+    # and monday would refuse it every push.
     return clip_utf16(name, MAX_ITEM_NAME)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable, Mapping
 
+from .text import visible
 from .utf16 import utf16_len
 
 # The customer columns of the batch, staging, lock and sync-state tables are Unicode(100):
@@ -32,16 +33,26 @@ def customer_name_problem(canonical: str) -> str | None:
     )
 
 
+def _tidy(name: str) -> str:
+    """A name as it prints: no control or format characters (zero-width spaces, direction
+    marks, ESC ...; see core/text.py), NFC, spaces collapsed and trimmed."""
+    return " ".join(unicodedata.normalize("NFC", visible(name)).split())
+
+
 def fold(name: str) -> str:
-    """The comparison key of a spelling: NFC, case-folded, spaces collapsed and trimmed."""
-    return " ".join(unicodedata.normalize("NFC", name).casefold().split())
+    """The comparison key of a spelling: what prints (`_tidy`), case-folded. Two spellings
+    that print alike but for case and spacing are one customer."""
+    return _tidy(name).casefold()
 
 
 class CustomerMap:
     """Maps any spelling to its canonical customer; unknown names are their own customer."""
 
     def __init__(self, aliases: Mapping[str, str]) -> None:
-        self._by_key = {fold(alias): canonical.strip() for alias, canonical in aliases.items()}
+        # The map's own names are kept as written, but for what does not print.
+        self._by_key = {
+            fold(alias): visible(canonical).strip() for alias, canonical in aliases.items()
+        }
         # A canonical name is also an alias of itself, whatever its case.
         for canonical in list(self._by_key.values()):
             self._by_key.setdefault(fold(canonical), canonical)
@@ -55,7 +66,7 @@ class CustomerMap:
         known = self._by_key.get(key)
         if known is not None:
             return known
-        return " ".join(unicodedata.normalize("NFC", name).split()).upper()
+        return _tidy(name).upper()
 
     def spellings_of(self, customer: str, names: Iterable[str | None]) -> list[str]:
         """Those of `names` (raw spellings found in the source) that fold into `customer`."""

@@ -150,9 +150,9 @@ def _size_cells(
     keep = vals != 0
     if bad:
         keep &= ~np.isin(rows, list(bad))
-    # Fix: each size fits an INT, but their sum (the order quantity, staged in an INT
-    # column) need not: on PostgreSQL and SQL Server one such row made the staging INSERT
-    # fail, and with it the whole customer's batch. The row now fails alone, named.
+    # Each size fits an INT, but their sum need not, and the order quantity is staged in an
+    # INT column: a row whose sizes add up beyond it fails here, alone and named, rather than
+    # fail the staging INSERT (on PostgreSQL and SQL Server) and the customer's whole batch.
     totals = np.bincount(rows[keep], weights=vals[keep], minlength=len(frame))
     for r in np.flatnonzero(totals > MAX_QTY):
         bad[int(r)] = RowError(
@@ -243,9 +243,9 @@ def hash_frame(frame: pd.DataFrame, spec: SourceSpec, *, with_sizes: bool = True
             errors.setdefault(r, RowError(uuids[r], order_numbers[r], name, msg))
         fields[name] = canon.tolist()
         encoded[name] = enc.tolist()
-    # Fix: a canonical name longer than the customer columns hold (upper-casing lengthens
-    # "ß" to "SS") failed the whole staging INSERT on PostgreSQL and SQL Server; such rows
-    # now fail alone, named, and the rest of the detection goes on.
+    # A canonical name longer than the customer columns hold (upper-casing lengthens "ß" to
+    # "SS") fails its rows here, alone and named, rather than the whole staging INSERT (on
+    # PostgreSQL and SQL Server): the rest of the detection goes on.
     too_long = {c: customer_name_problem(c) for c in set(customers) if c is not None}
     for i, c in enumerate(customers):
         if c is None:

@@ -27,6 +27,13 @@ LOOKUP_QUERY = """query ($board: ID!, $column: String!, $values: [String]!, $lim
     columns: [{column_id: $column, column_values: $values}]) {
     cursor items { id name state column_values(ids: [$column]) { id text }
       subitems { id name } } } }"""
+NEXT_LOOKUP_QUERY = """query ($cursor: String!, $column: String!, $limit: Int!) {
+  next_items_page(cursor: $cursor, limit: $limit) {
+    cursor items { id name state column_values(ids: [$column]) { id text }
+      subitems { id name } } } }"""
+# items_count is documented as costly (developer.monday.com/api-reference/changelog/
+# new-boards-query-field-items_count): read once per push, before the first mutation.
+ROOM_QUERY = """query ($ids: [ID!]) { boards(ids: $ids) { id items_count items_limit } }"""
 SUBITEMS_QUERY = """query ($ids: [ID!]) { items(ids: $ids) { id subitems { id name } } }"""
 # monday's column type names for the mapping's types
 _TYPE_ALIASES = {
@@ -135,10 +142,6 @@ def check_mapping(board: Board, mapping: BoardMapping) -> None:
 
 
 MAX_GROUP_NAME = 255  # monday's limit, in UTF-16 code units (see core/utf16.py)
-# A board's groups read this recently are trusted before a create; an older copy (the push
-# caches the board for minutes) is read again. Far below monday's 30-minute idempotency
-# window, so a create that was in flight when the copy was read is one the key covers.
-GROUPS_FRESH_SECONDS = 60.0
 _GROUP_CREATE_ROUNDS = 4  # a replayed group found deleted is made again, a few times at most
 
 
@@ -156,22 +159,21 @@ def group_idempotency_key(board_id: str, title: str, replaces: str = "") -> str:
 def ensure_group(client: MondayClient, board: Board, title: str) -> str:
     """The id of the customer's group, created when missing, and never twice.
 
-    Fix: the create went out with a random Idempotency-Key. A create whose answer was lost
-    (a dropped connection, a kill) may have run, or may still run while a resume reads the
-    board; the resume, not seeing the group, created a second one. Now the create's key is
-    derived from the board and the title (group_idempotency_key): within monday's 30
-    minutes a second create of the same group is answered with the first one's answer
-    (after a 409 and a retry while the first still runs). Past them the first has long
-    finished, and a board read since shows its group: a copy of the board older than
-    GROUPS_FRESH_SECONDS (the push caches it) has its groups read again before a create.
+    A create whose answer was lost (a dropped connection, a kill) may have run, or may still
+    run while a resume reads the board and does not see the group yet. So the create's
+    Idempotency-Key is derived from the board and the title (group_idempotency_key), never
+    random: within monday's 30 minutes a second create of the same group is answered with
+    the first one's answer (after a 409 and a retry while the first still runs). And the
+    board's groups are read again before any create (look before creating): a group made by
+    a run whose answer was lost, or by a database restored from before it, is found, not
+    made twice, whether or not monday honours the key.
     """
     title = clip_utf16(title, MAX_GROUP_NAME)
     if title in board.groups:
         return board.groups[title]
-    if time.monotonic() - board.read_at > GROUPS_FRESH_SECONDS:
-        refresh_groups(client, board)
-        if title in board.groups:
-            return board.groups[title]
+    refresh_groups(client, board)  # look before creating: made since the board was read?
+    if title in board.groups:
+        return board.groups[title]
     replaces = ""
     for _ in range(_GROUP_CREATE_ROUNDS):
         result = client.execute(
@@ -203,30 +205,68 @@ class FoundItem:
     item_id: str
     record_uuid: str
     subitems: dict[str, str]  # subitem name (size label) -> id
+    state: str = "active"  # or "archived" (deleted items are never found)
+
+
+LOOKUP_PAGE = 500  # monday's largest page of items
 
 
 def find_items(
     client: MondayClient, board_id: str, column_id: str, uuids: Sequence[str], *, chunk: int = 50
 ) -> dict[str, FoundItem]:
-    """Items on the board whose record_uuid column holds one of `uuids` (deleted never match)."""
+    """Items on the board whose record_uuid column holds one of `uuids` (deleted never
+    match): `chunk` values per lookup, each lookup read to its last page."""
     found: dict[str, FoundItem] = {}
     for i in range(0, len(uuids), chunk):
         values = list(uuids[i : i + chunk])
         result = client.execute(
-            LOOKUP_QUERY, {"board": board_id, "column": column_id, "values": values, "limit": 500}
+            LOOKUP_QUERY,
+            {"board": board_id, "column": column_id, "values": values, "limit": LOOKUP_PAGE},
         )
         page = result.data.get("items_page_by_column_values") or {}
-        for item in page.get("items") or []:
-            if item.get("state") == "deleted":
-                continue
-            text = next((cv.get("text") for cv in item.get("column_values") or []), None)
-            if text in values:
-                subs = {s["name"]: str(s["id"]) for s in item.get("subitems") or []}
-                # Two items for one uuid would be a duplicate: keep the oldest (lowest id).
-                known = found.get(text)
-                if known is None or int(item["id"]) < int(known.item_id):
-                    found[text] = FoundItem(str(item["id"]), text, subs)
+        while True:
+            _take_found(found, page.get("items") or [], set(values))
+            if not page.get("cursor"):
+                break
+            result = client.execute(
+                NEXT_LOOKUP_QUERY,
+                {"cursor": page["cursor"], "column": column_id, "limit": LOOKUP_PAGE},
+            )
+            page = result.data.get("next_items_page") or {}
     return found
+
+
+def _take_found(found: dict[str, FoundItem], items: list[dict], values: set[str]) -> None:
+    for item in items:
+        if item.get("state") == "deleted":
+            continue
+        text = next((cv.get("text") for cv in item.get("column_values") or []), None)
+        if text in values:
+            subs = {s["name"]: str(s["id"]) for s in item.get("subitems") or []}
+            # Two items for one uuid would be a duplicate: keep the oldest (lowest id).
+            known = found.get(text)
+            if known is None or int(item["id"]) < int(known.item_id):
+                found[text] = FoundItem(str(item["id"]), text, subs, item.get("state") or "active")
+
+
+@dataclass(frozen=True, slots=True)
+class BoardRoom:
+    """How many items a board holds, and the most it may (None: monday did not say)."""
+
+    board_id: str
+    items: int
+    limit: int | None
+
+
+def board_room(client: MondayClient, board_ids: Sequence[str]) -> dict[str, BoardRoom]:
+    result = client.execute(ROOM_QUERY, {"ids": list(board_ids)})
+    out: dict[str, BoardRoom] = {}
+    for board in result.data.get("boards") or []:
+        limit = board.get("items_limit")
+        out[str(board["id"])] = BoardRoom(
+            str(board["id"]), int(board.get("items_count") or 0), int(limit) if limit else None
+        )
+    return out
 
 
 def subitems_of(

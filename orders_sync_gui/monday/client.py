@@ -271,10 +271,10 @@ class MondayClient:
         except requests.Timeout:
             raise _Retry("timeout", None) from None
         except requests.exceptions.SSLError as exc:
-            # Fix: a certificate that does not verify (a proxy intercepting HTTPS, a wrong
-            # URL) was retried as a "connection dropped", up to the bound, and reported as
-            # monday.com "refusing". It will not verify the next time either; nothing was
-            # sent (the TLS handshake failed before the request and its token left).
+            # A certificate that does not verify (a proxy intercepting HTTPS, a wrong URL)
+            # will not verify the next time either: stop with what to check, rather than
+            # retry it as a dropped connection and report monday.com as "refusing". Nothing
+            # was sent: the TLS handshake fails before the request and its token leave.
             if "CERTIFICATE_VERIFY_FAILED" not in str(exc):
                 raise _Retry("connection dropped", None) from None
             host = urlsplit(self.settings.url).hostname
@@ -295,10 +295,11 @@ class MondayClient:
         codes = {_code(e) for e in errors}
         if status in (401, 403) or codes & STOP_CODES:
             raise MondayStopError(_stop_message(status, errors))
-        # Fix: only an error without a path speaks for the whole request. An error with a
-        # path (even INTERNAL_SERVER_ERROR) is one alias's failure in an answer whose other
-        # aliases ran: retrying the request replayed that same answer (same Idempotency-Key)
-        # until the bound, stopping the push and dropping the rows monday had done.
+        # Only an error without a path speaks for the whole request. An error with a path
+        # (even INTERNAL_SERVER_ERROR) is one alias's failure in an answer whose other
+        # aliases ran: it is that alias's field error. Retrying the request would replay the
+        # same answer (same Idempotency-Key) until the bound, stop the push and drop the
+        # rows monday did.
         request_codes = {_code(e) for e in errors if not e.get("path")}
         if status in RETRYABLE_STATUS or request_codes & RETRYABLE_CODES:
             wait = retry_after if retry_after is not None else _retry_in(errors)

@@ -1,10 +1,12 @@
-"""What a push and an undo share: one run of a batch against monday.com.
+"""One run of a batch against monday.com: the skeleton that push and undo both fill in.
 
-Each run loads the batch's rows, opens the board (checked against the mapping), claims the
-batch (BatchBusyError while another run holds it), sends its operations chunk by chunk with
-a heartbeat on each recorded response, and ends by writing the batch's final status and
-giving up its claim, and the customer's lock when the run is complete. push.py and undo.py
-say what is sent and how each answer is recorded.
+A run loads the batch's rows, opens the board (checked against the mapping), checks it may
+go on (RunHooks.check: nothing is claimed or sent before), claims the batch (BatchBusyError
+while another run holds it), recovers what a stopped run left in flight
+(RunHooks.recover), sends the steps the hooks plan one by one, recording each response
+before the next request leaves, and finishes by writing the batch's status, giving up its
+claim (and the customer's lock when the run is complete). push.py and undo.py implement
+the hooks; recovery.py is the crash recovery both use.
 """
 
 from __future__ import annotations
@@ -12,14 +14,14 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import re
 import socket
 import time
-import uuid
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Generic, TypeVar
 
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
@@ -28,7 +30,7 @@ from ..core.mapping import BoardMapping
 from ..core.models import BatchStatus
 from ..core.staged import StagedRow, StagedSubitem, StatusChange
 from ..monday.board import Board, check_mapping, fetch_board
-from ..monday.client import MondayClient
+from ..monday.client import MondayClient, MondayError
 from ..monday.operations import ChunkPolicy, Operation, OperationResult, RunStats, run_operations
 from ..store import pushing
 from ..store.staging import BatchInfo, BatchStateError, get_batch
@@ -54,12 +56,27 @@ class Progress:
     changes: tuple[StatusChange, ...] = ()
 
 
-def _now() -> datetime:
+def now() -> datetime:
+    """Naive local time, to the second: what operators read, and what DATETIME2 stores."""
     return datetime.now().replace(microsecond=0)
 
 
+@dataclass(slots=True)
+class Step:
+    """Operations a run sends together, and how their answers are recorded."""
+
+    ops: list[Operation]
+    phase: str
+    record: Callable[[list[OperationResult]], None]
+    # Runs before each request leaves: a push marks its rows SENDING (their outcome is
+    # unknown until the answer is recorded). None: nothing to mark.
+    before_send: Callable[[list[Operation]], None] | None = None
+    policy: ChunkPolicy | None = None  # None: the setup's limits
+
+
 class BatchRun:
-    """One push or undo run of a batch: the client, the board, the batch's rows, the claim."""
+    """One push or undo run of a batch: the client, the board, the batch's rows, the claim,
+    and the statuses recorded since the last progress report."""
 
     def __init__(
         self,
@@ -83,11 +100,19 @@ class BatchRun:
         self.loaded = False
         self.scope_salt = ""
         self.children: dict[int, list[StagedSubitem]] = {}
-        self.owner = ""  # this run's claim on the batch (see claim())
+        self.owner = ""  # this run's id, once it has claimed the batch (see claim())
+        self.done = 0
+        self.total = 0
+        self._changed: dict[tuple[str, int], None] = {}  # an ordered set
 
     @property
     def engine(self):  # type: ignore[no-untyped-def]
         return self.ctx.store.engine
+
+    @property
+    def board_id(self) -> str:
+        assert self.board is not None
+        return self.board.board_id
 
     def open_board(self) -> Board:
         if not self.setup.board_id:
@@ -109,12 +134,10 @@ class BatchRun:
             self.subs = {
                 s.stg_subitem_id: s for s in pushing.load_subitems(conn, self.batch.batch_id)
             }
-        # Fix: idempotency keys were derived from the batch id and staging row ids alone,
-        # which every database numbers from 1: a second database (demo-init --force, a
-        # colleague's demo, a test) pushing its batch 1 within monday's 30 minutes got the
-        # first one's answers replayed, so nothing of it was created while its rows were
-        # recorded PUSHED against the other database's items. The batch's own rows and
-        # creation time now salt the scope; they never change, so a resume still replays.
+        # Idempotency keys are scoped by the batch's own rows and creation time, not its id
+        # alone: every database numbers batches from 1, and two databases' batch 1 within
+        # monday's 30 minutes must not get each other's answers. Neither ever changes, so a
+        # resume of the same batch still gets its own answers replayed.
         uuids = sorted(r.record_uuid for r in self.rows.values())
         salt = [str(self.batch.batch_id), self.batch.created_at.isoformat(), *uuids]
         digest = hashlib.sha256("\n".join(salt).encode())
@@ -130,112 +153,190 @@ class BatchRun:
             return get_batch(conn, self.batch.batch_id)
 
     def subs_of(self, row: StagedRow) -> list[StagedSubitem]:
-        # Fix: an index, not a scan of every subitem per row: called per row by the
-        # bookkeeping of each response and by the report, the scan made a full push
-        # (10,000 orders, 60,000 subitems) quadratic: minutes of CPU for bookkeeping.
+        # An index, not a scan: called per row by each response's bookkeeping and by the
+        # report, a scan would make a 60,000-subitem push quadratic.
         return self.children.get(row.stg_id, [])
 
-    def report_progress(
-        self, phase: str, done: int, total: int, changes: tuple[StatusChange, ...] = ()
-    ) -> None:
-        if self.progress is not None:
-            self.progress(
-                Progress(phase, done, total, self.stats.requests, self.stats.failed, changes)
-            )
+    def adopt_subitem(self, sub: StagedSubitem) -> None:
+        """A size staged during the run (an item created anew gets every size)."""
+        self.subs[sub.stg_subitem_id] = sub
+        self.children.setdefault(sub.stg_parent_id, []).append(sub)
 
-    def changes_of(self, results: list[OperationResult]) -> tuple[StatusChange, ...]:
-        """The statuses one response's results left: each row with its sizes (an undo of a
-        created item settles them with it), each size."""
-        out: list[StatusChange] = []
-        for res in results:
-            ident = int(res.op.key[1:])
-            if res.op.key[0] == "r":
-                row = self.rows[ident]
-                out.append(StatusChange.of_row(row))
-                out += [StatusChange.of_subitem(sub) for sub in self.subs_of(row)]
-            else:
-                out.append(StatusChange.of_subitem(self.subs[ident]))
-        return tuple(out)
+    # --- what the run writes --------------------------------------------------------------
 
-    def heartbeat(self, conn: Connection, now: datetime) -> None:
+    def save_row(self, conn: Connection, row: StagedRow, *, failed: bool = False) -> None:
+        """A row's status, monday id and message, as the run holds them, into the store;
+        `failed` counts a refusal (the row's next request gets a new Idempotency-Key)."""
+        pushing.record_row(
+            conn,
+            row.stg_id,
+            status=row.status,
+            now=now(),
+            item_id=row.item_id,
+            error=row.error,
+            failed=failed,
+        )
+        if failed:
+            row.retry_count += 1
+        self._changed[("row", row.stg_id)] = None
+
+    def save_subitem(self, conn: Connection, sub: StagedSubitem, *, failed: bool = False) -> None:
+        pushing.record_subitem(
+            conn,
+            sub.stg_subitem_id,
+            status=sub.status,
+            now=now(),
+            subitem_id=sub.subitem_id,
+            error=sub.error,
+            failed=failed,
+        )
+        if failed:
+            sub.retry_count += 1
+        self._changed[("subitem", sub.stg_subitem_id)] = None
+
+    def noted(self, kind: str, ident: int) -> None:
+        """A status changed in a bulk write (see pushing.set_row_status)."""
+        self._changed[(kind, ident)] = None
+
+    def heartbeat(self, conn: Connection) -> None:
         """The run is alive (with each recorded response): keeps its claim from looking
         abandoned."""
         if self.owner:
-            pushing.heartbeat(conn, self.batch.batch_id, self.owner, now)
+            pushing.heartbeat(conn, self.batch.batch_id, self.owner, now())
 
-    def mark_sending(self, ops: list[Operation]) -> None:
-        """Before a request leaves (see run_operations' before_send); a push marks its rows."""
-
-    def record(self, results: list[OperationResult]) -> None:
-        """One response's results, written to the store before the next request leaves."""
-        raise NotImplementedError
-
-    def _order_of(self, op: Operation) -> str:
+    def order_of(self, op: Operation) -> str:
         ident = int(op.key[1:])
         row = self.rows[ident] if op.key[0] == "r" else self.rows[self.subs[ident].stg_parent_id]
-        return row.order_number or row.record_uuid
+        return row.who
 
-    def run(
-        self,
-        ops: list[Operation],
-        phase: str,
-        done_before: int,
-        total: int,
-        *,
-        policy: ChunkPolicy | None = None,
-        record: Callable[[list[OperationResult]], None] | None = None,
-    ) -> int:
-        done = done_before
+    # --- sending ---------------------------------------------------------------------------
+
+    def report_progress(self, phase: str) -> None:
+        changes = tuple(self._drain_changes())
+        if self.progress is not None:
+            self.progress(
+                Progress(
+                    phase,
+                    self.done,
+                    self.total,
+                    self.stats.requests,
+                    self.stats.failed,
+                    changes,
+                )
+            )
+
+    def _drain_changes(self) -> Iterator[StatusChange]:
+        changed, self._changed = self._changed, {}
+        for kind, ident in changed:
+            if kind == "row":
+                yield StatusChange.of_row(self.rows[ident])
+            else:
+                yield StatusChange.of_subitem(self.subs[ident])
+
+    def send(self, step: Step) -> None:
+        """Send a step's operations chunk by chunk; each answer is recorded before the
+        next request leaves."""
         for results in run_operations(
             self.client,
-            ops,
-            scope=f"{phase}:{self.batch.batch_id}:{self.scope_salt}",
-            policy=policy or self.setup.limits.chunk_policy(),
+            step.ops,
+            scope=f"{step.phase}:{self.batch.batch_id}:{self.scope_salt}",
+            policy=step.policy or self.setup.limits.chunk_policy(),
             stats=self.stats,
-            before_send=self.mark_sending,
+            before_send=step.before_send,
             should_cancel=self.should_cancel,
         ):
-            (record or self.record)(results)
-            done += len(results)
-            ok = sum(1 for r in results if r.ok)
+            step.record(results)
+            self.done += len(results)
             log.info(
                 "batch %d %s: %d of %d done (%d ok in this request)",
                 self.batch.batch_id,
-                phase,
-                done,
-                total,
-                ok,
+                step.phase,
+                self.done,
+                self.total,
+                sum(1 for r in results if r.ok),
             )
-            self.report_progress(phase, done, total, self.changes_of(results))
-        return done
+            self.report_progress(step.phase)
+
+
+R = TypeVar("R")
+
+
+class RunHooks(ABC, Generic[R]):
+    """What a kind of run (push, undo) does at each point of the skeleton (execute)."""
+
+    activity: str  # "push", "undo": named in the batch's claim
+    from_statuses: tuple[BatchStatus, ...]  # the batch statuses a run may start from
+    lock_customer = False  # take back the customer's lock (see claim)
+
+    def __init__(self, run: BatchRun) -> None:
+        self.run = run
+
+    @abstractmethod
+    def check(self) -> None:
+        """Refuse (BatchStateError) before anything is claimed or sent."""
+
+    @abstractmethod
+    def recover(self) -> None:
+        """Settle what a stopped run left in flight, before anything new is planned."""
+
+    @abstractmethod
+    def steps(self) -> Iterator[Step]:
+        """The run's steps, planned one at a time (a step may depend on the last one's
+        answers)."""
+
+    @abstractmethod
+    def finish(self, *, started: float, error: str | None) -> R:
+        """Write the batch's end (end_run) and say how the run went."""
+
+    @abstractmethod
+    def stopped(self, report: R) -> Exception:
+        """The exception a run that monday.com stopped raises, carrying its report."""
+
+
+def execute(hooks: RunHooks[R]) -> R:
+    """The skeleton: load, board, check, claim, recover, send each step, finish."""
+    run, started = hooks.run, time.monotonic()
+    with running(run):
+        try:
+            run.load()  # before the board: a run stopped on the board read must know its rows
+            run.open_board()
+            hooks.check()
+            claim(run, hooks.activity, hooks.from_statuses, lock_customer=hooks.lock_customer)
+            hooks.recover()
+            for step in hooks.steps():
+                if run.should_cancel():
+                    break
+                run.send(step)
+            return hooks.finish(started=started, error=None)
+        except MondayError as exc:
+            log.error("batch %d: %s", run.batch.batch_id, exc)
+            raise hooks.stopped(hooks.finish(started=started, error=str(exc))) from None
 
 
 # A run that stays silent this long has lost its claim on a batch (a retry can wait up to
 # max_wait_seconds for monday, so the lease is longer than that).
-def _lease_seconds(setup: MondaySetup) -> float:
+def lease_seconds(setup: MondaySetup) -> float:
     return 2 * (setup.max_wait_seconds + setup.timeout_seconds) + 60
 
 
-# The claims (batch messages) of this process's runs that are still going.
+# The run ids of this process's runs that are still going.
 _RUNNING: set[str] = set()
 
 
-def _holder_gone(message: str) -> bool:
-    """True when the run named in a batch's message was a process of this machine that no
-    longer exists (a crash or a kill), or a run of this very process that has ended: its
-    batch can be resumed at once."""
-    match = re.search(r"pid (\d+) on (\S+)", message)
-    if not match or match.group(2) != socket.gethostname():
+def _holder_gone(holder: pushing.BatchClaim) -> bool:
+    """True when the run holding a batch was a process of this machine that no longer
+    exists (a crash or a kill), or a run of this very process that has ended: its batch
+    can be resumed at once."""
+    if holder.pid is None or holder.host != socket.gethostname()[:255]:
         return False  # another machine: wait for the lease
-    if int(match.group(1)) == os.getpid():
-        # Fix: a push that ended on an error other than monday's (the database connection
-        # lost mid-push) kept its claim, and its process is alive: the GUI's next Push of the
-        # batch, in the same process, was refused as "busy" until the lease ran out.
-        return message not in _RUNNING
+    if holder.pid == os.getpid():
+        # A run of this process that has ended (on any error, not only monday's) holds
+        # nothing: the window's next Push of the batch goes on at once.
+        return holder.run not in _RUNNING
     if os.name != "posix":
         return False  # no safe liveness test here: wait for the lease
     try:
-        os.kill(int(match.group(1)), 0)
+        os.kill(holder.pid, 0)
     except ProcessLookupError:
         return True
     except PermissionError:  # it exists, as another user's process
@@ -261,30 +362,26 @@ def claim(
     """Make this run the batch's only pusher or undoer (BatchBusyError if another is).
 
     lock_customer (undo): also take back the customer's lock, which the batch gave up when
-    it was pushed. Fix: an undo ran with its batch PUSHING (an open status) but the customer
-    unlocked, so a new batch could be staged and pushed while the undo was half done (or
-    killed): the undo could then never finish (no longer the latest batch), and the new
-    batch was made from a sync state the undo was still rewriting.
+    it was pushed: while an undo is under way (or killed half done), no new batch of that
+    customer can be staged from the sync state the undo is rewriting, and the undo stays
+    the customer's latest batch, so it can always be finished.
     """
-    owner = (
-        f"{activity} in progress · run {uuid.uuid4().hex[:8]} · pid {os.getpid()} on "
-        f"{socket.gethostname()} · {s.ctx.operator}"
-    )
+    mine = pushing.BatchClaim.new(activity, s.ctx.operator)
     other: int | None = None
     try:
         with s.engine.begin() as conn:
             holder = pushing.claim_batch(
                 conn,
                 s.batch.batch_id,
-                owner=owner,
-                now=_now(),
+                claim=mine,
+                now=now(),
                 from_statuses=from_statuses,
-                lease_seconds=_lease_seconds(s.setup),
+                lease_seconds=lease_seconds(s.setup),
                 holder_gone=_holder_gone,
             )
             if holder is None and lock_customer:
                 other = pushing.lock_customer(
-                    conn, s.batch.batch_id, s.batch.customer, s.ctx.operator, _now()
+                    conn, s.batch.batch_id, s.batch.customer, s.ctx.operator, now()
                 )
                 if other is not None:
                     raise _Locked
@@ -297,27 +394,10 @@ def claim(
         raise BatchBusyError(
             f"batch {s.batch.batch_id} is busy: {holder}. Wait for it to finish; if that run "
             "was interrupted on another computer, it can be resumed once it has been silent "
-            f"for {_lease_seconds(s.setup) / 60:.0f} minutes"
+            f"for {lease_seconds(s.setup) / 60:.0f} minutes"
         )
-    s.owner = owner
-    _RUNNING.add(owner)
-
-
-def start(
-    s: BatchRun,
-    activity: str,
-    from_statuses: tuple[BatchStatus, ...],
-    *,
-    lock_customer: bool = False,
-    check: Callable[[BatchRun], None] | None = None,
-) -> None:
-    """Set a run up: the batch's rows first (a stop on the board read must still know
-    them), then the board, then `check` (a refusal before the claim), then the claim."""
-    s.load()
-    s.open_board()
-    if check is not None:
-        check(s)
-    claim(s, activity, from_statuses, lock_customer=lock_customer)
+    s.owner = mine.run
+    _RUNNING.add(mine.run)
 
 
 @contextmanager
@@ -331,7 +411,7 @@ def running(s: BatchRun) -> Iterator[BatchRun]:
         s.client.close()
 
 
-def finish(
+def end_run(
     s: BatchRun,
     status: BatchStatus,
     *,
@@ -343,11 +423,9 @@ def finish(
     """Write a run's end: the batch's status, counts and message, in place of the run's
     claim; and give up the customer's lock when `release_lock`. Returns the batch's status.
 
-    Fix: a run stopped before it claimed the batch (a refused token or the daily limit on
-    its first read) wrote its status all the same: over the claim of another operator's run
-    going on that moment, which made the batch look free (PARTIAL) to a third run while the
-    first still pushed: two pushers, duplicates. A run that never claimed the batch did
-    nothing to it, and writes nothing: the batch's status is what it was.
+    A run that never claimed the batch (stopped by a refused token or the daily limit on
+    its first read) did nothing to it and writes nothing: the batch may be another run's
+    at that moment, and its status is what it was.
     """
     if not s.owner:
         return BatchStatus(s.batch.status)
@@ -356,7 +434,7 @@ def finish(
             conn,
             s.batch.batch_id,
             status=status,
-            now=_now(),
+            now=now(),
             succeeded=succeeded,
             failed=failed,
             message=message,

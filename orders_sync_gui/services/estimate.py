@@ -8,11 +8,13 @@ from dataclasses import asdict, dataclass, field
 from ..core.models import ChangeType, RowStatus
 from ..store import pushing
 from ..store.staging import get_batch
+from .capacity import additions
 from .context import Context
 from .monday_setup import Limits
 
 TO_SEND = (RowStatus.PENDING, RowStatus.FAILED, RowStatus.SENDING)
-READS = 3  # board, subitems board, group (lookups after a crash come on top)
+READS = 5  # board, subitems board, their room, the group read and made (+ crash lookups)
+LOOKUP_CHUNK = 50  # record_uuids per lookup (monday.board.find_items)
 
 
 @dataclass(slots=True)
@@ -26,6 +28,8 @@ class Estimate:
     complexity: int
     minutes: float
     daily_share: float  # of the account's daily request quota
+    new_items: int = 0  # items the push adds to the board (at most): its capacity check
+    new_subitems: int = 0  # and subitems, to the subitems board
     not_undoable: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, object]:
@@ -42,21 +46,27 @@ def estimate(ctx: Context, batch_id: int, limits: Limits | None = None) -> Estim
         rows = pushing.load_rows(conn, batch_id)
         subs = pushing.load_subitems(conn, batch_id)
     items = sum(1 for r in rows if r.status in TO_SEND)
+    children: dict[int, list] = {}
+    for sub in subs:
+        children.setdefault(sub.stg_parent_id, []).append(sub)
+    new_items, new_subitems = additions(rows, children)
     subitems = sum(1 for s in subs if s.status in TO_SEND)
-    # Fix: the same cap as the push's ChunkPolicy, whose ceiling is the smaller of the
-    # per-request maximum and the per-minute budget; with a budget below the per-request
-    # maximum (a trial account: 1,000,000) the estimate counted too few requests.
+    # The same cap as the push's ChunkPolicy: the smaller of the per-request maximum and
+    # the per-minute budget (a trial account's budget is below the per-request maximum).
     ceiling = min(limits.max_complexity_per_request, limits.complexity_per_minute)
     chunk = max(
         1,
         min(limits.max_mutations_per_request, ceiling // max(1, limits.mutation_cost)),
     )
-    # Orders that come back to their labelled items: one lookup (per 50) that those are
-    # still on the board (push.check_kept_items).
+    # Orders that come back to their labelled items: one lookup (per LOOKUP_CHUNK) that those are
+    # still on the board (PushHooks.check_kept_items).
     kept = sum(
         1 for r in rows if r.kept_item_id and r.status in (RowStatus.PENDING, RowStatus.FAILED)
     )
-    reads = READS + math.ceil(kept / 50)
+    # Look before creating: every item the push would create is first looked up on the
+    # board by its record_uuid, in bulk (PushHooks.items_on_board).
+    creates = sum(1 for r in rows if r.creates_item and r.status in TO_SEND)
+    reads = READS + math.ceil(kept / LOOKUP_CHUNK) + math.ceil(creates / LOOKUP_CHUNK)
     requests = math.ceil(items / chunk) + math.ceil(subitems / chunk) + reads
     complexity = (items + subitems) * limits.mutation_cost
     window_minutes = limits.window_seconds / 60
@@ -87,4 +97,6 @@ def estimate(ctx: Context, batch_id: int, limits: Limits | None = None) -> Estim
         minutes=max(budget_minutes, rate_minutes, latency_minutes),
         daily_share=requests / limits.daily_requests,
         not_undoable=notes,
+        new_items=new_items,
+        new_subitems=new_subitems,
     )

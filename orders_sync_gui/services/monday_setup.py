@@ -51,6 +51,9 @@ class Limits:
     max_mutations_per_request: int = 50
     seconds_per_request: float = 0.6  # round trip of one batched request, for the estimate
     window_seconds: float = 60.0  # the "minute" of the budget (the sandbox can compress it)
+    # Items a board (and a subitems board) may hold where monday does not say (items_limit):
+    # 10,000 on non-Enterprise plans.
+    max_items_per_board: int = 10_000
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> Limits:

@@ -1,17 +1,19 @@
-"""What a push sends: each staged row and size as monday.com operations.
+"""What a push sends: each staged row and size as monday.com operations. Pure: it reads
+the rows and the board's ids and returns a Plan; the run applies and records it.
 
 Items: create (a NEW row, or one whose item turned out gone), take up a labelled item (an
 order that came back), change its columns (CHANGED), or the mapping's delete action
 (DELETED). Subitems: create, change or delete a size, under the item its row pushed. Rows
-that cannot become an operation (an empty item name, no subitem known for a size) fail here,
-alone, through the session. push.py runs these operations and records their answers.
+that cannot become an operation (an empty item name, no subitem known for a size) are the
+plan's failures, each alone.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Collection, Iterable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 from ..core.board_values import (
     MAX_ITEM_NAME,
@@ -23,17 +25,32 @@ from ..core.board_values import (
 )
 from ..core.mapping import BoardMapping
 from ..core.models import ChangeType, RowStatus
-from ..core.staged import DELETED_GONE, DELETED_STATUS, StagedRow, StagedSubitem
+from ..core.staged import DELETED_STATUS, RETRYABLE, StagedRow, StagedSubitem
 from ..core.utf16 import clip_utf16
 from ..monday.operations import Operation
-from ..store import pushing
-from .batch_run import _now
 
-if TYPE_CHECKING:
-    from .push import _Session
 
-# Rows and sizes a push (re)sends: not yet sent, or refused last time.
-RETRYABLE = (RowStatus.PENDING, RowStatus.FAILED)
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Where a plan's operations go: the mapping, the board's ids, one mutation's cost."""
+
+    mapping: BoardMapping
+    board_id: str
+    subitems_board_id: str | None
+    cost: int
+
+
+@dataclass(slots=True)
+class Plan:
+    """Operations to send, and what the planning itself decided, keyed as the operations
+    are ("r12": staged row 12, "s40": staged size 40)."""
+
+    ops: list[Operation] = field(default_factory=list)
+    # The monday id each operation works on (an existing item or subitem).
+    targets: dict[str, str] = field(default_factory=dict)
+    failures: dict[str, str] = field(default_factory=dict)  # refused here, not sent
+    settled: list[str] = field(default_factory=list)  # done without a request
+    notes: list[str] = field(default_factory=list)  # what an undo cannot restore
 
 
 def change_op(
@@ -59,139 +76,41 @@ def change_op(
     return Operation(key, "change_multiple_column_values", arguments, attempt=attempt, cost=cost)
 
 
-def _group_title(mapping: BoardMapping, customer: str) -> str:
+def create_subitem_op(
+    mapping: BoardMapping, key: str, parent_id: str | None, size: str, qty: int | None, **kw: int
+) -> Operation:
+    return Operation(
+        key,
+        "create_subitem",
+        {
+            "parent_item_id": parent_id,
+            "item_name": size,
+            "column_values": compact_json(subitem_values(mapping, size, qty)),
+            "create_labels_if_missing": True,
+        },
+        **kw,
+    )
+
+
+def group_title(mapping: BoardMapping, customer: str) -> str:
+    """The customer's group. monday's group names, like item names, hold 1 to 255
+    characters (UTF-16 units): a longer customer name is clipped, not refused."""
     title = mapping.group_title_template.replace("{CUSTOMER NAME}", customer)
-    # Fix: monday's group names, like item names, hold 1 to 255 characters. A longer
-    # customer name (SQLite keeps any length) made create_group fail, and with it every
-    # push of that customer, without naming a row. Clipped as item names are (UTF-16).
     return clip_utf16(title, MAX_ITEM_NAME)
 
 
-def _renamed(
+def renamed(
     mapping: BoardMapping, changed: Iterable[str], fields: dict, fallback: str | None
 ) -> str | None:
     """The item's new name when a changed field is part of its name template, else None.
-
-    Fix: a CHANGED row used to send only its column values, so an order whose colour (or
-    PO, style, customer) changed kept its old name on the board ("... · NAVY" on an item
-    whose COLOUR column said PINK). monday renames an item through the reserved column id
-    "name" of change_multiple_column_values; undo sends the old name the same way.
-    """
+    monday renames an item through the reserved column id "name" of
+    change_multiple_column_values; undo sends the old name the same way."""
     if not set(changed) & set(mapping.template_fields()):
         return None
     try:
         return item_name(mapping, fields, fallback)
     except ItemNameError:
         return None  # a name cannot become empty: keep the one the item has
-
-
-def _item_ops(
-    s: _Session,
-    group_id: str,
-    statuses: tuple[RowStatus, ...] = RETRYABLE,
-    only: Collection[int] | None = None,
-) -> list[Operation]:
-    assert s.board is not None
-    mapping = s.mapping
-    ops: list[Operation] = []
-    for row in s.rows.values():
-        if row.status not in statuses or (only is not None and row.stg_id not in only):
-            continue
-        key = f"r{row.stg_id}"
-        if row.kept_item_id:
-            ops.append(_take_up_op(s, row, key))
-            continue
-        if s.creates_item(row):  # a NEW row, or a CHANGED one whose item is gone
-            assert row.values is not None
-            try:
-                name = item_name(mapping, row.values["fields"], row.order_number)
-            except ItemNameError as exc:
-                s.fail_locally(row, str(exc))
-                continue
-            values = item_values(
-                mapping, row.record_uuid, row.values["fields"], row.values["sizes"]
-            )
-            ops.append(
-                Operation(
-                    key,
-                    "create_item",
-                    {
-                        "board_id": s.board.board_id,
-                        "item_name": name,
-                        "group_id": group_id,
-                        "column_values": compact_json(values),
-                        "create_labels_if_missing": True,
-                    },
-                    attempt=row.retry_count,
-                    cost=s.setup.limits.mutation_cost,
-                )
-            )
-            continue
-        item_id = row.previous.monday_item_id if row.previous else None
-        if not item_id:
-            s.fail_locally(
-                row,
-                "no monday.com item is known for this order: it was never "
-                "pushed, so it cannot be changed or deleted there",
-            )
-            continue
-        row.item_id = item_id
-        if row.change_type is ChangeType.CHANGED:
-            assert row.values is not None and row.diff is not None
-            changed = [d["field"] for d in row.diff.get("fields", [])]
-            values = item_values(
-                mapping,
-                row.record_uuid,
-                row.values["fields"],
-                row.values["sizes"],
-                only=changed,
-                with_qty=bool(row.diff.get("sizes")),
-            )
-            rename = _renamed(mapping, changed, row.values["fields"], row.order_number)
-            if rename is not None:
-                values["name"] = rename
-            if not values:  # nothing on the item itself: only its subitems change
-                values = {
-                    mapping.order_qty_column.column_id: str(sum(row.values["sizes"].values()))
-                }
-        else:  # DELETED: the mapping's status label (a column change), or archive it
-            action = mapping.deleted_action
-            if action.get("kind") != "status":
-                ops.append(
-                    Operation(
-                        key,
-                        "archive_item",
-                        {"item_id": item_id},
-                        attempt=row.retry_count,
-                        cost=s.setup.limits.mutation_cost,
-                    )
-                )
-                continue
-            values = {str(action["column_id"]): {"label": str(action.get("label"))}}
-        ops.append(
-            change_op(
-                key,
-                s.board.board_id,
-                item_id,
-                values,
-                attempt=row.retry_count,
-                cost=s.setup.limits.mutation_cost,
-            )
-        )
-    return ops
-
-
-def recreates(row: StagedRow) -> bool:
-    """A CHANGED row whose item turned out gone from the board (deleted, or archived, by
-    hand): its push creates the item anew, with every size (see _Session.give_up_item).
-    Its staged previous state, not a tombstone, says so: deleted_action "gone"."""
-    prev = row.previous
-    return (
-        row.change_type is ChangeType.CHANGED
-        and prev is not None
-        and not prev.tombstone
-        and prev.deleted_action == DELETED_GONE
-    )
 
 
 def whole_item(
@@ -213,109 +132,182 @@ def whole_item(
     return values
 
 
-def _take_up_op(s: _Session, row: StagedRow, key: str) -> Operation:
-    """A returning record takes up the item its delete labelled: the whole item is written
-    (every mapped column, its name, its quantity) and the label is taken off. Its sizes
-    were staged against that item's subitems (see store.staging._subitem_rows).
+def item_plan(
+    target: Target,
+    rows: Iterable[StagedRow],
+    group_id: str,
+    statuses: tuple[RowStatus, ...] = RETRYABLE,
+    only: Collection[int] | None = None,
+    found: Mapping[str, str] | None = None,
+) -> Plan:
+    """`found`: {record_uuid: item id} of items already on the board for rows whose push
+    would create one (looked up before creating): those are taken up instead."""
+    plan, found = Plan(), found or {}
+    for row in rows:
+        if row.status not in statuses or (only is not None and row.stg_id not in only):
+            continue
+        key = f"r{row.stg_id}"
+        if row.kept_item_id:
+            _take_up(target, plan, row, key, row.kept_item_id)
+        elif row.creates_item and row.record_uuid in found:
+            _take_up(target, plan, row, key, found[row.record_uuid])
+        elif row.creates_item:  # a NEW row, or a CHANGED one whose item is gone
+            _create(target, plan, row, key, group_id)
+        elif not (row.previous and row.previous.monday_item_id):
+            plan.failures[key] = (
+                "no monday.com item is known for this order: it was never "
+                "pushed, so it cannot be changed or deleted there"
+            )
+        else:
+            _change_or_delete(target, plan, row, key, row.previous.monday_item_id)
+    return plan
 
-    Only a labelled item is taken up. monday.com's API has archive_item and delete_item but
-    no way to unarchive (REFERENCE.md lists none, nor does monday's public schema), and it
-    lets an archived item be changed while it stays out of sight: a record whose delete
-    archived its item (the "archive" action), or whose item is gone, gets a new item, and
-    the archived one stays in the board's archive, superseded (the log names both)."""
-    assert s.board is not None and row.values is not None and row.previous is not None
-    item_id = row.previous.monday_item_id
-    values = whole_item(s.mapping, row, row.values["fields"], row.values["sizes"], labelled=False)
-    row.item_id = item_id
-    return change_op(
-        key,
-        s.board.board_id,
-        item_id,
-        values,
-        attempt=row.retry_count,
-        cost=s.setup.limits.mutation_cost,
+
+def _create(target: Target, plan: Plan, row: StagedRow, key: str, group_id: str) -> None:
+    assert row.values is not None
+    mapping = target.mapping
+    try:
+        name = item_name(mapping, row.values["fields"], row.order_number)
+    except ItemNameError as exc:
+        plan.failures[key] = str(exc)
+        return
+    values = item_values(mapping, row.record_uuid, row.values["fields"], row.values["sizes"])
+    plan.ops.append(
+        Operation(
+            key,
+            "create_item",
+            {
+                "board_id": target.board_id,
+                "item_name": name,
+                "group_id": group_id,
+                "column_values": compact_json(values),
+                "create_labels_if_missing": True,
+            },
+            attempt=row.retry_count,
+            cost=target.cost,
+        )
     )
 
 
-def _subitem_ops(
-    s: _Session,
+def _change_or_delete(target: Target, plan: Plan, row: StagedRow, key: str, item_id: str) -> None:
+    mapping = target.mapping
+    plan.targets[key] = item_id
+    if row.change_type is ChangeType.CHANGED:
+        assert row.values is not None and row.diff is not None
+        changed = [d["field"] for d in row.diff.get("fields", [])]
+        values = item_values(
+            mapping,
+            row.record_uuid,
+            row.values["fields"],
+            row.values["sizes"],
+            only=changed,
+            with_qty=bool(row.diff.get("sizes")),
+        )
+        rename = renamed(mapping, changed, row.values["fields"], row.order_number)
+        if rename is not None:
+            values["name"] = rename
+        if not values:  # nothing on the item itself: only its subitems change
+            values = {mapping.order_qty_column.column_id: str(sum(row.values["sizes"].values()))}
+    else:  # DELETED: the mapping's status label (a column change), or archive it
+        action = mapping.deleted_action
+        if action.get("kind") != DELETED_STATUS:
+            plan.ops.append(
+                Operation(
+                    key,
+                    "archive_item",
+                    {"item_id": item_id},
+                    attempt=row.retry_count,
+                    cost=target.cost,
+                )
+            )
+            return
+        values = {str(action["column_id"]): {"label": str(action.get("label"))}}
+    plan.ops.append(
+        change_op(key, target.board_id, item_id, values, attempt=row.retry_count, cost=target.cost)
+    )
+
+
+def _take_up(target: Target, plan: Plan, row: StagedRow, key: str, item_id: str) -> None:
+    """The row takes up an item already on the board instead of creating one: the whole
+    item is written (every mapped column, its name, its quantity) and any deleted-order
+    label is taken off. Two kinds of item: the one a returning record's delete labelled (its
+    sizes were staged against that item's subitems, see store.staging), and one found on
+    the board by the row's record_uuid before creating (made by a push whose record was
+    lost: a restored database, a reset sync state, an answer that never came back).
+
+    A returning record takes up only a labelled item. monday.com's API has archive_item
+    and delete_item but no way to unarchive (REFERENCE.md lists none, nor does monday's
+    public schema), and it lets an archived item be changed while it stays out of sight: a
+    record whose delete archived its item (the "archive" action), or whose item is gone,
+    gets a new item, and the archived one stays in the board's archive, superseded."""
+    assert row.values is not None
+    values = whole_item(
+        target.mapping, row, row.values["fields"], row.values["sizes"], labelled=False
+    )
+    plan.targets[key] = item_id
+    plan.ops.append(
+        change_op(key, target.board_id, item_id, values, attempt=row.retry_count, cost=target.cost)
+    )
+
+
+def subitem_plan(
+    target: Target,
+    rows: Mapping[int, StagedRow],
+    subs: Iterable[StagedSubitem],
     statuses: tuple[RowStatus, ...] = RETRYABLE,
     only: Collection[int] | None = None,
-) -> list[Operation]:
-    assert s.board is not None
-    ops: list[Operation] = []
-    went: list[StagedSubitem] = []
-    for sub in s.subs.values():
-        parent = s.rows[sub.stg_parent_id]
+    found: Mapping[int, str] | None = None,
+) -> Plan:
+    """The sizes of rows whose item is on the board (pushed), under that item. `found`:
+    {staged size: subitem id} of sizes the push would create that their item already has
+    (looked up before creating): those are written, or deleted if the size went, instead."""
+    plan, found = Plan(), found or {}
+    for sub in subs:
+        parent = rows[sub.stg_parent_id]
         if sub.status not in statuses or parent.status is not RowStatus.PUSHED:
             continue
         if only is not None and sub.stg_subitem_id not in only:
             continue
-        key, cost = f"s{sub.stg_subitem_id}", s.setup.limits.mutation_cost
-        previous_ids = parent.previous.subitem_ids if parent.previous else {}
-        if s.creates(sub) and sub.qty is None:
-            # A size a returning record (or a changed order) dropped, staged against its
-            # item, which was gone: the subitem went with it, the new item never had it.
-            went.append(sub)
-            continue
-        if s.creates(sub):
-            ops.append(
-                Operation(
-                    key,
-                    "create_subitem",
-                    {
-                        "parent_item_id": parent.item_id,
-                        "item_name": sub.size,
-                        "column_values": compact_json(subitem_values(s.mapping, sub.size, sub.qty)),
-                        "create_labels_if_missing": True,
-                    },
-                    attempt=sub.retry_count,
-                    cost=cost,
+        key, kw = f"s{sub.stg_subitem_id}", {"attempt": sub.retry_count, "cost": target.cost}
+        if sub.created_under(parent) and sub.stg_subitem_id in found:
+            sub_id = plan.targets[key] = found[sub.stg_subitem_id]
+            if sub.qty is None:
+                plan.ops.append(Operation(key, "delete_item", {"item_id": sub_id}, **kw))
+            else:
+                values = subitem_values(target.mapping, sub.size, sub.qty)
+                plan.ops.append(
+                    change_op(
+                        key, target.subitems_board_id, sub_id, values, create_labels=False, **kw
+                    )
                 )
-            )
             continue
+        if sub.created_under(parent):
+            if sub.qty is None:
+                # A size a returning record (or a changed order) dropped, staged against its
+                # item, which was gone: the subitem went with it, the new item never had it.
+                plan.settled.append(key)
+            else:
+                plan.ops.append(
+                    create_subitem_op(target.mapping, key, parent.item_id, sub.size, sub.qty, **kw)
+                )
+            continue
+        previous_ids = parent.previous.subitem_ids if parent.previous else {}
         sub_id = sub.subitem_id or previous_ids.get(sub.size)
         if not sub_id:
-            with s.engine.begin() as conn:
-                sub.status, sub.error = RowStatus.FAILED, f"no subitem is known for size {sub.size}"
-                pushing.record_subitem(
-                    conn,
-                    sub.stg_subitem_id,
-                    status=sub.status,
-                    now=_now(),
-                    error=sub.error,
-                    failed=True,
-                )
+            plan.failures[key] = f"no subitem is known for size {sub.size}"
             continue
-        sub.subitem_id = sub_id
+        plan.targets[key] = sub_id
         if sub.change_type is ChangeType.CHANGED:
-            ops.append(
+            plan.ops.append(
                 change_op(
                     key,
-                    s.board.subitems_board_id,
+                    target.subitems_board_id,
                     sub_id,
-                    subitem_values(s.mapping, sub.size, sub.qty),
-                    attempt=sub.retry_count,
-                    cost=cost,
+                    subitem_values(target.mapping, sub.size, sub.qty),
                     create_labels=False,
+                    **kw,
                 )
             )
         else:
-            ops.append(
-                Operation(
-                    key, "delete_item", {"item_id": sub_id}, attempt=sub.retry_count, cost=cost
-                )
-            )
-    if went:
-        with s.engine.begin() as conn:
-            now = _now()
-            for sub in went:
-                sub.status = RowStatus.PUSHED
-                pushing.record_subitem(conn, sub.stg_subitem_id, status=sub.status, now=now)
-            s._promote_complete(conn, {sub.stg_parent_id for sub in went}, now)
-    return ops
-
-
-# monday keeps a mutation's answer under its Idempotency-Key for 30 minutes; a request left
-# in flight more recently than this is sent again with its key (see recover_in_flight). The
-# margin allows for the clocks of two computers (one killed, the other resuming) to differ.
+            plan.ops.append(Operation(key, "delete_item", {"item_id": sub_id}, **kw))
+    return plan

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Collection, Sequence
+from dataclasses import replace
 from datetime import datetime
 
 import pandas as pd
 
 from ..core.columns import COLOUR, ORDER_NUMBER, PO_NUMBER, STYLE
-from ..core.models import STAGEABLE, ChangeType
+from ..core.models import STAGEABLE, ChangeType, RowChange
 from ..store import staging as store_staging
-from ..store.staging import BatchConflictError, BatchInfo
+from ..store.staging import BatchConflictError, BatchInfo, HeldOrder
 from .context import Context
 from .detection import preview
+
+log = logging.getLogger(__name__)
 
 
 class NothingToStageError(RuntimeError):
@@ -52,6 +56,8 @@ def stage(
     chosen = [c for c in found.changes if c.change_type in wanted]
     excluded = [c for c in chosen if c.record_uuid in exclude]
     chosen = [c for c in chosen if c.record_uuid not in exclude]
+    held = _held_elsewhere(ctx, chosen)
+    chosen = [c for c in chosen if c.record_uuid not in held]
     if limit is not None:
         chosen = chosen[:limit]
     if not chosen:
@@ -60,8 +66,9 @@ def stage(
             f"{customer} has nothing to stage for {','.join(t.value for t in types)}"
             f"{f' in PO {po_number}' if po_number else ''} ({counts.new} new, "
             f"{counts.changed} changed, {counts.deleted} deleted, {counts.invalid} invalid)"
+            + "".join(f"; {h}" for h in list(held.values())[:5])
         )
-    return store_staging.stage_batch(
+    batch = store_staging.stage_batch(
         ctx.store.engine,
         customer=customer,
         operator=ctx.operator,
@@ -75,6 +82,18 @@ def stage(
         invalid_count=len(found.errors),
         previous=found.previous,
     )
+    batch = replace(batch, held=tuple(held.values()))
+    for order in batch.held:
+        log.warning("%s: left out of batch %d (%s)", order, batch.batch_id, customer)
+    return batch
+
+
+def _held_elsewhere(ctx: Context, changes: Sequence[RowChange]) -> dict[str, HeldOrder]:
+    """The orders of a change set that another open batch holds: an order moved to this
+    customer (in the source, or by the customer map) while its old customer's batch is
+    open is that batch's to push."""
+    with ctx.store.engine.connect() as conn:
+        return store_staging.held_orders(conn, [c.record_uuid for c in changes])
 
 
 def rollback(ctx: Context, batch_id: int) -> BatchInfo:
@@ -83,9 +102,8 @@ def rollback(ctx: Context, batch_id: int) -> BatchInfo:
 
 
 def history(ctx: Context, customer: str | None = None) -> list[BatchInfo]:
-    # Fix: batches are filed under the canonical customer (as stage() names it); the name
-    # as typed (`orders-sync batches --customer greyson`, or one with quotes that the map
-    # upper-cases) found no batch at all.
+    # Batches are filed under the canonical customer (as stage() names it): the name as
+    # typed (`--customer greyson`, or a spelling the map folds) is folded the same way.
     if customer:
         customer = ctx.customers.canonical(customer) or customer
     with ctx.store.engine.connect() as conn:

@@ -23,22 +23,19 @@ from __future__ import annotations
 import logging
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
 
-from ..core.board_values import compact_json, item_values, subitem_values
 from ..core.models import BatchStatus, ChangeType, RowStatus
-from ..core.staged import StagedRow
-from ..monday.client import MondayError
-from ..monday.operations import ChunkPolicy, Operation, OperationResult
+from ..monday.operations import ChunkPolicy, OperationResult
 from ..store import pushing
 from ..store.staging import BatchInfo, BatchStateError, get_batch, open_batches
-from .batch_run import GONE_CODES, Progress, _now, finish, running, start
+from .batch_run import GONE_CODES, BatchRun, Progress, RunHooks, Step, end_run, execute, now
 from .context import Context
 from .monday_setup import MondaySetup
-from .push import _Session, recover_in_flight
-from .push_plan import _renamed, change_op, recreates, whole_item
+from .push_record import PushRecorder
+from .recovery import recover_in_flight, target_of
+from .undo_plan import undo_plan
 
 log = logging.getLogger(__name__)
 
@@ -71,21 +68,76 @@ class UndoReport:
         }
 
 
-class _UndoSession(_Session):
-    def mark_sending(self, ops: list[Operation]) -> None:
-        """Fix: an undo's rows are not marked SENDING. SENDING means "a push's create may
-        be on monday", and the next run settled such rows as a crashed push would: an item
-        whose delete had run was not found, so its row went back to PENDING, was never
-        restored (its sync state still named the deleted item) and the batch said UNDONE.
-        Left PUSHED, a killed undo simply runs again: a delete of what is gone counts as
-        done, a revert of values is the same twice, and a chunk resent unchanged gets its
-        first answer replayed (same Idempotency-Key)."""
+class UndoHooks(RunHooks[UndoReport]):
+    """An undo's part in the run skeleton. Its rows are not marked SENDING: SENDING means
+    "a push's create may be on monday", which a recovery would look up and re-create. Left
+    PUSHED, a killed undo simply runs again: a delete of what is gone counts as done, a
+    revert of values is the same twice, and a chunk resent unchanged gets its first answer
+    replayed (same Idempotency-Key)."""
+
+    activity = "undo"
+    from_statuses = (BatchStatus.PUSHED, BatchStatus.PARTIAL)
+    lock_customer = True
+
+    def __init__(self, run: BatchRun) -> None:
+        super().__init__(run)
+        self.not_undoable: list[str] = []
+        self.superseded: set[int] = set()  # rows a later batch has pushed since
+
+    def check(self) -> None:
+        _check_undoable(self.run.ctx, self.run.batch.batch_id)
+
+    def recover(self) -> None:
+        # A crashed push first learns what reached the board, recorded as a push records.
+        recover_in_flight(self.run, PushRecorder(self.run))
+
+    def leave_superseded(self) -> None:
+        """Rows whose order a later batch has pushed since (it moved to another customer):
+        that batch's item and sync state are left as they are, and the row counts as
+        settled, with the reason on it."""
+        run = self.run
+        # Undone rows too: a re-run must not restore what an earlier run left alone.
+        rows = [r for r in run.rows.values() if r.status in (RowStatus.PUSHED, RowStatus.UNDONE)]
+        with run.engine.begin() as conn:
+            later = pushing.pushed_later(conn, run.batch.batch_id, [r.record_uuid for r in rows])
+            for row in (r for r in rows if r.record_uuid in later):
+                self.superseded.add(row.stg_id)
+                if row.status is RowStatus.UNDONE:
+                    continue
+                note = f"pushed since by batch {later[row.record_uuid]}: left as that batch made it"
+                self.not_undoable.append(f"order {row.who}: {note}")
+                row.status, row.error = RowStatus.UNDONE, f"undo: {note}"
+                run.save_row(conn, row)
+                for sub in run.subs_of(row):
+                    if sub.status is RowStatus.PUSHED:
+                        sub.status = RowStatus.UNDONE
+                        run.save_subitem(conn, sub)
+
+    def steps(self) -> Iterator[Step]:
+        run = self.run
+        self.leave_superseded()
+        plan = undo_plan(target_of(run), run.rows, run.subs)
+        for key in plan.settled:
+            run.rows[int(key[1:])].status = RowStatus.UNDONE
+        self.not_undoable += plan.notes
+        log.info("batch %d: undoing %d changes on monday.com", run.batch.batch_id, len(plan.ops))
+        run.total = run.done + len(plan.ops)
+        # Deletes and value reverts are safe to repeat, whatever chunks a re-run makes.
+        # Re-creations of deleted sizes are not: a killed undo re-run with other chunks
+        # (another chunk size) would get no cached answer and create a size twice. They go
+        # one to a request, each under a key of its own that never changes.
+        yield Step([op for op in plan.ops if op.kind != "create_subitem"], "undo", self.record)
+        alone = ChunkPolicy(
+            max_mutations=1, max_complexity=sys.maxsize, budget_per_window=sys.maxsize
+        )
+        once = [op for op in plan.ops if op.kind == "create_subitem"]
+        yield Step(once, "undo", self.record, policy=alone)
 
     def record(self, results: list[OperationResult]) -> None:
-        now = _now()
+        run = self.run
         touched: set[int] = set()
-        with self.engine.begin() as conn:
-            self.heartbeat(conn, now)
+        with run.engine.begin() as conn:
+            run.heartbeat(conn)
             for res in results:
                 kind, ident = res.op.key[0], int(res.op.key[1:])
                 gone = res.error is not None and res.error.code in GONE_CODES
@@ -95,194 +147,73 @@ class _UndoSession(_Session):
                     gone
                     and (
                         res.op.kind == "delete_item"
-                        or (kind == "r" and self.rows[ident].change_type is ChangeType.DELETED)
+                        or (kind == "r" and run.rows[ident].change_type is ChangeType.DELETED)
                     )
                 )
                 error = None if ok else f"undo: {res.error}"
                 if kind == "r":
-                    row = self.rows[ident]
-                    status = RowStatus.UNDONE if ok else RowStatus.PUSHED
-                    row.error = error
-                    if ok and self.creates_item(row):
-                        for sub in self.subs_of(row):  # deleted with their parent
-                            sub.status = RowStatus.UNDONE
-                            pushing.record_subitem(
-                                conn,
-                                sub.stg_subitem_id,
-                                status=sub.status,
-                                now=now,
-                                subitem_id=sub.subitem_id,
-                            )
-                    row.status = status
-                    if not ok:  # a refusal: the row's next request gets a new key
-                        row.retry_count += 1
-                    pushing.record_row(
-                        conn,
-                        ident,
-                        status=status,
-                        now=now,
-                        item_id=row.item_id,
-                        error=error,
-                        failed=not ok,
-                    )
-                    touched.add(ident)
+                    touched.add(self._record_row(conn, run.rows[ident], ok, error))
                 else:
-                    sub = self.subs[ident]
+                    sub = run.subs[ident]
                     if ok:
                         sub.status = RowStatus.UNDONE
                         if res.op.kind == "create_subitem":  # a deleted size, recreated
                             sub.subitem_id = res.item_id
-                    else:
-                        sub.retry_count += 1
                     sub.error = error
-                    pushing.record_subitem(
-                        conn,
-                        ident,
-                        status=sub.status,
-                        now=now,
-                        subitem_id=sub.subitem_id,
-                        error=error,
-                        failed=not ok,
-                    )
+                    run.save_subitem(conn, sub, failed=not ok)
                     touched.add(sub.stg_parent_id)
                 if not ok:
-                    log.error("undo of order %s: %s", self._order_of(res.op), res.error)
-            self._restore_complete(conn, touched, now)
+                    log.error("undo of order %s: %s", run.order_of(res.op), res.error)
+            self.restore_complete(conn, touched)
 
-    def _restore_complete(self, conn, stg_ids: set[int], now: datetime) -> None:  # type: ignore[no-untyped-def]
+    def _record_row(self, conn, row, ok: bool, error: str | None) -> int:  # type: ignore[no-untyped-def]
+        """A refused row keeps PUSHED (and gets a new key for its next request)."""
+        run = self.run
+        if ok and row.creates_item:
+            for sub in run.subs_of(row):  # deleted with their parent
+                sub.status = RowStatus.UNDONE
+                run.save_subitem(conn, sub)
+        row.status = RowStatus.UNDONE if ok else RowStatus.PUSHED
+        row.error = error
+        run.save_row(conn, row, failed=not ok)
+        return row.stg_id
+
+    def restore_complete(self, conn, stg_ids: set[int]) -> None:  # type: ignore[no-untyped-def]
+        """Rows whose item and sizes are undone get their sync state from before the batch."""
+        run = self.run
         done = []
         for stg_id in stg_ids:
-            row = self.rows[stg_id]
+            row = run.rows[stg_id]
+            if stg_id in self.superseded:
+                continue
             if row.status is RowStatus.UNDONE and all(
                 s.status in (RowStatus.UNDONE, RowStatus.FAILED, RowStatus.PENDING)
-                for s in self.subs_of(row)
+                for s in run.subs_of(row)
             ):
-                if recreates(row):
+                if row.recreates:
                     # A changed order whose item was gone got a new item, which the undo
                     # deleted: its state goes back to what the database had, the old
-                    # (gone) item's id; "gone" only marked the row a create (see
-                    # push.recreates). Its next push meets monday's answer again.
+                    # (gone) item's id; "gone" only marked the row a create. Its next push
+                    # meets monday's answer again.
                     assert row.previous is not None
                     row.previous.deleted_action = None
                 if row.previous is not None:
                     # Recreated subitems have new ids: the restored state must know them.
-                    for sub in self.subs_of(row):
+                    for sub in run.subs_of(row):
                         if sub.change_type is ChangeType.DELETED and sub.subitem_id:
                             row.previous.subitem_ids[sub.size] = sub.subitem_id
                 done.append(row)
         if done:
-            pushing.restore(conn, done, now)
+            pushing.restore(conn, done, now())
 
+    def finish(self, *, started: float, error: str | None) -> UndoReport:
+        if error is None:
+            with self.run.engine.begin() as conn:
+                self.restore_complete(conn, set(self.run.rows))
+        return _finish_undo(self.run, started, self.not_undoable, error)
 
-def _undo_ops(s: _UndoSession) -> tuple[list[Operation], list[str]]:
-    assert s.board is not None
-    mapping, cost = s.mapping, s.setup.limits.mutation_cost
-    ops: list[Operation] = []
-    not_undoable: list[str] = []
-    for row in s.rows.values():
-        if row.status is not RowStatus.PUSHED or not row.item_id:
-            continue
-        key, attempt = f"r{row.stg_id}", row.retry_count
-        if s.creates_item(row):
-            ops.append(
-                Operation(key, "delete_item", {"item_id": row.item_id}, attempt=attempt, cost=cost)
-            )
-            continue
-        assert row.previous is not None
-        if row.kept_item_id:
-            # A returning record took up its labelled item: the tombstone's values, name
-            # and label go back on it.
-            previous = row.previous.record
-            values = whole_item(mapping, row, previous.fields, previous.sizes, labelled=True)
-        elif row.change_type is ChangeType.DELETED:
-            action = mapping.deleted_action
-            if action.get("kind") != "status":
-                not_undoable.append(
-                    f"order {row.order_number}: archived item {row.item_id} "
-                    "stays archived (restore it from the board's archive)"
-                )
-                continue
-            values = {str(action["column_id"]): None}
-        else:
-            assert row.diff is not None
-            fields = [d["field"] for d in row.diff.get("fields", [])]
-            values = item_values(
-                mapping,
-                row.record_uuid,
-                row.previous.record.fields,
-                row.previous.record.sizes,
-                only=fields,
-                with_qty=bool(row.diff.get("sizes")),
-            )
-            # The push renamed the item when a name field changed: give the old name back.
-            old_name = _renamed(mapping, fields, row.previous.record.fields, row.order_number)
-            if old_name is not None:
-                values["name"] = old_name
-        if values:
-            ops.append(
-                change_op(key, s.board.board_id, row.item_id, values, attempt=attempt, cost=cost)
-            )
-    for sub in s.subs.values():
-        parent = s.rows[sub.stg_parent_id]
-        if sub.status is not RowStatus.PUSHED or not _keeps_item(parent):
-            continue
-        key, attempt = f"s{sub.stg_subitem_id}", sub.retry_count
-        if sub.change_type is ChangeType.NEW and sub.subitem_id:
-            ops.append(
-                Operation(
-                    key, "delete_item", {"item_id": sub.subitem_id}, attempt=attempt, cost=cost
-                )
-            )
-        elif sub.change_type is ChangeType.CHANGED and sub.subitem_id:
-            ops.append(
-                change_op(
-                    key,
-                    s.board.subitems_board_id,
-                    sub.subitem_id,
-                    subitem_values(mapping, sub.size, sub.previous_qty),
-                    attempt=attempt,
-                    cost=cost,
-                    create_labels=False,
-                )
-            )
-        elif sub.change_type is ChangeType.DELETED:
-            not_undoable.append(
-                f"order {parent.order_number}: size {sub.size} comes back as "
-                "a new subitem, without figures typed on the old one"
-            )
-            ops.append(
-                Operation(
-                    key,
-                    "create_subitem",
-                    {
-                        "parent_item_id": parent.item_id,
-                        "item_name": sub.size,
-                        "column_values": compact_json(
-                            subitem_values(mapping, sub.size, sub.previous_qty)
-                        ),
-                        "create_labels_if_missing": True,
-                    },
-                    attempt=attempt,
-                    cost=cost,
-                )
-            )
-    # Rows whose own values did not change (only subitems) are reverted once their subitems are.
-    keys = {op.key for op in ops}  # (a set: scanning `ops` per row was quadratic)
-    for row in s.rows.values():
-        if (
-            row.status is RowStatus.PUSHED
-            and row.change_type is ChangeType.CHANGED
-            and f"r{row.stg_id}" not in keys
-        ):
-            row.status = RowStatus.UNDONE
-    return ops, not_undoable
-
-
-def _keeps_item(row: StagedRow) -> bool:
-    """A row whose push worked on an item that was there before it (a change, or a
-    returning record taking up its item): its subitems are undone one by one. (A changed
-    order whose item was gone got a new one: undone as a NEW row's, deleted whole.)"""
-    return (row.change_type is ChangeType.CHANGED and not recreates(row)) or bool(row.kept_item_id)
+    def stopped(self, report: UndoReport) -> Exception:
+        return UndoStopped(report.message, report)
 
 
 def _check_undoable(ctx: Context, batch_id: int) -> None:
@@ -309,50 +240,18 @@ def undo(
     progress: Callable[[Progress], None] | None = None,
     should_cancel: Callable[[], bool] = lambda: False,
 ) -> UndoReport:
-    started = time.monotonic()
-    _check_undoable(ctx, batch_id)
     with ctx.store.engine.connect() as conn:
         batch = get_batch(conn, batch_id)
-    s = _UndoSession(ctx, setup, batch, progress, should_cancel)
-    with running(s):
-        try:
-            start(s, "undo", (BatchStatus.PUSHED, BatchStatus.PARTIAL), lock_customer=True)
-            return _undo(s, started)
-        except MondayError as exc:
-            report = _finish_undo(s, started, [], str(exc))
-            raise UndoStopped(str(exc), report) from None
-
-
-def _undo(s: _UndoSession, started: float) -> UndoReport:
-    ctx, batch_id, should_cancel = s.ctx, s.batch.batch_id, s.should_cancel
-    recover_in_flight(s)  # a crashed push first learns what reached the board
-    ops, not_undoable = _undo_ops(s)
-    log.info("batch %d: undoing %d changes on monday.com", batch_id, len(ops))
-    # Fix: a killed undo is run again, and a request resent unchanged is answered from
-    # monday's cache (same Idempotency-Key) only if it holds the same changes: with
-    # another chunk size (the GUI's settings, not the CLI's), or a chunk split anew, a
-    # size the batch had deleted was created twice. Deletes and value reverts are safe
-    # to repeat; these re-creations go one to a request, each with a key of its own.
-    again = [op for op in ops if op.kind != "create_subitem"]
-    once = [op for op in ops if op.kind == "create_subitem"]
-    done = s.run(again, "undo", 0, len(ops))
-    if once and not should_cancel():
-        alone = ChunkPolicy(
-            max_mutations=1, max_complexity=sys.maxsize, budget_per_window=sys.maxsize
-        )
-        s.run(once, "undo", done, len(ops), policy=alone)
-    with ctx.store.engine.begin() as conn:
-        s._restore_complete(conn, {r.stg_id for r in s.rows.values()}, _now())
-    return _finish_undo(s, started, not_undoable, None)
+    return execute(UndoHooks(BatchRun(ctx, setup, batch, progress, should_cancel)))
 
 
 def _finish_undo(
-    s: _UndoSession, started: float, not_undoable: list[str], error: str | None
+    s: BatchRun, started: float, not_undoable: list[str], error: str | None
 ) -> UndoReport:
-    rows: list[StagedRow] = list(s.rows.values())
-    # Fix: a row whose item was reverted but one of whose subitems was not (its revert
-    # failed) is still to revert; counted done, the batch became UNDONE (lock released)
-    # while the board kept the subitem's new quantity and the sync state the batch's values.
+    rows = list(s.rows.values())
+    # A row is still to revert while its item, or one of the sizes of an item that was there
+    # before the batch, is not: the batch is UNDONE (and its lock given up) only when the
+    # board and the sync state are both back.
     left = [
         r
         for r in rows
@@ -363,7 +262,7 @@ def _finish_undo(
                 and s.mapping.deleted_action.get("kind") != "status"
             )
         )
-        or (_keeps_item(r) and any(x.status is RowStatus.PUSHED for x in s.subs_of(r)))
+        or (r.keeps_item and any(x.status is RowStatus.PUSHED for x in s.subs_of(r)))
     ]
     undone = [r for r in rows if r.status is RowStatus.UNDONE]
     if not left and error is None:
@@ -372,13 +271,12 @@ def _finish_undo(
         if not_undoable:
             message += f"; {len(not_undoable)} could not be undone through the API"
     else:
-        # Fix: an undo stopped before it reverted anything (401, daily limit on the first
-        # read) used to turn a PUSHED batch PARTIAL, as if it were half undone.
+        # An undo stopped before it reverted anything (401, the daily limit on the first
+        # read) leaves the batch as it was, not PARTIAL as if half undone.
         status = BatchStatus.PARTIAL if undone else BatchStatus(s.batch.status)
         if status is BatchStatus.PUSHING:
-            # Fix: resuming a killed run (its batch PUSHING), the stopped undo kept PUSHING
-            # with this message in place of a run's claim: no live run, yet every later
-            # undo or push was refused as "busy" until the lease ran out (12 minutes).
+            # A killed run left the batch PUSHING: a stopped undo ends it PUSHED or PARTIAL,
+            # never PUSHING without a live run (every later run would wait for the lease).
             complete = all(x.status is RowStatus.PUSHED for x in [*rows, *s.subs.values()])
             status = BatchStatus.PUSHED if complete else BatchStatus.PARTIAL
         message = (
@@ -386,7 +284,7 @@ def _finish_undo(
             + (f" ({error})" if error else "")
             + ": roll back again to finish"
         )
-    status = finish(
+    status = end_run(
         s,
         status,
         message=message,

@@ -91,6 +91,21 @@ REQUIRED_SCRIPTS: tuple[RequiredScript, ...] = (
         "so that an order that comes back takes up its item again",
         columns=((SYNC_STATE_TABLE, "deleted_at"), (SYNC_STATE_TABLE, "deleted_action")),
     ),
+    RequiredScript(
+        5,
+        "005_batch_claim.sql",
+        f"{BATCH_TABLE}.claim_run, claim_pid, claim_host, claim_operator, claim_activity and "
+        "claim_at: which run holds a batch being pushed or undone, so that another can tell "
+        "whether it is still alive",
+        columns=(
+            (BATCH_TABLE, "claim_run"),
+            (BATCH_TABLE, "claim_pid"),
+            (BATCH_TABLE, "claim_host"),
+            (BATCH_TABLE, "claim_operator"),
+            (BATCH_TABLE, "claim_activity"),
+            (BATCH_TABLE, "claim_at"),
+        ),
+    ),
 )
 APP_SCHEMA_VERSION = max(s.number for s in REQUIRED_SCRIPTS)
 NOT_RECORDED = f"not recorded in {VERSION_TABLE}"

@@ -7,15 +7,19 @@ imply, so a kill between two responses loses nothing monday.com confirmed.
 from __future__ import annotations
 
 import json
+import os
+import socket
+import uuid
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, delete, select, update
+from sqlalchemy import Column, ColumnElement, Connection, Row, Table, and_, delete, select, update
 
 from ..core.models import BatchStatus, ChangeType, Record, RowStatus
 from ..core.staged import StagedRow, StagedSubitem, StateRow
-from .schema import batches, customer_locks, staged_rows, staged_subitems
+from .schema import batches, customer_locks, staged_rows, staged_subitems, sync_state
 from .syncstate import forget_state, save_state, state_from_json, state_json
 
 
@@ -289,6 +293,168 @@ def restore(conn: Connection, rows: Iterable[StagedRow], now: datetime) -> None:
         save_state(conn, back, now=now)
 
 
+@dataclass(frozen=True, slots=True)
+class BatchClaim:
+    """Which push or undo run holds a batch: MON_BatchProcessing's claim columns (sql/005).
+
+    `run` is the run's random id, "" for a claim whose columns are empty: a batch an app
+    before 005 left PUSHING (its claim was only text in the message, kept in `note`),
+    which is taken over by the lease alone. `at` is when the run claimed the batch; its
+    last sign of life is the batch's updated_at (the heartbeat).
+    """
+
+    run: str
+    pid: int | None
+    host: str | None
+    operator: str | None
+    activity: str  # "push" or "undo"
+    at: datetime | None = None
+    note: str | None = None  # an unknown run's account of itself (see above)
+
+    @classmethod
+    def new(cls, activity: str, operator: str | None) -> BatchClaim:
+        """A claim for a run of this process, with a new run id."""
+        return cls(
+            run=uuid.uuid4().hex,
+            pid=os.getpid(),
+            host=socket.gethostname()[:255],
+            operator=operator[:100] if operator else None,
+            activity=activity,
+        )
+
+    @classmethod
+    def unknown(cls, note: str | None) -> BatchClaim:
+        return cls(run="", pid=None, host=None, operator=None, activity="", note=note)
+
+    @property
+    def known(self) -> bool:
+        """False: the claim of a run this app cannot identify (see the class)."""
+        return bool(self.run)
+
+    @property
+    def text(self) -> str:
+        """For people (the batch's message, a refusal): "push in progress · run 1a2b3c4d ·
+        pid 1234 on HOST · a.nowak"."""
+        if not self.known:
+            return self.note or "another run"
+        parts = [f"{self.activity} in progress", f"run {self.run[:8]}"]
+        if self.pid is not None:
+            parts.append(f"pid {self.pid}" + (f" on {self.host}" if self.host else ""))
+        elif self.host:
+            parts.append(f"on {self.host}")
+        if self.operator:
+            parts.append(self.operator)
+        return " · ".join(parts)
+
+    def __str__(self) -> str:
+        return self.text
+
+
+_CLAIM = (
+    batches.c.claim_run,
+    batches.c.claim_pid,
+    batches.c.claim_host,
+    batches.c.claim_operator,
+    batches.c.claim_activity,
+    batches.c.claim_at,
+)
+_NO_CLAIM: dict[str, Any] = {c.name: None for c in _CLAIM}
+
+
+def _claim_values(claim: BatchClaim, now: datetime) -> dict[str, Any]:
+    return {
+        "claim_run": claim.run,
+        "claim_pid": claim.pid,
+        "claim_host": claim.host,
+        "claim_operator": claim.operator,
+        "claim_activity": claim.activity,
+        "claim_at": now,
+    }
+
+
+def _holder(row: Row[Any]) -> BatchClaim:
+    """The claim a batch row records (its status aside)."""
+    if row.claim_run is None:
+        return BatchClaim.unknown(row.message)
+    return BatchClaim(
+        run=row.claim_run,
+        pid=row.claim_pid,
+        host=row.claim_host,
+        operator=row.claim_operator,
+        activity=row.claim_activity or "",
+        at=row.claim_at,
+    )
+
+
+def _same(column: Column[Any], value: Any) -> ColumnElement[bool]:
+    return column.is_(None) if value is None else column == value
+
+
+def _claim_row(conn: Connection, batch_id: int) -> Row[Any]:
+    c = batches.c
+    return conn.execute(
+        select(c.status, c.updated_at, c.message, *_CLAIM).where(c.batch_id == batch_id)
+    ).one()
+
+
+def claim_batch(
+    conn: Connection,
+    batch_id: int,
+    *,
+    claim: BatchClaim,
+    now: datetime,
+    from_statuses: Sequence[BatchStatus],
+    lease_seconds: float,
+    holder_gone: Callable[[BatchClaim], bool],
+) -> BatchClaim | None:
+    """Make this run the batch's only pusher (or undoer); None when claimed, else the claim
+    of the run that holds it.
+
+    Claimed, the batch is PUSHING, with `claim` in its claim columns (claim_at = now) and
+    its text in `message`, for people. A batch another run holds shows PUSHING, with that
+    run's claim and its last activity in `updated_at`. It can be taken over when that run
+    has been silent past the lease, or when `holder_gone(its claim)` says it is known to be
+    gone (a process of this machine that no longer exists). A batch PUSHING without a claim
+    (left by an app before sql/005) is held by a run nobody can identify: only the lease
+    frees it. The update compares status, updated_at and claim_run, so of two runs racing,
+    one wins.
+    """
+    if not claim.known:
+        raise ValueError("a run claims a batch with its own run id (BatchClaim.new)")
+    row = _claim_row(conn, batch_id)
+    holder = _holder(row)
+    free = row.status in {s.value for s in from_statuses}
+    stale = row.status == BatchStatus.PUSHING.value and (
+        row.updated_at is None
+        or (now - row.updated_at).total_seconds() > lease_seconds
+        or (holder.known and holder_gone(holder))
+    )
+    if not (free or stale):
+        return holder
+    c = batches.c
+    claimed = conn.execute(
+        update(batches)
+        .where(
+            c.batch_id == batch_id,
+            c.status == row.status,
+            _same(c.updated_at, row.updated_at),
+            _same(c.claim_run, row.claim_run),
+        )
+        .values(
+            status=BatchStatus.PUSHING.value,
+            updated_at=now,
+            message=claim.text,
+            **_claim_values(claim, now),
+        )
+    ).rowcount
+    if claimed == 1:
+        return None
+    winner = _claim_row(conn, batch_id)
+    if winner.status == BatchStatus.PUSHING.value and winner.claim_run is not None:
+        return _holder(winner)
+    return BatchClaim.unknown("another run, which claimed it a moment ago")
+
+
 def set_batch(
     conn: Connection,
     batch_id: int,
@@ -300,7 +466,9 @@ def set_batch(
     message: str | None = None,
     release_lock: bool = False,
 ) -> None:
-    values: dict[str, Any] = {"status": status.value, "updated_at": now}
+    """A run's end: the batch's status, counts and message; its claim is given up (the
+    claim columns back to NULL). `release_lock`: the customer's lock too."""
+    values: dict[str, Any] = {"status": status.value, "updated_at": now, **_NO_CLAIM}
     if succeeded is not None:
         values["succeeded_count"] = succeeded
     if failed is not None:
@@ -310,6 +478,20 @@ def set_batch(
     conn.execute(update(batches).where(batches.c.batch_id == batch_id).values(values))
     if release_lock:
         conn.execute(delete(customer_locks).where(customer_locks.c.batch_id == batch_id))
+
+
+def pushed_later(conn: Connection, batch_id: int, uuids: Sequence[str]) -> dict[str, int]:
+    """{record_uuid: batch} of these records whose sync state a later batch wrote (the
+    record moved to another customer, whose batch pushed it since): theirs, not this
+    batch's, to undo."""
+    found: dict[str, int] = {}
+    for i in range(0, len(uuids), 1000):  # SQL Server takes at most 2,100 parameters
+        stmt = select(sync_state.c.record_uuid, sync_state.c.last_batch_id).where(
+            sync_state.c.record_uuid.in_(uuids[i : i + 1000]),
+            sync_state.c.last_batch_id > batch_id,
+        )
+        found.update({str(u): int(b) for u, b in conn.execute(stmt)})
+    return found
 
 
 def latest_pushed_batch(conn: Connection, customer: str) -> int | None:
@@ -328,51 +510,6 @@ def latest_pushed_batch(conn: Connection, customer: str) -> int | None:
         .limit(1)
     )
     return conn.execute(stmt).scalar()
-
-
-def claim_batch(
-    conn: Connection,
-    batch_id: int,
-    *,
-    owner: str,
-    now: datetime,
-    from_statuses: Sequence[BatchStatus],
-    lease_seconds: float,
-    holder_gone: Callable[[str], bool],
-) -> str | None:
-    """Make this run the batch's only pusher (or undoer); None when claimed, else who holds it.
-
-    A batch another run is working on shows PUSHING, with that run in `message` and its last
-    activity in `updated_at`. It can be taken over when that run is known to be gone (a
-    process of this machine that no longer exists) or has been silent past the lease.
-    The update compares status, message and time, so of two runs racing, one wins.
-    """
-    row = conn.execute(
-        select(batches.c.status, batches.c.message, batches.c.updated_at).where(
-            batches.c.batch_id == batch_id
-        )
-    ).one()
-    free = row.status in {s.value for s in from_statuses}
-    stale = row.status == BatchStatus.PUSHING.value and (
-        row.updated_at is None
-        or (now - row.updated_at).total_seconds() > lease_seconds
-        or holder_gone(row.message or "")
-    )
-    if not (free or stale):
-        return row.message or "another run"
-    claimed = conn.execute(
-        update(batches)
-        .where(
-            batches.c.batch_id == batch_id,
-            batches.c.status == row.status,
-            batches.c.updated_at == row.updated_at,
-            batches.c.message.is_(None)
-            if row.message is None
-            else batches.c.message == row.message,
-        )
-        .values(status=BatchStatus.PUSHING.value, message=owner, updated_at=now)
-    ).rowcount
-    return None if claimed == 1 else "another run, which claimed it a moment ago"
 
 
 def lock_customer(
@@ -394,10 +531,14 @@ def lock_customer(
     return None if holder == batch_id else int(holder)
 
 
-def heartbeat(conn: Connection, batch_id: int, owner: str, now: datetime) -> None:
-    """The run is alive: keeps its claim from looking abandoned."""
-    conn.execute(
-        update(batches)
-        .where(batches.c.batch_id == batch_id, batches.c.message == owner)
-        .values(updated_at=now)
+def heartbeat(conn: Connection, batch_id: int, run_id: str, now: datetime) -> bool:
+    """The run is alive: keeps its claim from looking abandoned. False when the run no
+    longer holds the batch (another took it over, or the run has ended): nothing changes."""
+    return (
+        conn.execute(
+            update(batches)
+            .where(batches.c.batch_id == batch_id, batches.c.claim_run == run_id)
+            .values(updated_at=now)
+        ).rowcount
+        == 1
     )

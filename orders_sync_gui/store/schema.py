@@ -101,6 +101,18 @@ batches = Table(
     Column("succeeded_count", Integer, nullable=False, default=0),
     Column("failed_count", Integer, nullable=False, default=0),
     Column("message", LongText),
+    # sql/005: the claim of the push or undo run working on the batch (status PUSHING):
+    # its random id, its process and computer, who started it, "push" or "undo", and when
+    # it claimed the batch (its heartbeat is updated_at). A second run takes the batch over
+    # when that process is known to be gone, or once the run has been silent past the
+    # lease. NULL in all: no run holds the batch (or one of an app before 005 does, whose
+    # claim is only text in message). message keeps a human account of the claim.
+    Column("claim_run", String(32)),
+    Column("claim_pid", Integer),
+    Column("claim_host", Unicode(255)),
+    Column("claim_operator", Unicode(100)),
+    Column("claim_activity", String(10)),
+    Column("claim_at", Timestamp),
     Index("IX_MON_BatchProcessing_customer", "customer", "created_at"),
 )
 

@@ -33,9 +33,9 @@ class LenientUuid(Uuid):
     """record_uuid as read: Uuid, except that a value which is no UUID comes back as its raw
     text (for the row check to name that one row, "has no valid record_uuid").
 
-    Fix: read as a plain Uuid, one malformed record_uuid (SQLite keeps any text, as a
-    careless load leaves it) raised ValueError in the driver's result processing and sank
-    the whole read: detection, preview and staging of every customer failed.
+    A plain Uuid would raise ValueError in the result processing on one malformed value
+    (SQLite keeps any text, as a careless load leaves it) and sink the whole read:
+    detection, preview and staging of every customer.
     """
 
     cache_ok = True

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -63,16 +63,59 @@ class BatchInfo:
     succeeded_count: int
     failed_count: int
     message: str | None
+    # Orders of the change set that another open batch holds, left out of this one when it
+    # was staged (not stored: only the stage that made the batch knows them).
+    held: tuple[HeldOrder, ...] = field(default=(), compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
+        out.pop("held")
         out["created_at"] = self.created_at.isoformat(timespec="seconds")
         out["updated_at"] = self.updated_at.isoformat(timespec="seconds")
         return out
 
 
 def _batch(row: Any) -> BatchInfo:
-    return BatchInfo(**{name: getattr(row, name) for name in BatchInfo.__dataclass_fields__})
+    return BatchInfo(
+        **{name: getattr(row, name) for name in BatchInfo.__dataclass_fields__ if name != "held"}
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class HeldOrder:
+    """An order that an open batch holds: no other batch may stage it until that one ends."""
+
+    record_uuid: str
+    order_number: str | None
+    batch_id: int
+    customer: str
+
+    def __str__(self) -> str:
+        return (
+            f"order {self.order_number or self.record_uuid} is in open batch {self.batch_id} "
+            f"({self.customer}): push or roll back that batch first"
+        )
+
+
+def held_orders(conn: Connection, uuids: Sequence[str]) -> dict[str, HeldOrder]:
+    """Which of these orders an open batch (staged, pushing or partial) holds. A record is
+    in at most one open batch: two would each push it, and put two items on the board."""
+    open_ = [s.value for s in OPEN_BATCH_STATUSES]
+    found: dict[str, HeldOrder] = {}
+    for i in range(0, len(uuids), 1000):  # SQL Server takes at most 2,100 parameters
+        stmt = (
+            select(
+                staged_rows.c.source_uuid,
+                staged_rows.c.order_number,
+                batches.c.batch_id,
+                batches.c.customer,
+            )
+            .join(batches, batches.c.batch_id == staged_rows.c.stg_batch_id)
+            .where(batches.c.status.in_(open_), staged_rows.c.source_uuid.in_(uuids[i : i + 1000]))
+        )
+        for uid, number, batch_id, customer in conn.execute(stmt):
+            found[str(uid)] = HeldOrder(str(uid), number, batch_id, customer)
+    return found
 
 
 def get_batch(conn: Connection, batch_id: int) -> BatchInfo:

@@ -2,7 +2,7 @@
     down/000_schema_version.sql                            SQL Server 2016 or later
 
     Undoes 000: drops dbo.MON_SchemaVersion, the record of which scripts ran. Run it
-    LAST, after down/003, down/002 and down/001: each of those removes its own row, and
+    LAST, after down/005 to down/001 (in that order): each of those removes its own row, and
     this script refuses to run while the table still records another script (its row
     says that script's changes are still in the database), unless @force is set to 1
     below. Without this table the app (and 001, 002, 003) ask for 000 to be run again.
@@ -22,7 +22,7 @@ BEGIN
         N'SELECT @n = COUNT(*) FROM dbo.MON_SchemaVersion WHERE script_number <> 0;',
         N'@n INT OUTPUT', @n = @others OUTPUT;
     IF @others > 0
-        THROW 50006, N'dbo.MON_SchemaVersion still records other scripts: run their down scripts first (003, 002, 001), or set @force = 1. Nothing was changed.', 1;
+        THROW 50006, N'dbo.MON_SchemaVersion still records other scripts: run their down scripts first (005 to 001), or set @force = 1. Nothing was changed.', 1;
 END;
 
 BEGIN TRY

@@ -3,11 +3,13 @@ units as monday counts) and canonical customer names (the 100 of the staging tab
 
 from __future__ import annotations
 
+import unicodedata
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from orders_sync_gui.core.board_values import MAX_ITEM_NAME, item_name
+from orders_sync_gui.core.board_values import MAX_ITEM_NAME, ItemNameError, item_name
 from orders_sync_gui.core.columns import Kind
 from orders_sync_gui.core.customers import MAX_CUSTOMER_NAME, CustomerMap
 from orders_sync_gui.core.records import SourceSpec, hash_frame, records_from_frame
@@ -121,3 +123,58 @@ def test_canonical_names_are_unchanged_for_names_that_fit():
     """Customers already synced keep their canonical name (ß still becomes SS)."""
     assert CustomerMap({}).canonical("Straße ") == "STRASSE"
     assert CustomerMap({}).canonical("straße") == CustomerMap({}).canonical("STRASSE")
+
+
+# ------------------------------------------------------------ names are what prints
+def test_an_item_name_has_no_control_or_format_characters():
+    name = name_of("\x1b[2J\x1b[HBAD\u200b1\x7f", "\u202eNA\u00adVY\u2066\ufeff")
+    assert name == "GREYSON · 4755 · [2J[HBAD1 · NAVY"
+    assert not [c for c in name if unicodedata.category(c) in ("Cc", "Cf")]
+    assert name_of("\u200b\u200d\ufeff", "\u2060\x1b") == "GREYSON · 4755"  # blank parts
+    assert name_of("BAD1", "NAVY\tBLUE\r\n") == "GREYSON · 4755 · BAD1 · NAVY BLUE"
+    # no name part that prints: the order number, without what does not print either
+    assert item_name(load_mapping(), {"CUSTOMER NAME": "\u200b"}, "A-1\x1b\u200e") == "A-1"
+    with pytest.raises(ItemNameError):
+        item_name(load_mapping(), {"CUSTOMER STYLE": "\u200b"}, "\u202c")
+
+
+def test_an_item_name_is_measured_after_what_does_not_print_is_gone():
+    """255 UTF-16 units of what monday shows: zero-width characters take no room."""
+    padded = "\u200b".join("S" * 300)  # 599 characters, 300 of them print
+    assert name_of(padded) == name_of("S" * 300)
+    assert utf16_len(name_of(padded)) == MAX_ITEM_NAME
+    short = "\u200b".join("S" * 200)  # 399 characters; the name fits once they are gone
+    assert name_of(short) == "GREYSON · 4755 · " + "S" * 200 + " · NAVY"
+    assert name_of(FAMILY * 2) == f"GREYSON · 4755 · {FAMILY * 2} · NAVY"  # emoji keep joiners
+
+
+def test_a_customer_name_is_measured_after_what_does_not_print_is_gone():
+    fits = "\u200b".join("x" * 100)  # 199 characters in the source, 100 that print
+    hashed = hash_frame(customers_frame([fits, "GREY\u200bSON\x1b", "GREYSON"]), SPEC)
+    assert hashed.errors == []
+    assert hashed.customers == ["X" * MAX_CUSTOMER_NAME, "GREYSON", "GREYSON"]
+
+
+def test_lookalike_customers_hash_alike_and_field_values_hash_as_they_are():
+    """The hash covers the canonical customer (the name that prints) and every other field
+    as the source holds it: invisible characters in a field value are a change to push."""
+    lookalikes = customers_frame(["GREYSON", "GREY\u200bSON", "\u202aGreyson\u202c"])
+    lookalikes["AAG ORDER NUMBER"] = "A-1"
+    assert len(set(hash_frame(lookalikes, SPEC).hashes)) == 1
+    notes = customers_frame(["GREYSON", "GREYSON"])
+    notes["NOTES"] = ["ab", "a\u200bb"]
+    first, second = hash_frame(notes, SPEC).hashes
+    assert first != second
+    records, _ = records_from_frame(notes, SPEC)
+    assert records[1].fields["NOTES"] == "a\u200bb"
+
+
+def test_ordinary_rows_hash_as_they_did():
+    """Hashes computed before names dropped what does not print (sync state holds them):
+    ordinary rows, and a field value with invisible characters, hash as they did."""
+    rows = customers_frame(["Greyson ", "Straße  co"])
+    rows["NOTES"] = ["a\u200bb\x1b", None]
+    assert hash_frame(rows, SPEC).hashes == [
+        "9e40b08be60923fb2cd087012a3c78d8157721623aca4d14e666ccd37a4fbfcd",
+        "9882f080463af28b879e0ec7d4720987bf7b3ae1d43e479bb4dcb13aa476d885",
+    ]

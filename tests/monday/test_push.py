@@ -300,7 +300,7 @@ def _cli_env(monkeypatch, server: SandboxServer) -> None:
     monkeypatch.setenv("ORDERS_SYNC_BOARD_ID", server.board_id)
 
 
-@pytest.mark.parametrize("calls", [1, 5], ids=["spent-before-any-write", "spent-mid-push"])
+@pytest.mark.parametrize("calls", [1, 7], ids=["spent-before-any-write", "spent-mid-push"])
 def test_the_daily_limit_stops_the_push_with_one_message_and_it_resumes(
     ctx, make_sandbox, monkeypatch, capsys, calls
 ):

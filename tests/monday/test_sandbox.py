@@ -877,26 +877,25 @@ def test_faults_set_at_runtime_are_deterministic_with_a_seed(
 
 
 # ---------------------------------------------------------------------- state and control
-@pytest.mark.parametrize("interval", [0.0, 5.0], ids=["save-each-request", "debounced"])
 def test_state_file_survives_a_restart(
-    make_sandbox: Callable[..., SandboxServer], tmp_path: Path, interval: float
+    make_sandbox: Callable[..., SandboxServer], tmp_path: Path
 ) -> None:
     state_file = tmp_path / "board.json"
-    first = make_sandbox(state_file=state_file, state_save_interval=interval)
+    first = make_sandbox(state_file=state_file)
     made = ok(
         first,
         mutation(create_item("a", first.board_id, "kept", {"status_sync": "Cancelled in source"})),
     )
     item_id = made["a"]["id"]
     ok(first, mutation(create_subitem("s", item_id, "M", {"numeric_order_qty": "5"})))
-    if interval == 0:  # on disk before the response: the files a kill would leave load
-        killed = tmp_path / "killed"
-        killed.mkdir()
-        for path in tmp_path.glob("board.json*"):
-            shutil.copyfile(path, killed / path.name)
-        saved = make_sandbox(state_file=killed / "board.json").dump()["items"]
-        assert [(i["name"], [s["name"] for s in i["subitems"]]) for i in saved] == [("kept", ["M"])]
-    first.stop()  # a debounced save is flushed on stop, and the journal compacted
+    # On disk before the response: the files a kill would leave load.
+    killed = tmp_path / "killed"
+    killed.mkdir()
+    for path in tmp_path.glob("board.json*"):
+        shutil.copyfile(path, killed / path.name)
+    saved = make_sandbox(state_file=killed / "board.json").dump()["items"]
+    assert [(i["name"], [s["name"] for s in i["subitems"]]) for i in saved] == [("kept", ["M"])]
+    first.stop()  # the journal is compacted on stop
     assert json.loads(state_file.read_text("utf-8"))["version"] == STATE_VERSION
     assert (tmp_path / "board.json.journal").read_bytes() == b""
 

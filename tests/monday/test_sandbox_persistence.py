@@ -152,7 +152,7 @@ def test_a_kill_after_many_requests_loses_nothing_answered(
     make_sandbox: Callable[..., SandboxServer], tmp_path: Path
 ) -> None:
     state_file = tmp_path / "board.json"
-    first = make_sandbox(state_file=state_file, state_save_interval=0)
+    first = make_sandbox(state_file=state_file)
     busy_history(first)
     before = everything(first)
     copy = killed_copy(state_file, tmp_path / "killed")
@@ -160,7 +160,7 @@ def test_a_kill_after_many_requests_loses_nothing_answered(
     assert len(lines) >= 2, "the board should be on disk as a snapshot plus journal lines"
     assert json.loads(copy.read_bytes())["version"] == STATE_VERSION
 
-    second = make_sandbox(state_file=copy, state_save_interval=0)
+    second = make_sandbox(state_file=copy)
     assert everything(second) == before
     assert journal_of(copy).read_bytes() == b""  # compacted at load
     assert next_ids(second) == next_ids(first)
@@ -179,7 +179,7 @@ def test_a_real_kill_mid_push_leaves_files_that_load(tmp_path: Path) -> None:
         from pathlib import Path
         from orders_sync_gui.monday.sandbox import SandboxConfig, SandboxServer
         state_file = Path({str(state_file)!r})
-        config = SandboxConfig(token={TOKEN!r}, state_file=state_file, state_save_interval=0)
+        config = SandboxConfig(token={TOKEN!r}, state_file=state_file)
         print(SandboxServer(config).start().url, flush=True)
         threading.Event().wait()
         """
@@ -218,7 +218,7 @@ def test_a_torn_last_journal_line_is_ignored(
     make_sandbox: Callable[..., SandboxServer], tmp_path: Path, keep: str
 ) -> None:
     state_file = tmp_path / "board.json"
-    first = make_sandbox(state_file=state_file, state_save_interval=0)
+    first = make_sandbox(state_file=state_file)
     busy_history(first)
     before_last = everything(first)
     size_before = journal_of(state_file).stat().st_size
@@ -230,7 +230,7 @@ def test_a_torn_last_journal_line_is_ignored(
     with journal.open("r+b") as handle:  # the kill came mid-append
         handle.truncate(size_before + (last_line // 2 if keep == "half" else 1))
 
-    second = make_sandbox(state_file=copy, state_save_interval=0)
+    second = make_sandbox(state_file=copy)
     assert everything(second) == before_last
     # The torn line is gone with the compaction at load: what follows loads after it.
     change(second, second.board_id, second.dump()["items"][0]["id"], {"text_po_number": "ok"})
@@ -246,7 +246,7 @@ def test_bytes_written_per_request_do_not_grow_with_the_board(
     def one_request_on(objects: int, name: str) -> tuple[int, int]:
         """(snapshot size, bytes one small change request writes) on a board of `objects`."""
         state_file = tmp_path / name / "board.json"
-        server = make_sandbox(state_file=state_file, state_save_interval=0, **UNLIMITED)
+        server = make_sandbox(state_file=state_file, **UNLIMITED)
         values = {"text_po_number": "4755", "text_customer": "GREYSON", "numeric_order_qty": 7}
         parents: list[str] = []
         for start in range(0, objects // 2, 250):
@@ -255,7 +255,7 @@ def test_bytes_written_per_request_do_not_grow_with_the_board(
             create_subitems(server, made, {"numeric_order_qty": "5", "text_size": "M"})
             parents += made
         server.stop()  # compacts: the journal starts empty
-        server = make_sandbox(state_file=state_file, state_save_interval=0, **UNLIMITED)
+        server = make_sandbox(state_file=state_file, **UNLIMITED)
         snapshot = state_file.stat()
         assert journal_of(state_file).stat().st_size == 0
         change(server, server.board_id, parents[0], {"text_po_number": "4756"})
@@ -279,7 +279,7 @@ def test_compaction_when_the_journal_outgrows_the_snapshot_and_on_close(
     make_sandbox: Callable[..., SandboxServer], tmp_path: Path
 ) -> None:
     state_file = tmp_path / "board.json"
-    server = make_sandbox(state_file=state_file, state_save_interval=0)
+    server = make_sandbox(state_file=state_file)
     item = create_items(server, ["busy"], {"text_po_number": "0"})[0]
     compactions = 0
     previous_journal = journal_of(state_file).stat().st_size
@@ -308,35 +308,34 @@ def test_compaction_when_the_journal_outgrows_the_snapshot_and_on_close(
     assert everything(make_sandbox(state_file=state_file)) == before
 
 
-def test_the_debounced_mode_still_saves(
-    make_sandbox: Callable[..., SandboxServer], tmp_path: Path
+@pytest.mark.parametrize("interval", [0.01, 600.0])
+def test_no_setting_delays_a_write_past_its_answer(
+    make_sandbox: Callable[..., SandboxServer], tmp_path: Path, interval: float
 ) -> None:
+    """`state_save_interval` once debounced the saves (and a kill then lost answered
+    writes); it is ignored now: every write is on disk when its answer arrives."""
     state_file = tmp_path / "board.json"
-    server = make_sandbox(state_file=state_file, state_save_interval=0.01)
-    saver = server.app.saver
+    server = make_sandbox(state_file=state_file, state_save_interval=interval)
     create_items(server, ["first"], {"text_po_number": "1"})
-    assert saver.wait_background_flushes(1, timeout=30)
     create_items(server, ["second"], {"text_po_number": "2"})
-    assert saver.wait_background_flushes(2, timeout=30)
     assert journal_of(state_file).stat().st_size > 0  # the second went to the journal
     before = everything(server)
     reloaded = make_sandbox(state_file=killed_copy(state_file, tmp_path / "killed"))
     assert [i["name"] for i in reloaded.dump()["items"]] == ["first", "second"]
     assert everything(reloaded) == before
-
-    slow_file = tmp_path / "slow" / "board.json"
-    slow = make_sandbox(state_file=slow_file, state_save_interval=600)
-    create_items(slow, ["pending"], {})
-    slow.stop()  # what is pending is written on stop, compacted
-    assert journal_of(slow_file).read_bytes() == b""
-    assert [i["name"] for i in make_sandbox(state_file=slow_file).dump()["items"]] == ["pending"]
+    server.stop()  # compacted on stop
+    assert journal_of(state_file).read_bytes() == b""
+    assert [i["name"] for i in make_sandbox(state_file=state_file).dump()["items"]] == [
+        "first",
+        "second",
+    ]
 
 
 def test_a_snapshot_alone_from_version_1_loads_and_unknown_versions_are_refused(
     make_sandbox: Callable[..., SandboxServer], tmp_path: Path
 ) -> None:
     state_file = tmp_path / "board.json"
-    server = make_sandbox(state_file=state_file, state_save_interval=0)
+    server = make_sandbox(state_file=state_file)
     busy_history(server)
     server.stop()
     before = everything(server)
@@ -344,7 +343,7 @@ def test_a_snapshot_alone_from_version_1_loads_and_unknown_versions_are_refused(
     del data["generation"]
     state_file.write_text(json.dumps({**data, "version": 1}), "utf-8")  # as version 1 wrote it
     journal_of(state_file).unlink()
-    old = make_sandbox(state_file=state_file, state_save_interval=0)
+    old = make_sandbox(state_file=state_file)
     assert everything(old) == before
     create_items(old, ["after the upgrade"], {})
     after = everything(old)
@@ -361,7 +360,7 @@ def test_a_garbled_line_before_the_last_is_refused_clearly(
     make_sandbox: Callable[..., SandboxServer], tmp_path: Path
 ) -> None:
     state_file = tmp_path / "board.json"
-    server = make_sandbox(state_file=state_file, state_save_interval=0)
+    server = make_sandbox(state_file=state_file)
     create_items(server, ["a"], {})
     create_items(server, ["b"], {})
     create_items(server, ["c"], {})
@@ -377,7 +376,7 @@ def test_a_reset_compacts_and_survives(
     make_sandbox: Callable[..., SandboxServer], tmp_path: Path
 ) -> None:
     state_file = tmp_path / "board.json"
-    server = make_sandbox(state_file=state_file, state_save_interval=0)
+    server = make_sandbox(state_file=state_file)
     busy_history(server)
     answer = requests.post(f"{server.base_url}/_sandbox/reset", json={}, timeout=10)
     assert answer.status_code == 200
@@ -394,11 +393,11 @@ def test_queries_and_a_stop_with_nothing_pending_write_nothing(
 ) -> None:
     """Queries write nothing, and a sandbox with nothing pending writes nothing on stop."""
     state_file = tmp_path / "board.json"
-    server = make_sandbox(state_file=state_file, state_save_interval=0)
+    server = make_sandbox(state_file=state_file)
     create_items(server, ["a"], {})
     server.stop()
     stamp = (state_file.stat().st_mtime_ns, state_file.stat().st_ino)
-    again = make_sandbox(state_file=state_file, state_save_interval=0)
+    again = make_sandbox(state_file=state_file)
     ok(again, "query { boards { id items_page { items { id } } } }")
     again.stop()
     assert (state_file.stat().st_mtime_ns, state_file.stat().st_ino) == stamp

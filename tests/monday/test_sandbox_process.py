@@ -57,7 +57,7 @@ def _wait_gone(pid: int, timeout: float = 30.0) -> bool:
 
 def test_a_child_sandbox_serves_and_its_board_outlives_it(tmp_path):
     state = tmp_path / "board.json"
-    config = SandboxConfig(token=TOKEN, state_file=state, state_save_interval=0)
+    config = SandboxConfig(token=TOKEN, state_file=state)
     with SandboxProcess(config) as sandbox:
         assert sandbox.alive and sandbox.pid != os.getpid()
         assert sandbox.url.startswith("http://127.0.0.1:")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import socket
 import threading
+from datetime import datetime
 
 import psycopg
 import pytest
@@ -27,7 +28,9 @@ from orders_sync_gui.services.context import open_context
 from orders_sync_gui.services.monday_setup import Limits
 from orders_sync_gui.services.push import PushStopped, push
 from orders_sync_gui.services.undo import UndoStopped, undo
-from orders_sync_gui.store.schema import batches, customer_locks, staged_rows, staged_subitems
+from orders_sync_gui.store import pushing
+from orders_sync_gui.store.pushing import BatchClaim
+from orders_sync_gui.store.schema import customer_locks, staged_rows, staged_subitems
 from orders_sync_gui.store.staging import get_batch
 from tests.monday.pushkit import (
     TOKEN,
@@ -242,13 +245,21 @@ def test_an_undo_stopped_after_a_crash_can_be_finished_at_once(ctx, make_sandbox
     setup = quick_setup(ctx, server, limits=Limits(window_seconds=1, max_mutations_per_request=3))
     batch = staging.stage(ctx, CUSTOMER, limit=4).batch_id
     push(ctx, batch, setup)
-    dead = f"undo in progress · run x · pid 999999999 on {socket.gethostname()} · a.nowak"
+    dead = BatchClaim(
+        run="dead" * 8, pid=999999999, host=socket.gethostname(), operator="a.nowak",
+        activity="undo",
+    )  # fmt: skip
     with ctx.store.engine.begin() as conn:  # as a killed undo leaves it: PUSHING, a dead pid
-        conn.execute(
-            batches.update()
-            .where(batches.c.batch_id == batch)
-            .values(status="PUSHING", message=dead)
+        claimed = pushing.claim_batch(
+            conn,
+            batch,
+            claim=dead,
+            now=datetime.now().replace(microsecond=0),
+            from_statuses=(BatchStatus.PUSHED,),
+            lease_seconds=0,
+            holder_gone=lambda _holder: False,
         )
+    assert claimed is None
     # The board's layout is known already: the undo claims, then its first delete is
     # refused (today's calls are spent).
     server.app.limits.daily.limit = server.app.limits.daily.used

@@ -128,6 +128,10 @@ CASES = [
     Case("sql-customer", SYNC, values={CUST: "ACME; DROP TABLE ORDERS_UNIFIED;--"}),
     Case("sql-customer-2", SYNC, values={CUST: "Robert'); DROP TABLE MON_BatchProcessing;--"}),
     Case("unicode-customer", SYNC, values={CUST: "🧵 Écru 東京 \u200fעברית\u200f"}),
+    # prints as GREYSON, so it is GREYSON: its row goes into GREYSON's batch and group
+    Case("invisible-customer", SYNC, values={CUST: "\ufeffGREY\u200bSON\x1b\u202c"}),
+    Case("escapes-in-name-parts", SYNC,
+         values={STYLE: "\x1b[2J\x1b[HBAD1", COLOUR: "NA\xadVY\x7f"}),
     # a customer name must fit the staging tables' NVARCHAR(100) once canonical (upper-cased)
     Case("300-char-customer", CUST, values={CUST: "LONG CUSTOMER " * 22}, sqlite_only=True),
     Case("sharp-s-customer", CUST, values={CUST: "Straße " + "x" * 85 + " Weißß"}),  # 98 -> 101
@@ -149,8 +153,25 @@ def _nfc(value: Any) -> str:
     return unicodedata.normalize("NFC", value if isinstance(value, str) else str(value))
 
 
+def _printed(value: Any) -> str:
+    """What prints of a raw value in a name: no control or format characters (spaces for
+    tabs and line breaks), but for the joiner inside an emoji (👩🏽‍🔧, astral-emoji)."""
+    text = _nfc(value)
+    kept = []
+    for i, ch in enumerate(text):
+        in_emoji = (
+            ch == "\u200d"
+            and 0 < i < len(text) - 1
+            and ord(text[i - 1]) >= 0x1F000
+            and unicodedata.category(text[i + 1]) == "So"
+        )
+        if ch.isspace() or unicodedata.category(ch) not in ("Cc", "Cf") or in_emoji:
+            kept.append(ch)
+    return "".join(kept)
+
+
 def _customer(raw: str) -> str:
-    return "GREYSON" if raw == "GREYSON" else " ".join(_nfc(raw).split()).upper()
+    return "GREYSON" if raw == "GREYSON" else " ".join(_printed(raw).split()).upper()
 
 
 def _text(kind: str, value: Any) -> str | None:
@@ -169,7 +190,7 @@ def _text(kind: str, value: Any) -> str | None:
 
 def _name(row: Mapping[str, Any]) -> str:
     parts = [_customer(row[CUST]), row.get(PO), row.get(STYLE), row.get(COLOUR)]
-    name = " · ".join(" ".join(_nfc(p).split()) for p in parts if p and str(p).strip())
+    name = " · ".join(n for p in parts if p and (n := " ".join(_printed(p).split())))
     # 255 as monday counts: UTF-16 code units (an emoji counts 2); a cut pair is dropped.
     units = name.encode("utf-16-le")
     if len(units) <= 2 * 255:

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +69,8 @@ PILOT = "GREYSON"
 PILOT_SPELLINGS = next(spellings for name, spellings in CUSTOMERS if name == PILOT)
 # Pushed to the sandbox and undone; its apostrophe must travel as a parameter value too.
 PUSHED = "O'NEILL"
+# Claimed by two runs in turn, straight through the store (see _claim_paths).
+CLAIMED = "VUORI"
 SANDBOX_TOKEN = "t"
 DELETE_ITEM = "mutation ($id: ID!) { delete_item(item_id: $id) { id } }"
 UUID_RE = re.compile(
@@ -249,6 +251,32 @@ def _push_and_undo(wf: Workflow, ctx: Context, url: str) -> None:
     assert _pushed_state(url, PUSHED) == [], "and so is the sync state"
 
 
+def _claim_paths(engine: Engine, batch_id: int) -> None:
+    """The claim's paths (sql/005) that a push and an undo which nobody disturbs do not
+    take: a second run refused while the first holds the batch, then taking it over once
+    the first has been silent past the lease; the first run's heartbeat, which no longer
+    holds anything; the second's, and the end of its run."""
+    alice = pushing.BatchClaim.new("push", "alice")
+    bob = pushing.BatchClaim.new("push", "bob")
+    rules: dict[str, Any] = {
+        "from_statuses": (BatchStatus.STAGED,),
+        "lease_seconds": 60,
+        "holder_gone": lambda _holder: False,
+    }
+    later = NOW + timedelta(seconds=61)
+    with engine.begin() as conn:
+        assert pushing.claim_batch(conn, batch_id, claim=alice, now=NOW, **rules) is None
+        held = pushing.claim_batch(conn, batch_id, claim=bob, now=NOW, **rules)
+        assert held == replace(alice, at=NOW)
+        assert pushing.claim_batch(conn, batch_id, claim=bob, now=later, **rules) is None
+        assert not pushing.heartbeat(conn, batch_id, alice.run, later)
+        assert pushing.heartbeat(conn, batch_id, bob.run, later)
+        pushing.set_batch(
+            conn, batch_id, status=BatchStatus.PUSHED, now=later, message="pushed",
+            succeeded=0, failed=0, release_lock=True,
+        )  # fmt: skip
+
+
 def _source_uuids(engine: Engine) -> set[str]:
     table = Table(SOURCE_TABLE, MetaData(), autoload_with=engine)
     with engine.connect() as conn:
@@ -348,6 +376,7 @@ def workflow(tmp_path_factory: pytest.TempPathFactory) -> Workflow:
 
             # monday.com: estimate, push, a change pushed on top, undo of both.
             _push_and_undo(wf, ctx, url)
+            _claim_paths(engine, staging.stage(ctx, CLAIMED, limit=2).batch_id)
         finally:
             ctx.close()
     plain = create_engine(url)  # no listener: the test's own read is not the app's
@@ -512,6 +541,21 @@ def test_push_and_undo_writes_fit_sql_server(compiled: list[Compiled]) -> None:
         # Plain single-table UPDATEs: no UPDATE ... FROM, no join, no TOP.
         assert all(" FROM " not in u and " JOIN " not in u and " TOP " not in u for u in mine)
     assert any(u.startswith(f"UPDATE [{BATCH_TABLE}] SET status=?") for u in updates)
+    # The claim (sql/005): compare-and-set on status, heartbeat and the holder's run, ...
+    claims = [u for u in updates if f"[{BATCH_TABLE}].claim_run" in u and "claim_host=?" in u]
+    where = (
+        f"WHERE [{BATCH_TABLE}].batch_id = ? AND [{BATCH_TABLE}].status = ? "
+        f"AND [{BATCH_TABLE}].updated_at = ? AND [{BATCH_TABLE}].claim_run"
+    )
+    assert {u.split(where, 1)[1] for u in claims if where in u} == {" IS NULL", " = ?"}, claims
+    # ... the heartbeat by the holder's run only, and the end of a run clears the claim.
+    beat = f"WHERE [{BATCH_TABLE}].batch_id = ? AND [{BATCH_TABLE}].claim_run = ?"
+    assert f"UPDATE [{BATCH_TABLE}] SET updated_at=? {beat}" in updates
+    assert any(
+        u.startswith(f"UPDATE [{BATCH_TABLE}] SET status=?")
+        and u.endswith(f"claim_at=? WHERE [{BATCH_TABLE}].batch_id = ?")
+        for u in updates
+    )
     releases = [
         c.sql
         for c in _dml(compiled, "app")
@@ -802,6 +846,7 @@ def test_every_forward_script_has_a_down_script() -> None:
         "002_sync_tables.sql",
         "003_operator_role.sql",
         "004_sync_state_tombstone.sql",
+        "005_batch_claim.sql",
     }
     assert forward == down == {s.file for s in REQUIRED_SCRIPTS}
     assert (SQL_DIR / "README.md").is_file()
@@ -903,6 +948,16 @@ def test_down_scripts_drop_in_a_safe_order() -> None:
         guard = down4.rindex(f"IF COL_LENGTH(N'dbo.{table}', N'{col}') IS NOT NULL", 0, drop)
         assert "EXEC sys.sp_executesql" in down4[guard:drop]
     assert re.search(r"EXEC sys\.sp_executesql\s+N'DELETE FROM dbo\.MON_SyncState", down4)
+
+    # down/005 drops every column 005 adds, each behind its own guard, as dynamic SQL.
+    down5 = _code(_script("down/005_batch_claim.sql"))
+    [script] = [s for s in REQUIRED_SCRIPTS if s.number == 5]
+    assert script.columns
+    for table, col in script.columns:
+        drop = down5.index(f"N'ALTER TABLE dbo.{table} DROP COLUMN {col};'")
+        guard = down5.rindex(f"IF COL_LENGTH(N'dbo.{table}', N'{col}') IS NOT NULL", 0, drop)
+        assert "EXEC sys.sp_executesql" in down5[guard:drop]
+    assert down5.count("DROP COLUMN") == len(script.columns)
 
 
 # --- 3. the app's tables compile to the right SQL Server types ----------------------------

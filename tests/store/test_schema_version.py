@@ -10,7 +10,7 @@ SQL Server: one inspector pass and one query of MON_SchemaVersion, read-only.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import (
@@ -31,10 +31,12 @@ from sqlalchemy import (
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.util import find_tables
 
+from orders_sync_gui.core.columns import COLOUR, ORDER_NUMBER, PO_NUMBER, STYLE
+from orders_sync_gui.core.models import BatchStatus, ChangeType
 from orders_sync_gui.services import detection, staging
 from orders_sync_gui.services.context import open_context
 from orders_sync_gui.services.demo import demo_init
-from orders_sync_gui.store import database
+from orders_sync_gui.store import database, pushing
 from orders_sync_gui.store.database import (
     APP_SCHEMA_VERSION,
     REQUIRED_SCRIPTS,
@@ -53,13 +55,21 @@ from orders_sync_gui.store.schema import (
     SYNC_STATE_TABLE,
     VERSION_TABLE,
     app_metadata,
+    batches,
     build_source_table,
     schema_versions,
 )
+from orders_sync_gui.store.staging import list_batches, stage_batch
 from tests.helpers import mark_synced
 
-S000, S001, S002, S003, S004 = (f"sql/{s.file}" for s in REQUIRED_SCRIPTS)
+S000, S001, S002, S003, S004, S005 = (f"sql/{s.file}" for s in REQUIRED_SCRIPTS)
 TOMBSTONE = ["deleted_at", "deleted_action"]  # what 004 adds to MON_SyncState
+# What 005 adds to MON_BatchProcessing.
+CLAIM = ["claim_run", "claim_pid", "claim_host", "claim_operator", "claim_activity", "claim_at"]
+CLAIM_COLUMNS = (
+    f"{BATCH_TABLE} has no claim_run, claim_pid, claim_host, claim_operator, claim_activity "
+    "and claim_at columns"
+)
 SYNC_TABLES = [BATCH_TABLE, STAGING_TABLE, SUBITEM_TABLE, SYNC_STATE_TABLE, LOCK_TABLE]
 ALL = range(APP_SCHEMA_VERSION + 1)
 
@@ -123,6 +133,17 @@ def drop_table(engine: Engine, table: str) -> None:
     app_metadata.tables[table].drop(engine)
 
 
+def as_made_before(engine: Engine, number: int) -> None:
+    """The database as the app before script `number` left it: the columns that script and
+    the later ones add are not there, nor are their version rows."""
+    later = [s for s in REQUIRED_SCRIPTS if s.number >= number]
+    for script in later:
+        for table, column in script.columns:
+            drop_column(engine, table, column)
+    with engine.begin() as conn:
+        conn.execute(schema_versions.delete().where(schema_versions.c.script_number >= number))
+
+
 def everything(engine: Engine) -> None:
     """What 000, 001, 002 and 003 leave behind."""
     make_source(engine)
@@ -153,14 +174,15 @@ def test_all_scripts_run(engine):
 
 def test_nothing_run(engine):
     make_source(engine, with_001=False)
-    assert missing(engine) == [0, 1, 2, 3, 4]
+    assert missing(engine) == [0, 1, 2, 3, 4, 5]
     assert problem(engine) == (
         f"the database lacks {S000} (no {VERSION_TABLE} table), "
         f"{S001} ({SOURCE_TABLE} has no record_uuid and record_hash columns), "
         f"{S002} (no MON_BatchProcessing, STG_MON_CustMasterSchedule, "
         "STG_MON_CustMasterSchedule_Subitems, MON_SyncState and MON_CustomerLock tables), "
-        f"{S003} (not recorded in {VERSION_TABLE}) "
-        f"and {S004} ({SYNC_STATE_TABLE} has no deleted_at and deleted_action columns): "
+        f"{S003} (not recorded in {VERSION_TABLE}), "
+        f"{S004} ({SYNC_STATE_TABLE} has no deleted_at and deleted_action columns) "
+        f"and {S005} ({CLAIM_COLUMNS}): "
         "ask the DBA to run them, in this order"
     )
 
@@ -168,7 +190,7 @@ def test_nothing_run(engine):
 def test_001_not_run(engine):
     make_source(engine, with_001=False)
     make_tables(engine, app_metadata.tables)
-    record(engine, [0, 2, 3, 4])
+    record(engine, [0, 2, 3, 4, 5])
     assert missing(engine) == [1]
     assert problem(engine) == (
         f"the database lacks {S001} ({SOURCE_TABLE} has no record_uuid and record_hash "
@@ -191,13 +213,15 @@ def test_001_and_002_not_run(engine):
     make_source(engine, with_001=False)
     make_tables(engine, [VERSION_TABLE])
     record(engine, [0])
-    assert missing(engine) == [1, 2, 3, 4]
+    assert missing(engine) == [1, 2, 3, 4, 5]
     message = problem(engine)
     assert message.startswith(
         f"the database lacks {S001} ({SOURCE_TABLE} has no record_uuid and record_hash columns), "
         f"{S002} (no {', '.join(SYNC_TABLES[:-1])} and {SYNC_TABLES[-1]} tables), {S003} "
-        f"(not recorded in {VERSION_TABLE}) and {S004} "
+        f"(not recorded in {VERSION_TABLE}), {S004} "
     )
+    assert f"{S004} ({SYNC_STATE_TABLE} has no deleted_at" in message
+    assert f" and {S005} ({CLAIM_COLUMNS}): " in message
     assert message.endswith(": ask the DBA to run them, in this order")
     assert S000 not in message
 
@@ -206,12 +230,13 @@ def test_002_not_run(engine):
     make_source(engine)
     make_tables(engine, [VERSION_TABLE])
     record(engine, [0, 1])
-    assert missing(engine) == [2, 3, 4]
+    assert missing(engine) == [2, 3, 4, 5]
     message = problem(engine)
     assert message.startswith(f"the database lacks {S002} (no MON_BatchProcessing, ")
     assert message.endswith(
-        f"tables), {S003} (not recorded in {VERSION_TABLE}) and {S004} ({SYNC_STATE_TABLE} has "
-        "no deleted_at and deleted_action columns): ask the DBA to run them, in this order"
+        f"tables), {S003} (not recorded in {VERSION_TABLE}), {S004} ({SYNC_STATE_TABLE} has "
+        f"no deleted_at and deleted_action columns) and {S005} ({CLAIM_COLUMNS}): ask the DBA "
+        "to run them, in this order"
     )
     assert S000 not in message and S001 not in message
 
@@ -245,7 +270,7 @@ def test_a_column_missing_from_an_app_table(engine):
 def test_a_missing_script_and_a_stale_table_in_one_message(engine):
     make_source(engine, with_001=False)
     make_tables(engine, app_metadata.tables)
-    record(engine, [0, 2, 3, 4])
+    record(engine, [0, 2, 3, 4, 5])
     drop_column(engine, LOCK_TABLE, "operator")
     message = problem(engine)
     first, second = message.split("; and ")
@@ -261,11 +286,12 @@ def test_scripts_run_before_000_existed(engine):
     says that re-running it only records it."""
     make_source(engine)
     make_tables(engine, SYNC_TABLES)
-    assert missing(engine) == [0, 1, 2, 3, 4]
+    assert missing(engine) == [0, 1, 2, 3, 4, 5]
     assert problem(engine) == (
         f"the database lacks {S000} (no {VERSION_TABLE} table), "
         f"{S001} (not recorded in {VERSION_TABLE}), {S002} (not recorded in {VERSION_TABLE}), "
-        f"{S003} (not recorded in {VERSION_TABLE}) and {S004} (not recorded in {VERSION_TABLE}): "
+        f"{S003} (not recorded in {VERSION_TABLE}), {S004} (not recorded in {VERSION_TABLE}) "
+        f"and {S005} (not recorded in {VERSION_TABLE}): "
         "ask the DBA to run them, in this order"
     )
 
@@ -273,25 +299,51 @@ def test_scripts_run_before_000_existed(engine):
 def test_only_003_not_run(engine):
     make_source(engine)
     make_tables(engine, app_metadata.tables)
-    record(engine, [0, 1, 2, 4])
+    record(engine, [0, 1, 2, 4, 5])
     assert problem(engine) == (
         f"the database lacks {S003} (not recorded in {VERSION_TABLE}): ask the DBA to run it"
     )
 
 
 def test_004_not_run(engine):
-    """A database set up by the previous version (000 to 003): MON_SyncState as 002 made it.
-    004 adds columns to a table that exists, so the message names it as a script to run."""
+    """A database set up by the version before 004 (000 to 003): MON_SyncState and
+    MON_BatchProcessing as 002 made them. 004 and 005 add columns to tables that exist, so
+    the message names them as scripts to run, in order."""
     make_source(engine)
     make_tables(engine, app_metadata.tables)
     for column in TOMBSTONE:
         drop_column(engine, SYNC_STATE_TABLE, column)
+    for column in CLAIM:
+        drop_column(engine, BATCH_TABLE, column)
     record(engine, [0, 1, 2, 3])
     status = inspect_schema(engine)
-    assert [s.number for s in status.missing] == [4] and status.stale_columns == {}
+    assert [s.number for s in status.missing] == [4, 5] and status.stale_columns == {}
     assert problem(engine) == (
         f"the database lacks {S004} ({SYNC_STATE_TABLE} has no deleted_at and deleted_action "
-        "columns): ask the DBA to run it"
+        f"columns) and {S005} ({CLAIM_COLUMNS}): ask the DBA to run them, in this order"
+    )
+
+
+def test_005_not_run(engine):
+    """A database set up by the version before 005 (000 to 004): MON_BatchProcessing as 002
+    made it. The message names 005 alone, with the columns it adds."""
+    make_source(engine)
+    make_tables(engine, app_metadata.tables)
+    for column in CLAIM:
+        drop_column(engine, BATCH_TABLE, column)
+    record(engine, [0, 1, 2, 3, 4])
+    status = inspect_schema(engine)
+    assert [s.number for s in status.missing] == [5] and status.stale_columns == {}
+    assert problem(engine) == (
+        f"the database lacks {S005} ({CLAIM_COLUMNS}): ask the DBA to run it"
+    )
+
+
+def test_005_recorded_but_a_column_dropped_by_hand(engine):
+    everything(engine)
+    drop_column(engine, BATCH_TABLE, "claim_at")
+    assert problem(engine) == (
+        f"the database lacks {S005} ({BATCH_TABLE} has no claim_at column): ask the DBA to run it"
     )
 
 
@@ -306,9 +358,9 @@ def test_004_recorded_but_a_column_dropped_by_hand(engine):
 
 def test_a_newer_schema(engine):
     everything(engine)
-    record(engine, [], {5: "005_future_columns.sql"})
+    record(engine, [], {6: "006_future_columns.sql"})
     assert problem(engine) == (
-        "this database was upgraded by a newer orders-sync (script 5, 005_future_columns.sql); "
+        "this database was upgraded by a newer orders-sync (script 6, 006_future_columns.sql); "
         f"update the app (this one knows scripts up to {APP_SCHEMA_VERSION})"
     )
 
@@ -317,8 +369,8 @@ def test_a_newer_schema_wins_over_what_looks_missing(engine):
     """A newer app may have changed what this one looks for: only the update is asked for."""
     make_source(engine, with_001=False)
     make_tables(engine, [VERSION_TABLE])
-    record(engine, ALL, {5: "005_later.sql"})
-    assert problem(engine).startswith("this database was upgraded by a newer orders-sync (script 5")
+    record(engine, ALL, {6: "006_later.sql"})
+    assert problem(engine).startswith("this database was upgraded by a newer orders-sync (script 6")
 
 
 def test_no_orders_unified(engine):
@@ -399,27 +451,24 @@ def test_store_records_what_an_older_app_left_unrecorded(db_url, engine):
 
 def test_store_refuses_a_database_a_newer_app_upgraded(db_url, engine):
     make_tables(engine, app_metadata.tables)
-    record(engine, ALL, {5: "005_later.sql"})
-    with pytest.raises(StoreSchemaError, match=r"newer orders-sync \(script 5, 005_later.sql\)"):
+    record(engine, ALL, {6: "006_later.sql"})
+    with pytest.raises(StoreSchemaError, match=r"newer orders-sync \(script 6, 006_later.sql\)"):
         Store(db_url, new_file=True)
-    assert [n for n, _, _ in _versions(engine)] == [*ALL, 5]
+    assert [n for n, _, _ in _versions(engine)] == [*ALL, 6]
 
 
 def test_store_upgrades_a_database_an_earlier_app_made(db_url, engine):
     """The demo database of the version before 004 (scripts 0 to 3 recorded, MON_SyncState
     without the tombstone columns, records synced): opening it adds the columns and records
-    004, and every synced record stays synced."""
+    004 (and 005), and every synced record stays synced."""
     demo_init(db_url, orders=60, seed=3)
     ctx = open_context(db_url)
     try:
         synced = mark_synced(ctx)
     finally:
         ctx.close()
-    for column in TOMBSTONE:
-        drop_column(engine, SYNC_STATE_TABLE, column)
-    with engine.begin() as conn:
-        conn.execute(schema_versions.delete().where(schema_versions.c.script_number == 4))
-    assert missing(engine) == [4]
+    as_made_before(engine, 4)
+    assert missing(engine) == [4, 5]
 
     ctx = open_context(db_url)
     try:
@@ -431,9 +480,87 @@ def test_store_upgrades_a_database_an_earlier_app_made(db_url, engine):
         ctx.close()
     columns = {c["name"] for c in inspect(engine).get_columns(SYNC_STATE_TABLE)}
     assert set(TOMBSTONE) <= columns
+    assert set(CLAIM) <= {c["name"] for c in inspect(engine).get_columns(BATCH_TABLE)}
     assert check_schema(engine) == {s.number: s.file for s in REQUIRED_SCRIPTS}
-    [(name, by)] = [(name, by) for n, name, by in _versions(engine) if n == 4]
-    assert name == "004_sync_state_tombstone.sql" and by.startswith("orders-sync (create_all)")
+    added = [(n, name, by) for n, name, by in _versions(engine) if n >= 4]
+    assert [(n, name) for n, name, _ in added] == [
+        (4, "004_sync_state_tombstone.sql"),
+        (5, "005_batch_claim.sql"),
+    ]
+    assert all(by.startswith("orders-sync (create_all)") for _, _, by in added)
+
+
+def test_store_upgrades_a_database_made_before_005(db_url, engine):
+    """The demo database of the version before 005 (scripts 0 to 4; MON_BatchProcessing
+    without the claim columns), with a pushed batch in its history and a batch that app
+    left PUSHING (killed mid-push: its claim is only text in the message). Opening it adds
+    the columns and records 005; the history reads as before; the left batch is taken over
+    once its lease has run out, and the new claim is written to the added columns."""
+    make_source(engine)
+    Store(db_url, new_file=True).dispose()
+    then = datetime(2026, 11, 2, 9, 30)
+    old = "push in progress · run 1a2b3c4d · pid 4321 on PC-ALICE · alice"
+
+    def stage(customer: str) -> int:
+        return stage_batch(
+            engine,
+            customer=customer,
+            operator="a.nowak",
+            changes=[],
+            change_types=[ChangeType.NEW],
+            key_fields=(ORDER_NUMBER, PO_NUMBER, STYLE, COLOUR),
+            now=then,
+        ).batch_id
+
+    pushed, left = stage("RHONE"), stage("GREYSON")
+    with engine.begin() as conn:
+        pushing.set_batch(
+            conn, pushed, status=BatchStatus.PUSHED, now=then, message="pushed 5 rows",
+            release_lock=True,
+        )  # fmt: skip
+        conn.execute(
+            batches.update()
+            .where(batches.c.batch_id == left)
+            .values(status=BatchStatus.PUSHING.value, message=old, updated_at=then)
+        )
+    as_made_before(engine, 5)
+    assert missing(engine) == [5]
+    assert not set(CLAIM) & {c["name"] for c in inspect(engine).get_columns(BATCH_TABLE)}
+
+    store = Store(db_url)
+    try:
+        assert store.applied_scripts == {s.number: s.file for s in REQUIRED_SCRIPTS}
+        with store.engine.connect() as conn:
+            history = {b.batch_id: (b.status, b.message) for b in list_batches(conn)}
+        assert history == {
+            pushed: (BatchStatus.PUSHED, "pushed 5 rows"),
+            left: (BatchStatus.PUSHING, old),
+        }
+        bob = pushing.BatchClaim(
+            run="b2" * 16, pid=77, host="PC-BOB", operator="bob", activity="push"
+        )
+        kwargs = {
+            "claim": bob,
+            "from_statuses": (BatchStatus.STAGED, BatchStatus.PARTIAL),
+            "lease_seconds": 600,
+            "holder_gone": lambda _holder: True,
+        }
+        with store.engine.begin() as conn:
+            holder = pushing.claim_batch(conn, left, now=then + timedelta(seconds=60), **kwargs)
+        assert holder is not None and str(holder) == old
+        taken = then + timedelta(seconds=601)
+        with store.engine.begin() as conn:
+            assert pushing.claim_batch(conn, left, now=taken, **kwargs) is None
+        with store.engine.connect() as conn:
+            row = conn.execute(select(batches).where(batches.c.batch_id == left)).one()
+        claimed = (row.claim_run, row.claim_pid, row.claim_host, row.claim_at)
+        assert claimed == (bob.run, 77, "PC-BOB", taken)
+        assert row.message == "push in progress · run b2b2b2b2 · pid 77 on PC-BOB · bob"
+    finally:
+        store.dispose()
+    assert check_schema(engine) == {s.number: s.file for s in REQUIRED_SCRIPTS}
+    [(name, by)] = [(name, by) for n, name, by in _versions(engine) if n == 5]
+    assert name == "005_batch_claim.sql" and by.startswith("orders-sync (create_all)")
 
 
 def test_store_names_a_column_its_own_script_should_have_made(db_url, engine):

@@ -1,4 +1,9 @@
-"""`python -m orders_sync_gui.monday.sandbox`: serve until SIGTERM / SIGINT.
+"""`orders-sync sandbox` (or `python -m orders_sync_gui.monday.sandbox`): serve until
+SIGTERM / SIGINT.
+
+`--state FILE` keeps the board in FILE exactly as the window's demo sandbox keeps its own:
+the same SandboxConfig, the same code path, every write journaled and fsync'd before it is
+answered, so a SIGKILL at any moment loses nothing that was answered.
 
 Once listening it prints one JSON line to stdout, e.g.
 `{"url": "http://127.0.0.1:53123/v2", "board_id": "1800000001", "subitems_board_id":
@@ -28,7 +33,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--host", default=defaults.host, help="loopback address to bind")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port (default)")
-    parser.add_argument("--state", type=Path, help="JSON file the board is kept in")
+    parser.add_argument(
+        "--state",
+        type=Path,
+        help="JSON file the board is kept in (every write is on disk before its answer)",
+    )
     parser.add_argument("--token", default=defaults.token, help="the accepted Authorization")
     parser.add_argument(
         "--window-seconds",
@@ -43,19 +52,40 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--fault-kinds", default="error_500", help="comma-separated kinds, used in turn"
     )
+    parser.add_argument(
+        "--no-idempotency",
+        action="store_true",
+        help="ignore the Idempotency-Key header: every request runs, nothing is replayed",
+    )
+    parser.add_argument(
+        "--idempotency-window",
+        type=_seconds,
+        default=defaults.idempotency_ttl_seconds,
+        metavar="SECONDS",
+        help="how long a key's response is replayed (default: %(default)s, monday's 30 min)",
+    )
     return parser
 
 
-def serve_forever_cli(argv: Sequence[str] | None = None) -> int:
-    """Start the sandbox from command-line arguments and serve until SIGTERM / SIGINT."""
+def _seconds(text: str) -> float:
+    value = float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more seconds, not {text}")
+    return value
+
+
+def build_config(argv: Sequence[str] | None = None) -> SandboxConfig:
+    """The SandboxConfig the command line describes (argparse exits on bad options)."""
     args = _parser().parse_args(argv)
-    config = SandboxConfig(
+    return SandboxConfig(
         host=args.host,
         port=args.port,
         token=args.token,
         state_file=args.state,
         window_seconds=args.window_seconds,
         max_items_per_board=args.max_items,
+        idempotency_enabled=not args.no_idempotency,
+        idempotency_ttl_seconds=args.idempotency_window,
         faults=FaultConfig(
             every_n=args.fault_every,
             rate=args.fault_rate,
@@ -63,6 +93,11 @@ def serve_forever_cli(argv: Sequence[str] | None = None) -> int:
             kinds=tuple(k.strip() for k in args.fault_kinds.split(",") if k.strip()),
         ),
     )
+
+
+def serve_forever_cli(argv: Sequence[str] | None = None) -> int:
+    """Start the sandbox from command-line arguments and serve until SIGTERM / SIGINT."""
+    config = build_config(argv)
     stop = threading.Event()
 
     def _on_signal(_signum: int, _frame: FrameType | None) -> None:

@@ -90,8 +90,12 @@ class SandboxConfig:
     missing_columns: tuple[str, ...] = ()  # column ids left off both boards
     labels: dict[str, list[str]] = field(default_factory=dict)  # labels that already exist
     first_item_id: int = 1_900_000_001
-    state_file: Path | None = None  # JSON; loaded on start, saved after mutations
-    state_save_interval: float = 1.0  # debounce of those saves; 0 = after each mutation request
+    # JSON snapshot + journal; loaded on start. Every mutation request that changed
+    # something is journaled and fsync'd before its answer (state.py): no debounce.
+    state_file: Path | None = None
+    # No effect. It once debounced the saves (answering before saving: a kill lost answered
+    # writes); still accepted so that configs written for it construct.
+    state_save_interval: float = 0.0
 
     # --- data limits
     max_items_per_board: int = 10_000
@@ -117,7 +121,8 @@ class SandboxConfig:
     list_estimate: int = 10
 
     # --- idempotency and faults
-    idempotency_ttl_seconds: float = 1800.0
+    idempotency_enabled: bool = True  # False: `Idempotency-Key` ignored, every request runs
+    idempotency_ttl_seconds: float = 1800.0  # how long a key's response is replayed (30 min)
     faults: FaultConfig = field(default_factory=FaultConfig)
 
     @property

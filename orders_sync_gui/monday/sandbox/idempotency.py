@@ -1,12 +1,16 @@
 """`Idempotency-Key` on mutation requests, as monday documents it.
 
-The first request with a key runs and its response is kept for `ttl` seconds; a later
+The first request with a key runs and its response is kept for `ttl` seconds (monday: 30
+minutes; `SandboxConfig.idempotency_ttl_seconds`, `--idempotency-window`); a later
 request with the same key gets that response again (with `Idempotency-Replayed: true`) and
 runs nothing; one arriving while the first still runs gets 409 with `Retry-After`.
 
 Only responses of requests that reached execution are kept. A request refused before it ran
 (rate limited, locked, 500, dropped before executing, invalid document) forgets its key, so
 the retry runs for real instead of replaying a refusal for 30 minutes.
+
+With `SandboxConfig.idempotency_enabled` off (`--no-idempotency`) the app never consults
+this cache: the header is ignored, as by a server that does not honour it.
 """
 
 from __future__ import annotations

@@ -217,6 +217,10 @@ class BoardView:
     def items_count(self, info: GraphQLResolveInfo) -> int:
         return len(_ctx(info).state.active_items(self._board))
 
+    def items_limit(self, info: GraphQLResolveInfo) -> int:
+        """The most items the board may hold (ItemsLimitationException past it)."""
+        return _ctx(info).state.max_items_per_board
+
     def columns(
         self,
         info: GraphQLResolveInfo,

@@ -211,7 +211,6 @@ class SandboxServer:
         httpd = server_class((self._host, self.config.port), _Handler)
         httpd.app = self.app
         self._httpd = httpd
-        self.app.saver.start()
         # The socket listens once the constructor returns, so the URL answers right away.
         # A short poll interval keeps stop() quick (shutdown waits for the next poll).
         self._thread = threading.Thread(
@@ -231,7 +230,7 @@ class SandboxServer:
         if self._thread is not None:
             self._thread.join(timeout=5)
         self._thread = None
-        self.app.saver.close()
+        self.app.state.close()  # compacts the journal into the snapshot
 
     def __enter__(self) -> SandboxServer:
         return self.start()
