@@ -54,8 +54,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QTableView
 from orders_sync_gui.core.models import BatchStatus
 from orders_sync_gui.monday.sandbox import SandboxProcess, SandboxServer
 from orders_sync_gui.monday.sandbox import server as sandbox_server
-from orders_sync_gui.qt import frames
-from orders_sync_gui.qt import main_window as main_window_module
+from orders_sync_gui.qt import batch_views, change_set_view, customers_view, frames
 from orders_sync_gui.qt.app import tune_interpreter
 from orders_sync_gui.qt.log_pane import SignalLogHandler
 from orders_sync_gui.qt.main_window import MainWindow
@@ -160,7 +159,7 @@ class Timings:
 def instrumented(window: MainWindow, handler: SignalLogHandler) -> Iterator[Timings]:
     """Time the window's GUI-thread work without changing it: every job's callbacks (the
     runner's start is wrapped on this instance), FrameModel.set_frame, the fit_columns and
-    frame builders main_window calls, and the log pane's slot. All restored after."""
+    frame builders the window's views call, and the log pane's slot. All restored after."""
     timings = Timings()
     runner = window.runner
     original_start = runner.start
@@ -181,11 +180,19 @@ def instrumented(window: MainWindow, handler: SignalLogHandler) -> Iterator[Timi
         *,
         on_success: Callable[[Any], None] | None = None,
         on_failure: Callable[[str], None] | None = None,
-        on_progress: Callable[[int, int, str], None] | None = None,
+        on_progress: Callable[[Any], None] | None = None,
+        on_start: Callable[[Any], None] | None = None,
+        **options: Any,
     ) -> Any:
         record = JobRecord(name, time.perf_counter())
         slot = f"job '{_generic(name)}'"
         success = timings.wrap(f"{slot} on_success", on_success) if on_success else None
+
+        def started(job: Any) -> None:  # now, or once its key is free (when_busy="again")
+            record.started = time.perf_counter()
+            timings.jobs.append(record)
+            if on_start is not None:
+                on_start(job)
 
         def succeeded(result: Any) -> None:
             record.finished = time.perf_counter()
@@ -193,20 +200,20 @@ def instrumented(window: MainWindow, handler: SignalLogHandler) -> Iterator[Timi
             if success is not None:
                 success(result)
 
-        job = original_start(
+        return original_start(
             name,
             key,
             fn,
             on_success=succeeded,
             on_failure=timings.wrap(f"{slot} on_failure", on_failure) if on_failure else None,
             on_progress=timings.wrap(f"{slot} on_progress", on_progress) if on_progress else None,
+            on_start=started,
+            **options,
         )
-        if job is not None:
-            timings.jobs.append(record)
-        return job
 
     original_set_frame = FrameModel.set_frame
-    original_fit = main_window_module.fit_columns
+    fitting = (batch_views, change_set_view, customers_view)
+    original_fit = fit_columns
     builders = ("customers_frame", "changes_frame", "sizes_frame", "batches_frame")
     original_builders = {b: getattr(frames, b) for b in builders}
     pane = window.log_pane
@@ -236,7 +243,8 @@ def instrumented(window: MainWindow, handler: SignalLogHandler) -> Iterator[Timi
     gc.callbacks.append(on_gc)
     runner.start = start  # type: ignore[method-assign]
     FrameModel.set_frame = set_frame  # type: ignore[method-assign]
-    main_window_module.fit_columns = fit
+    for module in fitting:
+        module.fit_columns = fit  # type: ignore[attr-defined]
     for b, fn in original_builders.items():
         setattr(frames, b, timings.wrap(f"frames.{b}", fn))
     signal: SignalInstance = handler.bridge.record
@@ -250,14 +258,15 @@ def instrumented(window: MainWindow, handler: SignalLogHandler) -> Iterator[Timi
         signal.connect(pane.append)
         for b, fn in original_builders.items():
             setattr(frames, b, fn)
-        main_window_module.fit_columns = original_fit
+        for module in fitting:
+            module.fit_columns = original_fit  # type: ignore[attr-defined]
         FrameModel.set_frame = original_set_frame  # type: ignore[method-assign]
         del runner.start
 
 
 def _generic(name: str) -> str:
     """A job's name without its batch number or customer, so calls group together."""
-    for prefix in ("Pushing batch", "Preview of", "Staging", "Estimating the push"):
+    for prefix in ("Pushing batch", "Preview of", "Staging", "Estimating the push", "Recounting"):
         if name.startswith(prefix):
             return prefix
     return name
@@ -525,11 +534,14 @@ def reload_costs(window: MainWindow, ctx: Context, batch_id: int) -> dict[str, A
         "worker_batch_rows_ms": best_ms(lambda: staging.batch_rows(ctx, batch_id)),
         "set_frame_rows_ms": best_ms(lambda: staged.rows.set_frame(rows)),
         "set_frame_subitems_ms": best_ms(lambda: staged.subitems.set_frame(subs)),
-        "filter_subitems_ms": best_ms(lambda: window._filter_subitems(staged.sub_filter.text())),
+        "filter_subitems_ms": best_ms(
+            lambda: window.staged_view.filter_subitems(staged.sub_filter.text())
+        ),
         "fit_columns_rows": fit_costs(staged.rows_view),
         "fit_columns_subitems": fit_costs(staged.sub_view),
-        # What a push's live update costs instead: the narrow status read in the worker,
-        # and writing it into both tables in place (nothing differs: the compare only).
+        # What a push's live update costs instead: writing its statuses into both tables in
+        # place (nothing differs: the compare only). The window reads none during a push now
+        # (its progress carries them); the narrow read is timed for comparison.
         "worker_batch_statuses_ms": best_ms(lambda: staging.batch_statuses(ctx, batch_id)),
         "update_rows_ms": best_ms(
             lambda: (

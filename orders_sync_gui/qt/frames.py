@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 import pandas as pd
 
 from ..core.columns import COLOUR, ORDER_NUMBER, PO_NUMBER, STYLE
 from ..core.models import RowChange
+from ..core.staged import StatusChange
 from ..services.detection import CustomerRow
 from ..services.staging import BatchInfo
 
@@ -106,6 +108,13 @@ def changes_frame(changes: list[RowChange], excluded: set[str]) -> pd.DataFrame:
     )
 
 
+SIZE_FRAME_COLUMNS = ["size", "old", "new", "change"]
+
+
+def no_sizes() -> pd.DataFrame:
+    return pd.DataFrame(columns=SIZE_FRAME_COLUMNS)
+
+
 def sizes_frame(change: RowChange) -> pd.DataFrame:
     old = change.old.sizes if change.old else {}
     new = change.new.sizes if change.new else {}
@@ -125,11 +134,48 @@ def sizes_frame(change: RowChange) -> pd.DataFrame:
         if change.old is None:
             kind = "NEW"
         rows.append({"size": size, "old": before, "new": now, "change": kind})
-    return pd.DataFrame(rows, columns=["size", "old", "new", "change"])
+    return pd.DataFrame(rows, columns=SIZE_FRAME_COLUMNS)
 
 
 def batches_frame(batches: list[BatchInfo]) -> pd.DataFrame:
     return pd.DataFrame(
         [b.to_dict() | {"created_at": b.created_at} for b in batches],
         columns=list(BatchInfo.__dataclass_fields__),
+    )
+
+
+def staged_frames(rows: pd.DataFrame, subs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A batch's staged rows, and its sizes with their order's number."""
+    numbers = dict(zip(rows["stg_id"], rows["order_number"], strict=True))
+    return rows, subs.assign(order_number=subs["stg_parent_id"].map(numbers))
+
+
+# The staged tables' status columns, as services.staging.batch_statuses reads them.
+ROW_STATUS_COLUMNS = [
+    "stg_id",
+    "stg_status",
+    "stg_monday_item_id",
+    "stg_error_message",
+    "stg_retry_count",
+]
+SUBITEM_STATUS_COLUMNS = [
+    "stg_subitem_id",
+    "stg_status",
+    "stg_monday_subitem_id",
+    "stg_error_message",
+    "stg_retry_count",
+]
+
+
+def status_frames(changes: Iterable[StatusChange]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Status changes a run reported, as the rows' and the sizes' status frames (the last
+    word per row or size counts)."""
+    rows: dict[int, tuple] = {}
+    subs: dict[int, tuple] = {}
+    for c in changes:
+        line = (c.ident, c.status, c.monday_id, c.error, c.retry_count)
+        (rows if c.kind == "row" else subs)[c.ident] = line
+    return (
+        pd.DataFrame(list(rows.values()), columns=ROW_STATUS_COLUMNS),
+        pd.DataFrame(list(subs.values()), columns=SUBITEM_STATUS_COLUMNS),
     )

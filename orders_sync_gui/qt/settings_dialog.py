@@ -70,10 +70,18 @@ class SettingsDialog(QDialog):
         self.runner = JobRunner(self)
         self.settings = load_settings()
         self.keyring_ok = backend_available()
-        db = self.settings.get("database") or {}
-        mon = self.settings.get("monday") or {}
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self._database_box(self.settings.get("database") or {}))
+        layout.addWidget(self._monday_box(self.settings.get("monday") or {}, demo=demo))
+        layout.addWidget(self._mapping_box())
+        layout.addWidget(buttons)
 
-        # --- database
+    def _database_box(self, db: dict[str, Any]) -> QGroupBox:
         self.use_sqlite = QRadioButton("Embedded SQLite file")
         self.use_mssql = QRadioButton("SQL Server")
         self.sqlite_path = QLineEdit(str(db.get("path") or ""))
@@ -102,8 +110,8 @@ class SettingsDialog(QDialog):
         self.db_result.setWordWrap(True)
         self.db_test = QPushButton("Test connection")
         self.db_test.clicked.connect(self.test_database)
-        db_box = QGroupBox("Database")
-        form = QFormLayout(db_box)
+        box = QGroupBox("Database")
+        form = QFormLayout(box)
         kind = QHBoxLayout()
         kind.addWidget(self.use_sqlite)
         kind.addWidget(self.use_mssql)
@@ -119,8 +127,9 @@ class SettingsDialog(QDialog):
         form.addRow("", self.encrypt)
         form.addRow("", self.trust_cert)
         form.addRow(self.db_test, self.db_result)
+        return box
 
-        # --- monday.com
+    def _monday_box(self, mon: dict[str, Any], *, demo: bool) -> QGroupBox:
         self.api_url = QLineEdit(str(mon.get("url") or DEFAULT_API_URL))
         self.api_version = QLineEdit(str(mon.get("api_version") or DEFAULT_API_VERSION))
         self.board_id = QLineEdit(str(mon.get("board_id") or ""))
@@ -139,42 +148,33 @@ class SettingsDialog(QDialog):
             "session only and asked for again next time (it is never written to a file)."
         )
         keyring_note.setWordWrap(True)
-        mon_box = QGroupBox("monday.com")
-        mform = QFormLayout(mon_box)
-        mform.addRow("API URL", self.api_url)
-        mform.addRow("API version", self.api_version)
-        mform.addRow("Board id", self.board_id)
-        mform.addRow("API token", self.token)
-        mform.addRow(keyring_note)
+        box = QGroupBox("monday.com")
+        form = QFormLayout(box)
+        form.addRow("API URL", self.api_url)
+        form.addRow("API version", self.api_version)
+        form.addRow("Board id", self.board_id)
+        form.addRow("API token", self.token)
+        form.addRow(keyring_note)
         if demo:
-            mform.addRow(
+            form.addRow(
                 QLabel(
                     "Demo mode uses the local sandbox; these settings apply when "
                     "the app runs without --demo."
                 )
             )
+        return box
 
-        # --- mapping
+    def _mapping_box(self) -> QGroupBox:
         self.mapping = QLineEdit(str(self.settings.get("mapping_file") or ""))
         self.mapping.setPlaceholderText("(the default mapping in resources/)")
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._browse_mapping)
-        map_row = QHBoxLayout()
-        map_row.addWidget(self.mapping)
-        map_row.addWidget(browse)
-        map_box = QGroupBox("Board mapping file")
-        map_box.setLayout(map_row)
-
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(db_box)
-        layout.addWidget(mon_box)
-        layout.addWidget(map_box)
-        layout.addWidget(buttons)
+        row = QHBoxLayout()
+        row.addWidget(self.mapping)
+        row.addWidget(browse)
+        box = QGroupBox("Board mapping file")
+        box.setLayout(row)
+        return box
 
     def _browse_mapping(self) -> None:
         name, _ = QFileDialog.getOpenFileName(self, "Board mapping", "", "JSON (*.json)")

@@ -10,11 +10,16 @@ import logging
 import threading
 import traceback
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 log = logging.getLogger(__name__)
+
+# What start() does with a job whose key is busy: "refuse" it (said in the log), or run it
+# "again" once the running job with that key has ended (the last such request wins).
+WhenBusy = Literal["refuse", "again"]
 
 
 class CancelToken:
@@ -29,8 +34,19 @@ class CancelToken:
         return self._event.is_set()
 
 
+@dataclass(frozen=True, slots=True)
+class Report:
+    """One progress report of a job: how far it is, a line for the status bar, and what the
+    work wants shown meanwhile (a push: the statuses its last step recorded)."""
+
+    done: int
+    total: int
+    text: str = ""
+    payload: Any = None
+
+
 class JobSignals(QObject):
-    progress = Signal(int, int, str)  # done, total, text
+    progress = Signal(object)  # a Report
     succeeded = Signal(object)
     failed = Signal(str)
     finished = Signal()
@@ -46,14 +62,15 @@ class Job(QRunnable):
         self.fn = fn
         self.token = CancelToken()
         self.signals = JobSignals()
+        self.slots: tuple[Callable[..., Any] | None, ...] = ()  # kept alive with the job
         self.setAutoDelete(False)  # the runner keeps it until `finished`
 
     @property
     def cancelled(self) -> bool:
         return self.token.cancelled
 
-    def report(self, done: int, total: int, text: str = "") -> None:
-        self.signals.progress.emit(done, total, text)
+    def report(self, done: int, total: int, text: str = "", payload: Any = None) -> None:
+        self.signals.progress.emit(Report(done, total, text, payload))
 
     def run(self) -> None:
         try:
@@ -73,8 +90,27 @@ def _one_line(exc: BaseException) -> str:
     return text.splitlines()[0] if orig is not None else text
 
 
+@dataclass(slots=True)
+class Request:
+    """A job asked for, with what is called on the GUI thread when it starts, reports,
+    succeeds or fails."""
+
+    name: str
+    key: str
+    fn: Callable[[Job], Any]
+    on_success: Callable[[Any], None] | None = None
+    on_failure: Callable[[str], None] | None = None
+    on_progress: Callable[[Report], None] | None = None
+    on_start: Callable[[Job], None] | None = None
+
+
 class JobRunner(QObject):
-    """Starts jobs, at most one per key (a customer, or 'refresh'), and tracks them."""
+    """Starts jobs, at most one per key (a customer, 'refresh', 'rows' ...), and tracks them.
+
+    A request for a busy key is refused, or with when_busy="again" kept until the running
+    job of that key ends and run then; a later request for the key replaces it (the last
+    word counts), so work asked for while its key was busy is done once, afterwards.
+    """
 
     changed = Signal()
 
@@ -83,6 +119,7 @@ class JobRunner(QObject):
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(3)
         self.jobs: dict[str, Job] = {}
+        self.waiting: dict[str, Request] = {}
 
     def busy(self, key: str | None = None) -> bool:
         return bool(self.jobs) if key is None else key in self.jobs
@@ -95,39 +132,65 @@ class JobRunner(QObject):
         *,
         on_success: Callable[[Any], None] | None = None,
         on_failure: Callable[[str], None] | None = None,
-        on_progress: Callable[[int, int, str], None] | None = None,
+        on_progress: Callable[[Report], None] | None = None,
+        on_start: Callable[[Job], None] | None = None,
+        when_busy: WhenBusy = "refuse",
     ) -> Job | None:
-        if key in self.jobs:
+        """The job, started; None when its key is busy (refused, or kept to run again)."""
+        request = Request(name, key, fn, on_success, on_failure, on_progress, on_start)
+        if key not in self.jobs:
+            return self._launch(request)
+        if when_busy == "again":
+            log.debug("%s: runs once the running job for %s has ended", name, key)
+            self.waiting[key] = request
+        else:
             log.warning(
                 "%s: not started, a job for %s is still running (wait for it, or cancel it)",
                 name,
                 key,
             )
-            return None
-        job = Job(name, key, fn)
-        if on_success:
-            job.signals.succeeded.connect(on_success)
-        if on_failure:
-            job.signals.failed.connect(on_failure)
-        if on_progress:
-            job.signals.progress.connect(on_progress)
+        return None
+
+    def _launch(self, request: Request) -> Job:
+        job = Job(request.name, request.key, request.fn)
+        job.slots = (request.on_success, request.on_failure, request.on_progress)
+        if request.on_success:
+            job.signals.succeeded.connect(request.on_success)
+        if request.on_failure:
+            job.signals.failed.connect(request.on_failure)
+        if request.on_progress:
+            job.signals.progress.connect(request.on_progress)
+        key = request.key
         job.signals.finished.connect(lambda: self._done(key))
         self.jobs[key] = job
+        if request.on_start:
+            request.on_start(job)
         self.changed.emit()
         self.pool.start(job)
         return job
 
     def _done(self, key: str) -> None:
         self.jobs.pop(key, None)
-        self.changed.emit()
+        again = self.waiting.pop(key, None)
+        if again is not None:
+            self._launch(again)  # emits `changed` itself, with the key busy again
+        else:
+            self.changed.emit()
 
     def running(self) -> bool:
         """A job's thread is still at work (its `finished` may not be delivered yet)."""
         return self.pool.activeThreadCount() > 0
 
     def cancel_all(self) -> None:
+        """Ask the running jobs to stop after their current step (work kept to run again
+        afterwards still runs: a recount, a batch's rows)."""
         for job in list(self.jobs.values()):
             job.token.cancel()
+
+    def stop(self) -> None:
+        """Closing: nothing more is started, and the running jobs are asked to stop."""
+        self.waiting.clear()
+        self.cancel_all()
 
     def wait(self, msecs: int = 30_000) -> bool:
         return self.pool.waitForDone(msecs)

@@ -220,12 +220,15 @@ def test_statuses_update_live_and_the_selected_row_stays_selected(qtbot, window,
     assert rows.frame["stg_monday_item_id"].notna().all()  # monday's ids arrive with them
     assert "40 rows (40 pushed)" in window.staged.title.text()
 
-    # Opening the batch while a status read of it runs loads it once the read is done (it
-    # used to be dropped, leaving the table as it was).
-    rows.set_frame(rows.frame.iloc[0:0])
-    window.update_statuses(batch_id)
+    # Opening the batch while a load of it runs loads it again once that one is done (it
+    # used to be dropped, leaving the table as it was): the runner keeps the last request.
+    shown: list[int] = []
+    window.batch_shown.connect(shown.append)
     window.show_batch(batch_id)
-    qtbot.waitUntil(lambda: not window.runner.busy() and rows.rowCount() == 40, timeout=10_000)
+    window.show_batch(batch_id)
+    assert window.runner.busy("rows")
+    qtbot.waitUntil(lambda: not window.runner.busy() and len(shown) == 2, timeout=10_000)
+    assert rows.rowCount() == 40
 
 
 def test_an_in_place_update_repaints_moves_sorted_rows_and_keeps_the_selection(qtbot):
@@ -375,3 +378,102 @@ def test_sixty_thousand_rows_sort_and_filter_in_the_model(qtbot):
     assert {model.data(model.index(r, 5)) for r in range(0, model.rowCount(), 97)} == {"FAILED"}
     qty = [int(model.data(model.index(r, 4))) for r in range(model.rowCount())]
     assert qty == sorted(qty, reverse=True)  # the sort survives the filter
+
+
+def test_a_push_reads_no_status_and_then_recounts_only_its_customer(
+    qtbot, window, sandbox, monkeypatch
+):
+    """While a push runs, the statuses its steps report are all the window shows: no read
+    of the staged tables, by the window or its jobs; after it, one job: the customer's
+    recount. What the tables then show is what the database holds."""
+    import threading
+    import time
+
+    from sqlalchemy import event
+
+    from orders_sync_gui.monday.sandbox import FaultConfig
+    from orders_sync_gui.qt.actions import push as push_action
+    from orders_sync_gui.services import staging
+
+    _select_customer(qtbot, window, "GREYSON")
+    window.changes.limit.setValue(30)
+    with qtbot.waitSignal(window.batch_shown, timeout=30_000):
+        window.stage()
+    qtbot.waitUntil(lambda: not window.runner.busy(), timeout=10_000)  # the stage's recount
+    batch_id = window.batch.batch_id
+
+    reads: Counter[str] = Counter()  # the service calls that read staged statuses or rows
+    for name in ("batch_statuses", "batch_rows", "get"):
+        original = getattr(staging, name)
+
+        def counted(*args, _name=name, _original=original, **kwargs):
+            reads[_name] += 1
+            return _original(*args, **kwargs)
+
+        monkeypatch.setattr(staging, name, counted)
+    pushing: dict[str, float | int] = {}
+    service_push = push_action.push
+
+    def timed_push(*args, **kwargs):
+        pushing["thread"], pushing["start"] = threading.get_ident(), time.monotonic()
+        try:
+            return service_push(*args, **kwargs)
+        finally:
+            pushing["end"] = time.monotonic()
+
+    monkeypatch.setattr(push_action, "push", timed_push)
+    statements: list[tuple[float, int, str]] = []
+
+    def on_sql(conn, cursor, statement, parameters, context, executemany) -> None:
+        statements.append((time.monotonic(), threading.get_ident(), statement))
+
+    engine = window.session.ctx.store.engine
+    event.listen(engine, "before_cursor_execute", on_sql)
+    jobs: dict[int, tuple[str, str]] = {}
+
+    def seen_jobs() -> None:
+        jobs.update({id(job): (job.name, job.key) for job in window.runner.jobs.values()})
+
+    window.runner.changed.connect(seen_jobs)
+    reports: list[int] = []
+    window.progress.valueChanged.connect(reports.append)
+    sandbox.set_faults(FaultConfig(every_n=1, kinds=("delay",), delay_seconds=0.3))
+    try:
+        answer_dialog(qtbot)
+        window.push()
+        qtbot.waitUntil(
+            lambda: "end" in pushing and not window.runner.busy() and _status(window) == "PUSHED",
+            timeout=60_000,
+        )
+    finally:
+        event.remove(engine, "before_cursor_execute", on_sql)
+        window.runner.changed.disconnect(seen_jobs)
+        sandbox.set_faults(FaultConfig())
+
+    assert len(reports) > 3  # the push reported several steps while the window watched
+    assert reads == Counter()
+    during = [
+        s
+        for t, thread, s in statements
+        if pushing["start"] <= t <= pushing["end"] and thread != pushing["thread"]
+    ]
+    assert during == []  # nothing but the push itself touched the database meanwhile
+    after = [s for t, _thread, s in statements if t > pushing["end"]]
+    assert after and not [s for s in after if "STG_MON" in s]
+    assert list(jobs.values()) == [
+        ("Estimating the push", f"estimate:{batch_id}"),
+        (f"Pushing batch {batch_id}", "GREYSON"),
+        ("Recounting GREYSON", "refresh"),
+    ]
+    # What the window shows, from the push's reports alone, is what the database holds.
+    rows, subs = staging.batch_statuses(window.session.ctx, batch_id)
+    shown = window.staged.rows.frame.set_index("stg_id")[rows.columns[1:]]
+    assert shown.loc[rows["stg_id"]].astype(str).to_numpy().tolist() == (
+        rows.set_index("stg_id").astype(str).to_numpy().tolist()
+    )
+    shown_subs = window.staged.subitems.frame.set_index("stg_subitem_id")[subs.columns[1:]]
+    assert shown_subs.loc[subs["stg_subitem_id"]].astype(str).to_numpy().tolist() == (
+        subs.set_index("stg_subitem_id").astype(str).to_numpy().tolist()
+    )
+    assert f"{len(rows)} rows ({len(rows)} pushed)" in window.staged.title.text()
+    assert "GREYSON, PUSHED" in window.staged.title.text()

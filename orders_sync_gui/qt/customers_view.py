@@ -1,0 +1,135 @@
+"""The customer list: its filter, the selected customer, and the counts behind it (every
+customer's on a refresh, one customer's line after its stage, push or undo)."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, Signal
+
+from ..services import detection, staging
+from ..services.detection import CustomerRow
+from ..services.staging import BatchInfo
+from . import frames
+from .batch_views import HistoryView
+from .job_status import JobStatus
+from .models import text_mask
+from .panels import CustomerPanel, fit_columns
+from .selection import Selection
+from .session import Session
+from .workers import Job
+
+log = logging.getLogger("orders_sync_gui.gui")
+
+Counted = tuple[list[CustomerRow], list[BatchInfo], int]
+
+
+class CustomersView(QObject):
+    """Counting runs as one job at a time (key "refresh"); what is asked for meanwhile runs
+    once it ends, and includes every customer still waiting for a count (the last request
+    wins, so it must carry the earlier ones)."""
+
+    loaded = Signal(int)  # the whole list is shown (how many customers)
+
+    def __init__(
+        self,
+        panel: CustomerPanel,
+        history: HistoryView,
+        selection: Selection,
+        jobs: JobStatus,
+        session: Callable[[], Session | None],
+    ) -> None:
+        super().__init__(panel)
+        self.panel, self.history, self.selection = panel, history, selection
+        self.jobs, self.session = jobs, session
+        self.asks = itertools.count(1)
+        self.everyone: int | None = None  # the ask for a count of every customer, if any
+        self.due: dict[str, int] = {}  # customers to recount, with the ask that wants it
+        panel.filter.textChanged.connect(self.filter)
+        panel.view.selectionModel().currentRowChanged.connect(self._selected)
+
+    def _selected(self, current: Any, _previous: Any) -> None:
+        if current.isValid():
+            self.selection.set_customer(str(self.panel.model.record(current.row())["customer"]))
+
+    def filter(self, text: str) -> None:
+        model = self.panel.model
+        model.set_mask(text_mask(model.frame, ["customer"], text))
+
+    def refresh(self) -> None:
+        """Count every customer's changes."""
+        self.everyone = next(self.asks)
+        self._ask()
+
+    def recount(self, customer: str) -> None:
+        """Recount one customer (after its stage, push or undo) and write its line and the
+        batch history in place: a fraction of a refresh's work, and the selection stays."""
+        self.due[customer] = next(self.asks)
+        self._ask()
+
+    def _ask(self) -> None:
+        session = self.session()
+        if session is None:
+            return
+        ctx, everyone, due = session.ctx, self.everyone, dict(self.due)
+
+        def count(job: Job) -> Counted:
+            started = time.monotonic()
+            if everyone is not None:
+                rows, errors = detection.customer_overview(ctx)
+                log.info(
+                    "detect: %d customers counted in %.2f s (%d rows cannot be synced)",
+                    len(rows),
+                    time.monotonic() - started,
+                    len(errors),
+                )
+                return rows, staging.history(ctx), len(errors)
+            rows = [r for c in sorted(due) for r in detection.customer_overview(ctx, c)[0]]
+            return rows, staging.history(ctx), 0
+
+        def counted(result: Counted) -> None:
+            if self.everyone == everyone:
+                self.everyone = None
+            for customer, ask in due.items():
+                if self.due.get(customer) == ask:
+                    del self.due[customer]
+            if everyone is not None:
+                self._show_all(result)
+            else:
+                self._show_lines(sorted(due), result)
+
+        if everyone is not None:
+            self.jobs.run("Counting changes", "refresh", count, counted, when_busy="again")
+        else:
+            name = f"Recounting {', '.join(sorted(due))}"
+            self.jobs.runner.start(name, "refresh", count, on_success=counted, when_busy="again")
+
+    def _show_all(self, result: Counted) -> None:
+        rows, batches, invalid = result
+        status = {b.batch_id: b.status for b in batches}
+        first_load = self.panel.model.rowCount() == 0
+        self.panel.model.set_frame(frames.customers_frame(rows, status))
+        if first_load:
+            self.panel.view.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+        self.filter(self.panel.filter.text())
+        fit_columns(self.panel.view, maximum=200)
+        self.history.show(batches)
+        self.jobs.idle(
+            f"{len(rows)} customers"
+            + (f"; {invalid} rows cannot be synced (see the log)" if invalid else "")
+        )
+        self.loaded.emit(len(rows))
+
+    def _show_lines(self, customers: list[str], result: Counted) -> None:
+        rows, batches, _invalid = result
+        self.history.show(batches)
+        lines = frames.customers_frame(rows, {b.batch_id: b.status for b in batches})
+        known = set(self.panel.model.frame["customer"])
+        if not set(customers) <= known:
+            self.refresh()  # a customer the list did not have yet: counted after this
+        else:
+            self.panel.model.update_rows("customer", lines)
