@@ -20,16 +20,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
 PACKAGE = Path(__file__).resolve().parents[1] / "orders_sync_gui"
 MAX_FUNCTION_LINES = 80
 LENGTH_CHECKED = ("services", "qt")
 # Where Qt may be imported, relative to the package's folder. test_layout.py keeps it out of
 # each layer it checks; this is the rule for the whole package, top-level modules included.
 QT_ALLOWED = ("qt/", "__main__.py")
-
-RESTRUCTURING = pytest.mark.xfail(strict=False, reason="issue 10: being restructured")
 
 
 # ---------------------------------------------------------------------- reading a package
@@ -336,7 +332,6 @@ def test_no_module_uses_another_modules_private_names():
     assert not found, "private names used across modules:\n" + "\n".join(found)
 
 
-@RESTRUCTURING
 def test_no_function_in_services_or_qt_is_too_long():
     found = long_functions(PACKAGE)
     assert not found, f"functions over {MAX_FUNCTION_LINES} lines:\n" + "\n".join(found)

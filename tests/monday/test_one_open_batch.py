@@ -47,9 +47,7 @@ def move_to(ctx, uid: str, customer: str) -> None:
         )
 
 
-def test_an_order_moved_to_another_customer_is_pushed_once_by_the_batch_that_holds_it(
-    ctx, sandbox
-):
+def test_an_order_moved_to_another_customer_is_pushed_once_by_the_batch_that_holds_it(ctx, sandbox):
     setup = quick_setup(ctx, sandbox)
     other = other_customer(ctx)
     first = staging.stage(ctx, other)
@@ -85,9 +83,7 @@ def test_an_order_moved_to_another_customer_is_pushed_once_by_the_batch_that_hol
     assert moved.record_uuid not in kinds(ctx, other)
 
 
-def test_a_customer_folded_into_another_by_the_map_is_pushed_once(
-    ctx, db, sandbox, isolated_home
-):
+def test_a_customer_folded_into_another_by_the_map_is_pushed_once(ctx, db, sandbox, isolated_home):
     other = other_customer(ctx)
     first = staging.stage(ctx, other)
     held = {r.record_uuid for r in staged(ctx, first.batch_id)}
