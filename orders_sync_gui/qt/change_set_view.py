@@ -18,7 +18,7 @@ from .job_status import JobStatus
 from .panels import ChangeSetPanel, fit_columns
 from .selection import Selection
 from .session import Session
-from .workers import Job
+from .workers import Job, WhenBusy
 
 log = logging.getLogger("orders_sync_gui.gui")
 TYPES = ("NEW", "CHANGED", "DELETED")
@@ -60,7 +60,10 @@ class ChangeSetView(QObject):
             self.panel.limit.value() or None,
         )
 
-    def load_preview(self) -> None:
+    def load_preview(self, *, when_busy: WhenBusy = "refuse") -> None:
+        """Load the selected customer's preview; `when_busy="again"` (after a job of that
+        customer, from its own success slot, which runs before the job has let go of its
+        key): once the customer's running job has ended."""
         session, customer = self.session(), self.selection.customer
         if session is None or customer is None:
             return
@@ -74,7 +77,7 @@ class ChangeSetView(QObject):
             )
             return found
 
-        self.jobs.run(f"Preview of {customer}", customer, work, self._show)
+        self.jobs.run(f"Preview of {customer}", customer, work, self._show, when_busy=when_busy)
 
     def _show(self, found: detection.Preview) -> None:
         if found.customer != self.selection.customer:

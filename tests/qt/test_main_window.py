@@ -338,7 +338,9 @@ def test_roll_back_unpushed_and_undo_pushed(qtbot, window, sandbox):
     before = detection.detect_counts(window.session.ctx, "RHONE")[0][0]
     assert before.unchanged == 3
     answer_dialog(qtbot, seen=seen)
-    window.rollback()
+    # The customer's change set is read again once the undo has let go of the customer.
+    with qtbot.waitSignal(window.preview_shown, timeout=60_000):
+        window.rollback()
     qtbot.waitUntil(
         lambda: not window.runner.busy() and _status(window) == "UNDONE", timeout=60_000
     )

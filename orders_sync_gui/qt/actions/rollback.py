@@ -67,4 +67,4 @@ class RollbackAction(BatchRunAction):
         self.bench.staged.show_batch(batch_id)
         self.bench.jobs.idle(f"Batch {batch_id}: {result.batch.status} — {result.message}")
         if self.bench.selection.customer == customer:
-            self.bench.change_set.load_preview()
+            self.bench.change_set.load_preview(when_busy="again")
