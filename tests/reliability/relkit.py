@@ -17,7 +17,8 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,10 +54,22 @@ LIMIT_CODES = (
 )
 
 
+# The sandbox a kill trial runs against: monday's default, which replays a mutation's answer
+# to a request carrying its Idempotency-Key again, or one that ignores the header (every
+# request runs): then only the push's own look before creating keeps a resume from making
+# anything twice.
+REPLAY_MODES: dict[str, dict[str, Any]] = {
+    "replay": {},
+    "no-replay": {"idempotency_enabled": False},
+}
+PER_MODE = ("trials", "kills", "duplicates", "rows_lost")
+
+
 # ---------------------------------------------------------------------- the figures
 @dataclass
 class Figures:
-    """What `make reliability` reports (tests/reliability/figures.py prints it)."""
+    """What `make reliability` reports (tests/reliability/figures.py prints it): totals, and
+    the kill trials' own figures per replay mode."""
 
     trials: int = 0
     kills: int = 0
@@ -65,7 +78,21 @@ class Figures:
     faults_injected: int = 0
     bad_rows_tried: int = 0
     bad_rows_handled: int = 0
+    modes: dict[str, dict[str, int]] = field(default_factory=dict)
     started: float = field(default_factory=time.monotonic)
+
+    @contextmanager
+    def counted_in(self, mode: str) -> Iterator[None]:
+        """What the block adds to the totals (trials, kills, duplicates, rows lost) is also
+        counted under `mode`, a failing block's duplicates and losses included."""
+        assert mode in REPLAY_MODES, mode
+        before = {key: getattr(self, key) for key in PER_MODE}
+        try:
+            yield
+        finally:
+            tally = self.modes.setdefault(mode, dict.fromkeys(PER_MODE, 0))
+            for key, was in before.items():
+                tally[key] += getattr(self, key) - was
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)

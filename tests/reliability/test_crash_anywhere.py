@@ -14,7 +14,16 @@ Kill points, drawn from a seeded RNG per trial:
 - "timer": a random delay after the process's first request, with the sandbox delaying a
   share of the requests so that the kill often finds the process mid-request.
 
-RELIABILITY_TRIALS (default 50) sets the number of trials, RELIABILITY_SEED the seed.
+Every trial runs once per replay mode (relkit.REPLAY_MODES): against the sandbox as monday
+is, replaying the answer to a request sent again under its Idempotency-Key ("replay"), and
+against one that ignores the header ("no-replay"), where a resume that sends a create again
+makes it again unless the push looked first. The kill points differ between the two (the
+seed includes the mode; "replay" keeps the seeds it always had). A known gap of the
+no-replay mode, which some seeds find: an undo killed right after it re-created a size its
+batch had deleted creates it again (tests/monday/test_no_replay_gaps.py).
+
+RELIABILITY_TRIALS (default 50) sets the number of trials per mode, RELIABILITY_SEED the
+seed.
 """
 
 from __future__ import annotations
@@ -34,6 +43,7 @@ from graphql import print_ast
 from relkit import (
     CUSTOMER,
     FIGURES,
+    REPLAY_MODES,
     CliProcess,
     KillSwitch,
     audit,
@@ -102,16 +112,18 @@ SCENARIOS = [
 
 
 class Trial:
-    def __init__(self, index: int, tmp_path: Path, template: Path) -> None:
-        self.rng = random.Random(f"{SEED}:{index}")
-        path = tmp_path / "orders.db"
-        shutil.copyfile(template, path)
-        self.db = f"sqlite:///{path}"
+    def __init__(self, index: int, tmp_path: Path, template: Path, replay: str = "replay") -> None:
+        self.rng = random.Random(
+            f"{SEED}:{index}" if replay == "replay" else f"{SEED}:{replay}:{index}"
+        )
+        self.path = tmp_path / "orders.db"
+        shutil.copyfile(template, self.path)
+        self.db = f"sqlite:///{self.path}"
         self.tmp = tmp_path
         self.home = tmp_path / "cli-home"
         self.chunk = self.rng.randint(2, 5)
         write_cli_settings(self.home, chunk=self.chunk)
-        self.server = start_sandbox()
+        self.server = start_sandbox(**REPLAY_MODES[replay])
         self.ctx = open_context(self.db)
         self.setup = quick_setup(
             self.ctx,
@@ -339,21 +351,27 @@ def _finish(trial: Trial, batch_uuids: set[str], *, synced: bool) -> None:
     assert token_leaks(files) == []
 
 
+KILL_TRIALS = [(replay, i) for replay in REPLAY_MODES for i in range(TRIALS)]
+
+
 @pytest.mark.parametrize(
-    "index",
-    range(TRIALS),
-    ids=[f"{i:03d}-{'-'.join(SCENARIOS[i % len(SCENARIOS)])}" for i in range(TRIALS)],
+    ("replay", "index"),
+    KILL_TRIALS,
+    ids=[f"{r}-{i:03d}-{'-'.join(SCENARIOS[i % len(SCENARIOS)])}" for r, i in KILL_TRIALS],
 )
-def test_killed_anywhere_then_resumed_nothing_is_duplicated_or_lost(index, tmp_path, demo_template):
+def test_killed_anywhere_then_resumed_nothing_is_duplicated_or_lost(
+    replay, index, tmp_path, demo_template
+):
     scenario, mode = SCENARIOS[index % len(SCENARIOS)]
-    trial = Trial(index, tmp_path, demo_template)
-    try:
-        run = SCENARIO_RUNNERS[scenario]
-        run(trial, mode)
-        FIGURES.trials += 1
-        FIGURES.kills += sum(p.killed for p in trial.processes)
-    finally:
-        trial.close()
+    trial = Trial(index, tmp_path, demo_template, replay)
+    with FIGURES.counted_in(replay):
+        try:
+            run = SCENARIO_RUNNERS[scenario]
+            run(trial, mode)
+            FIGURES.trials += 1
+            FIGURES.kills += sum(p.killed for p in trial.processes)
+        finally:
+            trial.close()
 
 
 # ---------------------------------------------------------------------- the scenarios
@@ -601,7 +619,16 @@ def test_a_request_still_running_when_the_push_resumes_is_answered_once(
     db, ctx, sandbox, tmp_path, field
 ):
     """The kill comes while monday.com still runs a request, and the operator resumes at
-    once: the resume must not create again what that request is creating."""
+    once: the resume must not create again what that request is creating.
+
+    ("replay" mode only: what keeps the copy from running is monday's 409 for a key still
+    being processed. A server that ignores the key runs both, and no lookup can see a
+    create that has not happened yet.)"""
+    with FIGURES.counted_in("replay"):
+        _resumed_while_running(db, ctx, sandbox, tmp_path, field)
+
+
+def _resumed_while_running(db, ctx, sandbox, tmp_path, field: str) -> None:  # type: ignore[no-untyped-def]
     home = tmp_path / "cli-home"
     write_cli_settings(home, chunk=3)
     batch = staging.stage(ctx, CUSTOMER, limit=6).batch_id
@@ -641,7 +668,16 @@ def test_an_undo_killed_while_recreating_deleted_sizes_recreates_each_once(
 ):
     """The batch removed sizes (their subitems were deleted); its undo creates them again.
     Killed once such a request ran, the undo is finished with other settings (a larger
-    chunk): each size must come back once."""
+    chunk): each size must come back once.
+
+    ("replay" mode only, for now: what keeps the finishing undo from creating the size
+    again is monday's answer replayed under the request's key. Against a sandbox ignoring
+    the key it is created twice: tests/monday/test_no_replay_gaps.py, a known gap.)"""
+    with FIGURES.counted_in("replay"):
+        _undo_killed_while_recreating(db, ctx, sandbox, tmp_path)
+
+
+def _undo_killed_while_recreating(db, ctx, sandbox, tmp_path) -> None:  # type: ignore[no-untyped-def]
     home = tmp_path / "cli-home"
     write_cli_settings(home, chunk=2)
     setup = quick_setup(ctx, sandbox, limits=Limits(window_seconds=1, max_mutations_per_request=10))
