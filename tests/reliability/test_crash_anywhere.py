@@ -14,6 +14,11 @@ Kill points, drawn from a seeded RNG per trial:
 - "timer": a random delay after the process's first request, with the sandbox delaying a
   share of the requests so that the kill often finds the process mid-request.
 
+After most kills the rows of the request in flight are left SENDING, and the resume's crash
+recovery looks them up on the board. "push-restored" takes that record away: the database
+is restored from a backup of before the push, so that only the push's look before creating
+(PushHooks.items_on_board, subitems_on_board, the group by title) can find what is there.
+
 Every trial runs once per replay mode (relkit.REPLAY_MODES): against the sandbox as monday
 is, replaying the answer to a request sent again under its Idempotency-Key ("replay"), and
 against one that ignores the header ("no-replay"), where a resume that sends a create again
@@ -22,8 +27,8 @@ seed includes the mode; "replay" keeps the seeds it always had). A known gap of 
 no-replay mode, which some seeds find: an undo killed right after it re-created a size its
 batch had deleted creates it again (tests/monday/test_no_replay_gaps.py).
 
-RELIABILITY_TRIALS (default 50) sets the number of trials per mode, RELIABILITY_SEED the
-seed.
+RELIABILITY_TRIALS (default 52: each scenario twice) sets the number of trials per mode,
+RELIABILITY_SEED the seed.
 """
 
 from __future__ import annotations
@@ -32,8 +37,10 @@ import math
 import os
 import random
 import shutil
+import sqlite3
 import threading
 import time
+from contextlib import closing
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -79,7 +86,7 @@ from tests.monday.pushkit import (
     texts,
 )
 
-TRIALS = int(os.environ.get("RELIABILITY_TRIALS", "50"))
+TRIALS = int(os.environ.get("RELIABILITY_TRIALS", "52"))  # each scenario twice
 SEED = int(os.environ.get("RELIABILITY_SEED", "4755"))
 
 # (what the killed process does, how the kill point is chosen); trial i runs entry i % n.
@@ -108,6 +115,8 @@ SCENARIOS = [
     ("push-returning", "statement"),
     ("undo-returning", "statement"),
     ("undo-returning", "never"),
+    ("push-restored", "executed"),
+    ("push-restored", "timer"),
 ]
 
 
@@ -131,6 +140,18 @@ class Trial:
             limits=Limits(window_seconds=1, max_mutations_per_request=self.rng.randint(3, 10)),
         )
         self.processes: list[CliProcess] = []
+
+    def backup(self, path: Path) -> None:
+        """The DBA's backup of the database (SQLite's online backup: WAL included)."""
+        with closing(sqlite3.connect(self.path)) as src, closing(sqlite3.connect(path)) as dst:
+            src.backup(dst)
+
+    def restore(self, path: Path) -> None:
+        """The DBA's restore of a backup: every connection closed, the content replaced."""
+        self.ctx.close()
+        with closing(sqlite3.connect(path)) as src, closing(sqlite3.connect(self.path)) as dst:
+            src.backup(dst)
+        self.ctx = open_context(self.db)
 
     def close(self) -> None:
         for proc in self.processes:
@@ -438,6 +459,27 @@ def push_new(trial: Trial, mode: str) -> None:
     _finish(trial, uuids, synced=True)
 
 
+def push_restored(trial: Trial, mode: str) -> None:
+    """The push is killed; the DBA then restores the database from its backup of before
+    the push (the batch STAGED, no row sent, the sync state without them) and the operator
+    pushes again. Nothing in the store says what reached the board: each order already
+    there must be looked up and taken up, its sizes and the group with it, never created
+    a second time (in "no-replay" mode nothing else stands in the way)."""
+    batch = trial.stage_new()
+    uuids = {r.record_uuid for r in staged(trial.ctx, batch)}
+    backup = trial.tmp / "backup.db"
+    trial.backup(backup)
+    before = board_view(trial.server.dump())
+    requests, writes = trial.estimate(batch, "push")
+    trial.run_killed(["push", "--batch", str(batch)], mode, requests, writes)
+    _check_after_kill(trial, batch, before)
+    trial.restore(backup)
+    assert trial.status(batch) == BatchStatus.STAGED
+    trial.push_until_done(batch)
+    assert batch_truth(trial.ctx, batch) == []
+    _finish(trial, uuids, synced=True)
+
+
 def push_change(trial: Trial, mode: str) -> None:
     first = trial.stage_new()
     trial.push_until_done(first)
@@ -582,6 +624,7 @@ SCENARIO_RUNNERS = {
     "push-then-undo": push_then_undo,
     "push-returning": push_returning,
     "undo-returning": undo_returning,
+    "push-restored": push_restored,
 }
 
 
