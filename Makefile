@@ -29,7 +29,8 @@ test: $(STAMP)
 	$(BIN)/python -m pytest --ignore=tests/reliability
 
 # Kills, faults, races, hostile rows, secrets (tests/reliability, a few minutes); ends with
-# one JSON line of figures. More kill trials: RELIABILITY_TRIALS=500 make reliability.
+# one JSON line of figures, the kill trials' per replay mode too. More kill trials (per
+# mode, "replay" and "no-replay"): RELIABILITY_TRIALS=500 make reliability.
 reliability: $(STAMP)
 	@figures=$$(mktemp); \
 	RELIABILITY_FIGURES=$$figures $(BIN)/python -m pytest tests/reliability -m "not soak"; \

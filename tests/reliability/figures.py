@@ -2,6 +2,10 @@
 
 `make reliability` runs it after pytest with the file the session wrote
 (conftest.py's pytest_sessionfinish): `python tests/reliability/figures.py FILE`.
+
+Besides the totals, "modes" gives the kill trials' figures per replay mode (the sandbox
+replaying a mutation sent again under its Idempotency-Key, or ignoring the header): each
+mode must have run trials, and neither may have duplicated or lost anything.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ KEYS = (
     "bad_rows_handled",
     "seconds",
 )
+MODES = ("replay", "no-replay")  # relkit.REPLAY_MODES
+PER_MODE = ("trials", "kills", "duplicates", "rows_lost")
 
 
 def main(argv: list[str]) -> int:
@@ -29,7 +35,12 @@ def main(argv: list[str]) -> int:
     except (OSError, ValueError):
         raw = {}
     figures = {key: raw.get(key) for key in KEYS}
+    seen = raw.get("modes") or {}
+    modes = {m: {k: (seen.get(m) or {}).get(k) for k in PER_MODE} for m in MODES}
+    figures["modes"] = modes
     broken = not raw or figures["duplicates"] != 0 or figures["rows_lost"] != 0
+    for tally in modes.values():
+        broken |= not tally["trials"] or tally["duplicates"] != 0 or tally["rows_lost"] != 0
     figures["ok"] = not broken
     print(json.dumps(figures))
     return 1 if broken else 0

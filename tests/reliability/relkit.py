@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import selectors
 import signal
 import socket
 import subprocess
@@ -17,11 +18,13 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import requests
 from sqlalchemy import func, select
 
 from orders_sync_gui.core.board_values import item_name
@@ -53,10 +56,22 @@ LIMIT_CODES = (
 )
 
 
+# The sandbox a kill trial runs against: monday's default, which replays a mutation's answer
+# to a request carrying its Idempotency-Key again, or one that ignores the header (every
+# request runs): then only the push's own look before creating keeps a resume from making
+# anything twice.
+REPLAY_MODES: dict[str, dict[str, Any]] = {
+    "replay": {},
+    "no-replay": {"idempotency_enabled": False},
+}
+PER_MODE = ("trials", "kills", "duplicates", "rows_lost")
+
+
 # ---------------------------------------------------------------------- the figures
 @dataclass
 class Figures:
-    """What `make reliability` reports (tests/reliability/figures.py prints it)."""
+    """What `make reliability` reports (tests/reliability/figures.py prints it): totals, and
+    the kill trials' own figures per replay mode."""
 
     trials: int = 0
     kills: int = 0
@@ -65,7 +80,21 @@ class Figures:
     faults_injected: int = 0
     bad_rows_tried: int = 0
     bad_rows_handled: int = 0
+    modes: dict[str, dict[str, int]] = field(default_factory=dict)
     started: float = field(default_factory=time.monotonic)
+
+    @contextmanager
+    def counted_in(self, mode: str) -> Iterator[None]:
+        """What the block adds to the totals (trials, kills, duplicates, rows lost) is also
+        counted under `mode`, a failing block's duplicates and losses included."""
+        assert mode in REPLAY_MODES, mode
+        before = {key: getattr(self, key) for key in PER_MODE}
+        try:
+            yield
+        finally:
+            tally = self.modes.setdefault(mode, dict.fromkeys(PER_MODE, 0))
+            for key, was in before.items():
+                tally[key] += getattr(self, key) - was
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
@@ -190,6 +219,84 @@ class CliProcess:
 
     def json(self) -> dict[str, Any]:
         return json.loads(self.stdout.strip().splitlines()[-1])
+
+
+class SandboxChild:
+    """`orders-sync sandbox --port PORT --state FILE ...` in a process of its own, as a user
+    starts it; ready once its JSON line has come and its stats answer (both read against a
+    deadline, no bare sleep). `kill()` is SIGKILL: no stop, no compaction."""
+
+    def __init__(self, state_file: Path, port: int = 0, *flags: str) -> None:
+        self.state_file, self.flags = state_file, flags
+        env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONUNBUFFERED": "1"}
+        command = [sys.executable, "-m", "orders_sync_gui.cli", "sandbox", "--port", str(port)]
+        command += ["--state", str(state_file), "--token", TOKEN]
+        command += ["--window-seconds", str(WINDOW), *flags]
+        self.process = subprocess.Popen(
+            command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        try:
+            ready = self._ready_line()
+            self.url: str = ready["url"]
+            self.board_id: str = ready["board_id"]
+            self.base_url = self.url.rsplit("/v2", 1)[0]
+            self.port = int(self.base_url.rsplit(":", 1)[1])
+            self._wait_serving()
+        except BaseException:
+            self.kill()
+            raise
+
+    def _ready_line(self) -> dict[str, Any]:
+        stdout = self.process.stdout
+        assert stdout is not None
+        deadline = time.monotonic() + 60
+        line = b""
+        with selectors.DefaultSelector() as selector:
+            selector.register(stdout, selectors.EVENT_READ)
+            while not line.endswith(b"\n"):
+                left = deadline - time.monotonic()
+                if left <= 0 or not selector.select(left):
+                    raise AssertionError("the sandbox did not start within 60 s")
+                chunk = os.read(stdout.fileno(), 4096)
+                if not chunk:
+                    self.process.wait(10)
+                    error = self.process.stderr.read().decode() if self.process.stderr else ""
+                    raise AssertionError(f"the sandbox exited ({self.process.returncode}): {error}")
+                line += chunk
+        return json.loads(line)
+
+    def _wait_serving(self) -> None:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if requests.get(f"{self.base_url}/_sandbox/stats", timeout=5).ok:
+                    return
+            except requests.ConnectionError:
+                pass
+            if time.monotonic() > deadline:
+                raise AssertionError("the sandbox printed its address but does not answer")
+
+    @property
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def dump(self) -> dict[str, Any]:
+        return requests.get(f"{self.base_url}/_sandbox/board", timeout=30).json()
+
+    def stats(self) -> dict[str, Any]:
+        return requests.get(f"{self.base_url}/_sandbox/stats", timeout=30).json()
+
+    def set_faults(self, **config: Any) -> None:
+        answer = requests.post(f"{self.base_url}/_sandbox/faults", json=config, timeout=30)
+        assert answer.ok, answer.text
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+        self.process.wait(30)
+        for stream in (self.process.stdout, self.process.stderr):
+            if stream is not None:
+                stream.close()
 
 
 # ---------------------------------------------------------------------- where a kill lands

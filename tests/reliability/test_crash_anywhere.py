@@ -14,7 +14,21 @@ Kill points, drawn from a seeded RNG per trial:
 - "timer": a random delay after the process's first request, with the sandbox delaying a
   share of the requests so that the kill often finds the process mid-request.
 
-RELIABILITY_TRIALS (default 50) sets the number of trials, RELIABILITY_SEED the seed.
+After most kills the rows of the request in flight are left SENDING, and the resume's crash
+recovery looks them up on the board. "push-restored" takes that record away: the database
+is restored from a backup of before the push, so that only the push's look before creating
+(PushHooks.items_on_board, subitems_on_board, the group by title) can find what is there.
+
+Every trial runs once per replay mode (relkit.REPLAY_MODES): against the sandbox as monday
+is, replaying the answer to a request sent again under its Idempotency-Key ("replay"), and
+against one that ignores the header ("no-replay"), where a resume that sends a create again
+makes it again unless the push looked first. The kill points differ between the two (the
+seed includes the mode; "replay" keeps the seeds it always had). A known gap of the
+no-replay mode, which some seeds find: an undo killed right after it re-created a size its
+batch had deleted creates it again (tests/monday/test_no_replay_gaps.py).
+
+RELIABILITY_TRIALS (default 52: each scenario twice) sets the number of trials per mode,
+RELIABILITY_SEED the seed.
 """
 
 from __future__ import annotations
@@ -23,8 +37,10 @@ import math
 import os
 import random
 import shutil
+import sqlite3
 import threading
 import time
+from contextlib import closing
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -34,6 +50,7 @@ from graphql import print_ast
 from relkit import (
     CUSTOMER,
     FIGURES,
+    REPLAY_MODES,
     CliProcess,
     KillSwitch,
     audit,
@@ -69,7 +86,7 @@ from tests.monday.pushkit import (
     texts,
 )
 
-TRIALS = int(os.environ.get("RELIABILITY_TRIALS", "50"))
+TRIALS = int(os.environ.get("RELIABILITY_TRIALS", "52"))  # each scenario twice
 SEED = int(os.environ.get("RELIABILITY_SEED", "4755"))
 
 # (what the killed process does, how the kill point is chosen); trial i runs entry i % n.
@@ -98,20 +115,24 @@ SCENARIOS = [
     ("push-returning", "statement"),
     ("undo-returning", "statement"),
     ("undo-returning", "never"),
+    ("push-restored", "executed"),
+    ("push-restored", "timer"),
 ]
 
 
 class Trial:
-    def __init__(self, index: int, tmp_path: Path, template: Path) -> None:
-        self.rng = random.Random(f"{SEED}:{index}")
-        path = tmp_path / "orders.db"
-        shutil.copyfile(template, path)
-        self.db = f"sqlite:///{path}"
+    def __init__(self, index: int, tmp_path: Path, template: Path, replay: str = "replay") -> None:
+        self.rng = random.Random(
+            f"{SEED}:{index}" if replay == "replay" else f"{SEED}:{replay}:{index}"
+        )
+        self.path = tmp_path / "orders.db"
+        shutil.copyfile(template, self.path)
+        self.db = f"sqlite:///{self.path}"
         self.tmp = tmp_path
         self.home = tmp_path / "cli-home"
         self.chunk = self.rng.randint(2, 5)
         write_cli_settings(self.home, chunk=self.chunk)
-        self.server = start_sandbox()
+        self.server = start_sandbox(**REPLAY_MODES[replay])
         self.ctx = open_context(self.db)
         self.setup = quick_setup(
             self.ctx,
@@ -119,6 +140,18 @@ class Trial:
             limits=Limits(window_seconds=1, max_mutations_per_request=self.rng.randint(3, 10)),
         )
         self.processes: list[CliProcess] = []
+
+    def backup(self, path: Path) -> None:
+        """The DBA's backup of the database (SQLite's online backup: WAL included)."""
+        with closing(sqlite3.connect(self.path)) as src, closing(sqlite3.connect(path)) as dst:
+            src.backup(dst)
+
+    def restore(self, path: Path) -> None:
+        """The DBA's restore of a backup: every connection closed, the content replaced."""
+        self.ctx.close()
+        with closing(sqlite3.connect(path)) as src, closing(sqlite3.connect(self.path)) as dst:
+            src.backup(dst)
+        self.ctx = open_context(self.db)
 
     def close(self) -> None:
         for proc in self.processes:
@@ -339,21 +372,27 @@ def _finish(trial: Trial, batch_uuids: set[str], *, synced: bool) -> None:
     assert token_leaks(files) == []
 
 
+KILL_TRIALS = [(replay, i) for replay in REPLAY_MODES for i in range(TRIALS)]
+
+
 @pytest.mark.parametrize(
-    "index",
-    range(TRIALS),
-    ids=[f"{i:03d}-{'-'.join(SCENARIOS[i % len(SCENARIOS)])}" for i in range(TRIALS)],
+    ("replay", "index"),
+    KILL_TRIALS,
+    ids=[f"{r}-{i:03d}-{'-'.join(SCENARIOS[i % len(SCENARIOS)])}" for r, i in KILL_TRIALS],
 )
-def test_killed_anywhere_then_resumed_nothing_is_duplicated_or_lost(index, tmp_path, demo_template):
+def test_killed_anywhere_then_resumed_nothing_is_duplicated_or_lost(
+    replay, index, tmp_path, demo_template
+):
     scenario, mode = SCENARIOS[index % len(SCENARIOS)]
-    trial = Trial(index, tmp_path, demo_template)
-    try:
-        run = SCENARIO_RUNNERS[scenario]
-        run(trial, mode)
-        FIGURES.trials += 1
-        FIGURES.kills += sum(p.killed for p in trial.processes)
-    finally:
-        trial.close()
+    trial = Trial(index, tmp_path, demo_template, replay)
+    with FIGURES.counted_in(replay):
+        try:
+            run = SCENARIO_RUNNERS[scenario]
+            run(trial, mode)
+            FIGURES.trials += 1
+            FIGURES.kills += sum(p.killed for p in trial.processes)
+        finally:
+            trial.close()
 
 
 # ---------------------------------------------------------------------- the scenarios
@@ -415,6 +454,27 @@ def push_new(trial: Trial, mode: str) -> None:
     trial.run_killed(["push", "--batch", str(batch)], mode, requests, writes)
     _check_after_kill(trial, batch, before)
     _maybe_age_in_flight(trial)
+    trial.push_until_done(batch)
+    assert batch_truth(trial.ctx, batch) == []
+    _finish(trial, uuids, synced=True)
+
+
+def push_restored(trial: Trial, mode: str) -> None:
+    """The push is killed; the DBA then restores the database from its backup of before
+    the push (the batch STAGED, no row sent, the sync state without them) and the operator
+    pushes again. Nothing in the store says what reached the board: each order already
+    there must be looked up and taken up, its sizes and the group with it, never created
+    a second time (in "no-replay" mode nothing else stands in the way)."""
+    batch = trial.stage_new()
+    uuids = {r.record_uuid for r in staged(trial.ctx, batch)}
+    backup = trial.tmp / "backup.db"
+    trial.backup(backup)
+    before = board_view(trial.server.dump())
+    requests, writes = trial.estimate(batch, "push")
+    trial.run_killed(["push", "--batch", str(batch)], mode, requests, writes)
+    _check_after_kill(trial, batch, before)
+    trial.restore(backup)
+    assert trial.status(batch) == BatchStatus.STAGED
     trial.push_until_done(batch)
     assert batch_truth(trial.ctx, batch) == []
     _finish(trial, uuids, synced=True)
@@ -564,6 +624,7 @@ SCENARIO_RUNNERS = {
     "push-then-undo": push_then_undo,
     "push-returning": push_returning,
     "undo-returning": undo_returning,
+    "push-restored": push_restored,
 }
 
 
@@ -601,7 +662,16 @@ def test_a_request_still_running_when_the_push_resumes_is_answered_once(
     db, ctx, sandbox, tmp_path, field
 ):
     """The kill comes while monday.com still runs a request, and the operator resumes at
-    once: the resume must not create again what that request is creating."""
+    once: the resume must not create again what that request is creating.
+
+    ("replay" mode only: what keeps the copy from running is monday's 409 for a key still
+    being processed. A server that ignores the key runs both, and no lookup can see a
+    create that has not happened yet.)"""
+    with FIGURES.counted_in("replay"):
+        _resumed_while_running(db, ctx, sandbox, tmp_path, field)
+
+
+def _resumed_while_running(db, ctx, sandbox, tmp_path, field: str) -> None:  # type: ignore[no-untyped-def]
     home = tmp_path / "cli-home"
     write_cli_settings(home, chunk=3)
     batch = staging.stage(ctx, CUSTOMER, limit=6).batch_id
@@ -641,7 +711,16 @@ def test_an_undo_killed_while_recreating_deleted_sizes_recreates_each_once(
 ):
     """The batch removed sizes (their subitems were deleted); its undo creates them again.
     Killed once such a request ran, the undo is finished with other settings (a larger
-    chunk): each size must come back once."""
+    chunk): each size must come back once.
+
+    ("replay" mode only, for now: what keeps the finishing undo from creating the size
+    again is monday's answer replayed under the request's key. Against a sandbox ignoring
+    the key it is created twice: tests/monday/test_no_replay_gaps.py, a known gap.)"""
+    with FIGURES.counted_in("replay"):
+        _undo_killed_while_recreating(db, ctx, sandbox, tmp_path)
+
+
+def _undo_killed_while_recreating(db, ctx, sandbox, tmp_path) -> None:  # type: ignore[no-untyped-def]
     home = tmp_path / "cli-home"
     write_cli_settings(home, chunk=2)
     setup = quick_setup(ctx, sandbox, limits=Limits(window_seconds=1, max_mutations_per_request=10))
