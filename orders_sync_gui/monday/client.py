@@ -149,6 +149,10 @@ class Pacer:
                 self.after = None
 
 
+# Retries after which a mutation may or may not have run on monday.com.
+OUTCOME_UNKNOWN = frozenset({"timeout", "connection dropped"})
+
+
 class _Retry(Exception):
     def __init__(self, reason: str, wait: float | None) -> None:
         super().__init__(reason)
@@ -216,8 +220,13 @@ class MondayClient:
         *,
         mutation: bool = False,
         idempotency_key: str | None = None,
+        before_resend: Callable[[], None] | None = None,
     ) -> Result:
-        """Send one GraphQL request, retrying what is worth retrying, within the bound."""
+        """Send one GraphQL request, retrying what is worth retrying, within the bound.
+
+        `before_resend` runs before a mutation whose answer was lost (a timeout, a dropped
+        connection: monday may have run it) is sent again; it may raise to stop the resend
+        (the caller looks at the board first, and takes up what the lost request made)."""
         body = json.dumps(
             {"query": query, "variables": variables or {}},
             separators=(",", ":"),
@@ -260,6 +269,8 @@ class MondayClient:
                 self.stats.waited_seconds += wait
                 waited += wait
                 self._sleep(wait)
+                if mutation and before_resend is not None and retry.reason in OUTCOME_UNKNOWN:
+                    before_resend()
         raise AssertionError("unreachable")
 
     def _once(self, body: bytes, headers: dict[str, str], attempt: int, waited: float) -> Result:

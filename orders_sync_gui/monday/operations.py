@@ -135,11 +135,13 @@ def run_operations(
     stats: RunStats | None = None,
     before_send: Callable[[list[Operation]], None] | None = None,
     should_cancel: Callable[[], bool] = lambda: False,
+    on_lost_answer: Callable[[list[Operation]], None] | None = None,
 ) -> Iterator[list[OperationResult]]:
     """Send the operations chunk by chunk, yielding each response's results.
 
     `before_send` runs before each request leaves (the caller marks those rows as in flight,
-    so a crash during the request is known to have an unknown outcome).
+    so a crash during the request is known to have an unknown outcome); `on_lost_answer`
+    before a chunk whose answer was lost is sent again (see MondayClient.execute).
     """
     stats = stats if stats is not None else RunStats()
     for chunk in policy.split(ops):
@@ -149,8 +151,13 @@ def run_operations(
             before_send(chunk)
         client.wait_for_budget(sum(op.cost for op in chunk))
         query, variables = render(chunk)
+        lost = (lambda c=chunk: on_lost_answer(c)) if on_lost_answer is not None else None
         result = client.execute(
-            query, variables, mutation=True, idempotency_key=idempotency_key(scope, chunk)
+            query,
+            variables,
+            mutation=True,
+            idempotency_key=idempotency_key(scope, chunk),
+            before_resend=lost,
         )
         stats.requests += 1
         stats.mutations += len(chunk)

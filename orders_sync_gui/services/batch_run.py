@@ -35,6 +35,7 @@ from ..monday.operations import ChunkPolicy, Operation, OperationResult, RunStat
 from ..store import pushing
 from ..store.staging import BatchInfo, BatchStateError, get_batch
 from .context import Context
+from .made_already import made_already
 from .monday_setup import MondaySetup
 
 log = logging.getLogger(__name__)
@@ -103,6 +104,7 @@ class BatchRun:
         self.owner = ""  # this run's id, once it has claimed the batch (see claim())
         self.done = 0
         self.total = 0
+        self.taken_up = 0  # creates a lost answer had made, found on the board (see send)
         self._changed: dict[tuple[str, int], None] = {}  # an ordered set
 
     @property
@@ -236,27 +238,68 @@ class BatchRun:
 
     def send(self, step: Step) -> None:
         """Send a step's operations chunk by chunk; each answer is recorded before the
-        next request leaves."""
-        for results in run_operations(
-            self.client,
-            step.ops,
-            scope=f"{step.phase}:{self.batch.batch_id}:{self.scope_salt}",
-            policy=step.policy or self.setup.limits.chunk_policy(),
-            stats=self.stats,
-            before_send=step.before_send,
-            should_cancel=self.should_cancel,
-        ):
-            step.record(results)
-            self.done += len(results)
-            log.info(
-                "batch %d %s: %d of %d done (%d ok in this request)",
-                self.batch.batch_id,
-                step.phase,
-                self.done,
-                self.total,
-                sum(1 for r in results if r.ok),
-            )
-            self.report_progress(step.phase)
+        next request leaves. A chunk whose answer was lost is looked at on the board before
+        it is sent again: what it made already is taken up, the rest sent on."""
+        ops = step.ops
+        while ops:
+            sent: set[str] = set()
+            try:
+                for results in run_operations(
+                    self.client,
+                    ops,
+                    scope=f"{step.phase}:{self.batch.batch_id}:{self.scope_salt}",
+                    policy=step.policy or self.setup.limits.chunk_policy(),
+                    stats=self.stats,
+                    before_send=step.before_send,
+                    should_cancel=self.should_cancel,
+                    on_lost_answer=self.look_before_resend,
+                ):
+                    sent |= {r.op.key for r in results}
+                    self._recorded(step, results)
+                return
+            except AnswerLost as lost:
+                log.warning(
+                    "batch %d: a request's answer was lost, and %d of its creates are on the "
+                    "board already: taken up, not made again",
+                    self.batch.batch_id,
+                    len(lost.found),
+                )
+                made = [op for op in lost.chunk if op.key in lost.found]
+                self.taken_up += len(made)
+                results = [OperationResult(op, lost.found[op.key], replayed=True) for op in made]
+                sent |= {op.key for op in made}
+                self._recorded(step, results)
+                ops = [op for op in ops if op.key not in sent]
+
+    def look_before_resend(self, chunk: list[Operation]) -> None:
+        """Before a chunk whose answer was lost is sent again: has it made anything? Then
+        AnswerLost, with what it made; else the resend goes (under the same key)."""
+        assert self.board is not None
+        found = made_already(self.client, self.board, self.mapping, self.rows, chunk)
+        if found:
+            raise AnswerLost(chunk, found)
+
+    def _recorded(self, step: Step, results: list[OperationResult]) -> None:
+        step.record(results)
+        self.done += len(results)
+        log.info(
+            "batch %d %s: %d of %d done (%d ok in this request)",
+            self.batch.batch_id,
+            step.phase,
+            self.done,
+            self.total,
+            sum(1 for r in results if r.ok),
+        )
+        self.report_progress(step.phase)
+
+
+class AnswerLost(Exception):
+    """A request's answer was lost, and the board shows it ran: `found` maps each create it
+    made to the id of what it made."""
+
+    def __init__(self, chunk: list[Operation], found: dict[str, str]) -> None:
+        super().__init__(f"{len(found)} creates made by a request whose answer was lost")
+        self.chunk, self.found = chunk, found
 
 
 R = TypeVar("R")

@@ -291,7 +291,7 @@ def _finish(
         mutations=s.stats.mutations,
         retries=s.client.stats.retries,
         replays=s.client.stats.replays,
-        adopted=recorder.adopted,
+        adopted=recorder.adopted + s.taken_up,
         seconds=time.monotonic() - started,
         message=message,
         failures=[

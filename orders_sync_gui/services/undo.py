@@ -32,6 +32,7 @@ from ..store import pushing
 from ..store.staging import BatchInfo, BatchStateError, get_batch, open_batches
 from .batch_run import GONE_CODES, BatchRun, Progress, RunHooks, Step, end_run, execute, now
 from .context import Context
+from .made_already import made_already
 from .monday_setup import MondaySetup
 from .push_record import PushRecorder
 from .recovery import recover_in_flight, target_of
@@ -131,6 +132,13 @@ class UndoHooks(RunHooks[UndoReport]):
             max_mutations=1, max_complexity=sys.maxsize, budget_per_window=sys.maxsize
         )
         once = [op for op in plan.ops if op.kind == "create_subitem"]
+        if once:
+            # Look before re-creating: a size an earlier, stopped undo made is taken up.
+            assert run.board is not None
+            found = made_already(run.client, run.board, run.mapping, run.rows, once)
+            if found:
+                self.record([OperationResult(op, found[op.key]) for op in once if op.key in found])
+                once = [op for op in once if op.key not in found]
         yield Step(once, "undo", self.record, policy=alone)
 
     def record(self, results: list[OperationResult]) -> None:

@@ -1,16 +1,12 @@
-"""Two creates that only monday's Idempotency-Key keeps from being made twice: known gaps in
-"no duplicates even when the key is not honoured", found by the reliability suite's
-no-replay mode (issue 11). Each runs against a sandbox that replays a resent key (it must
-pass: the test itself is sound) and against one that ignores the header, where it fails
-today (xfail, strict: once the push looks before these creates too, it passes and the
-marker must go).
+"""Two creates that monday's Idempotency-Key alone used to keep from being made twice,
+found by the reliability suite's no-replay mode (issue 11). Each runs against a sandbox
+that replays a resent key and against one that ignores the header: the board is looked at
+first, so neither makes a second copy.
 
-1. The client resends a request whose connection dropped after monday ran it, under the
-   same key, within the same run: nothing looks at the board first.
-2. An undo re-creates the sizes its batch deleted (create_subitem, one to a request, each
-   under a key of its own); stopped once such a request ran but its answer was lost, the
-   next undo sends it again without looking whether the size is back already. (The undo
-   leaves its rows PUSHED, not SENDING, so the push's crash recovery never sees them.)
+1. The client resends a request whose connection dropped after monday ran it: the run
+   looks at the board first and takes up what the lost request made (BatchRun.send).
+2. An undo re-creates the sizes its batch deleted; stopped once such a request ran but its
+   answer was lost, the next undo finds the size back already and takes it up.
 """
 
 from __future__ import annotations
@@ -28,14 +24,9 @@ from orders_sync_gui.services import staging
 from orders_sync_gui.services.push import push
 from orders_sync_gui.services.undo import UndoStopped, undo
 
-GAP = "known gap: only the Idempotency-Key guards this create (see the module docstring)"
 MODES = [
     pytest.param({}, id="replay"),
-    pytest.param(
-        {"idempotency_enabled": False},
-        id="no-replay",
-        marks=pytest.mark.xfail(strict=True, reason=GAP),
-    ),
+    pytest.param({"idempotency_enabled": False}, id="no-replay"),
 ]
 
 

@@ -286,7 +286,9 @@ def test_a_push_through_monday_trouble_completes_once(ctx, make_sandbox, trouble
         assert all(1.0 <= w <= 1.0 + 0.16 for w in recorder.waits)
     if trouble == "5xx-drops-423":
         assert set(server.stats()["faults"]) == set(MIXED.kinds)
-        assert report.replays >= 1  # a dropped answer came back from the idempotency cache
+        # A dropped answer: what its request made is found on the board and taken up, or
+        # (a request that made nothing, a change) sent again and answered from the cache.
+        assert report.adopted + report.replays >= 1
     if trouble == "slow-past-timeout":
         assert report.replays >= 1 and server.stats()["faults"].get("delay", 0) >= 1
 

@@ -23,9 +23,7 @@ Every trial runs once per replay mode (relkit.REPLAY_MODES): against the sandbox
 is, replaying the answer to a request sent again under its Idempotency-Key ("replay"), and
 against one that ignores the header ("no-replay"), where a resume that sends a create again
 makes it again unless the push looked first. The kill points differ between the two (the
-seed includes the mode; "replay" keeps the seeds it always had). A known gap of the
-no-replay mode, which some seeds find: an undo killed right after it re-created a size its
-batch had deleted creates it again (tests/monday/test_no_replay_gaps.py).
+seed includes the mode; "replay" keeps the seeds it always had).
 
 RELIABILITY_TRIALS (default 52: each scenario twice) sets the number of trials per mode,
 RELIABILITY_SEED the seed.
@@ -706,17 +704,16 @@ def _finish_plain(ctx, server, uuids: set[str]) -> None:  # type: ignore[no-unty
     assert not {c.record_uuid for c in found.changes} & uuids
 
 
+@pytest.mark.parametrize("replay", list(REPLAY_MODES))
 def test_an_undo_killed_while_recreating_deleted_sizes_recreates_each_once(
-    db, ctx, sandbox, tmp_path
+    db, ctx, make_sandbox, tmp_path, replay
 ):
     """The batch removed sizes (their subitems were deleted); its undo creates them again.
     Killed once such a request ran, the undo is finished with other settings (a larger
-    chunk): each size must come back once.
-
-    ("replay" mode only, for now: what keeps the finishing undo from creating the size
-    again is monday's answer replayed under the request's key. Against a sandbox ignoring
-    the key it is created twice: tests/monday/test_no_replay_gaps.py, a known gap.)"""
-    with FIGURES.counted_in("replay"):
+    chunk): each size must come back once, whether monday replays the request's answer
+    under its key or not (the finishing undo looks at the board before re-creating)."""
+    sandbox = make_sandbox(**REPLAY_MODES[replay])
+    with FIGURES.counted_in(replay):
         _undo_killed_while_recreating(db, ctx, sandbox, tmp_path)
 
 
