@@ -102,7 +102,7 @@ def cmd_demo_init(args: argparse.Namespace) -> int:
 
 def cmd_doctor(args: argparse.Namespace) -> int:
     """Every check, one line each, failing first; exit 1 when one fails."""
-    report = run_doctor(args.db)
+    report = run_doctor(args.db, live_test=args.live_test)
     counts = Counter(c.status for c in report.checks)
     words = (("fail", "failed"), ("warn", "warned"), ("skip", "skipped"), ("pass", "passed"))
     summary = ", ".join(f"{counts[status]} {word}" for status, word in words)
@@ -432,6 +432,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--force", action="store_true", help="replace existing demo data, batches and sync state"
     )
     p = add("doctor", "check the database, the files, the token and the board before a push")
+    p.add_argument(
+        "--live-test",
+        action="store_true",
+        help="also create, change, look up and delete a test item in a scratch group of the "
+        "board, and write a transcript to the log folder",
+    )
     p = add("detect", "count NEW / CHANGED / DELETED / UNCHANGED rows per customer")
     p.add_argument("--customer", metavar="NAME")
     p = add("preview", "list a customer's changed rows with their field diffs")

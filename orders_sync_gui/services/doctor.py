@@ -13,8 +13,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
+from requests.adapters import HTTPAdapter
 from sqlalchemy.engine import make_url
 
 from ..core.columns import CUSTOMER_NAME, ORDER_NUMBER, Kind
@@ -49,9 +51,10 @@ from ..store.schema import SOURCE_TABLE
 from ..store.source import customer_spellings, identity_health, read_rows
 from ..store.staging import get_batch, open_batches
 from .capacity import board_capacity
-from .checks import FAIL, PASS, WARN, Check, CheckRunner, Outcome, Skipped, listed
+from .checks import FAIL, PASS, SKIP, WARN, Check, CheckRunner, Outcome, Skipped, listed
 from .connection import ConnectionTestError, test_database
 from .context import open_store, resolve_db_url
+from .live_test import run_live_test
 from .monday_setup import TOKEN_ENV, MondaySetup, MondaySetupError, setup_for_mapping
 
 TOKEN_FIX = (
@@ -72,6 +75,7 @@ _UNPUSHED = (*RETRYABLE, RowStatus.SENDING)
 @dataclass(slots=True)
 class DoctorReport:
     checks: list[Check]
+    transcript: Path | None = None
 
     @property
     def ok(self) -> bool:
@@ -93,6 +97,7 @@ class _Source:
 class _Doctor:
     db: str | None
     setup: MondaySetup | None = None
+    adapter: HTTPAdapter | None = None
     runner: CheckRunner = field(default_factory=CheckRunner)
     mapping: BoardMapping | None = None
     customers: CustomerMap | None = None
@@ -565,16 +570,43 @@ CHECKS: tuple[tuple[str, Callable[[_Doctor], Outcome]], ...] = (
 )
 
 
-def doctor(db: str | None = None, *, setup: MondaySetup | None = None) -> DoctorReport:
-    """Run every check. `setup` replaces the monday.com settings (tests, the window's
-    session)."""
-    run = _Doctor(db, setup=setup)
+def doctor(
+    db: str | None = None,
+    *,
+    live_test: bool = False,
+    setup: MondaySetup | None = None,
+    adapter: HTTPAdapter | None = None,
+) -> DoctorReport:
+    """Run every check (and, with `live_test`, the live test's steps after them).
+
+    `setup` replaces the monday.com settings (tests, the window's session); `adapter`
+    carries the live test's HTTP (a replayed transcript)."""
+    run = _Doctor(db, setup=setup, adapter=adapter)
     try:
         for name, check in CHECKS:
             run.runner.run(name, lambda check=check: check(run))
-        return DoctorReport(run.runner.checks)
+        transcript = None
+        if live_test:
+            transcript = _live(run)
+        return DoctorReport(run.runner.checks, transcript)
     finally:
         if run.client is not None:
             run.client.close()
         if run.store is not None:
             run.store.dispose()
+
+
+def _live(run: _Doctor) -> Path | None:
+    blockers = [c.name for c in run.runner.checks if c.status == FAIL and c.name in _LIVE_NEEDS]
+    if blockers or run.setup is None or run.mapping is None:
+        run.runner.add(
+            "live test",
+            SKIP,
+            f"not run: {', '.join(blockers) or 'monday token'} did not pass",
+            "fix those first",
+        )
+        return None
+    return run_live_test(run.mapping, run.setup, run.runner, adapter=run.adapter)
+
+
+_LIVE_NEEDS = {"settings files", "monday token", "board", "board mapping"}
