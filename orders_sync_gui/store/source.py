@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -203,4 +204,13 @@ def identity_health(engine: Engine, examples: int = 3) -> IdentityHealth:
             .order_by(func.count().desc(), uid)
             .limit(examples)
         ).all()
-    return IdentityHealth(True, has_hash, rows, nulls, count, [(str(u), int(n)) for u, n in found])
+    shown = [(_dashed(u), int(n)) for u, n in found]
+    return IdentityHealth(True, has_hash, rows, nulls, count, shown)
+
+
+def _dashed(value: object) -> str:
+    """A uuid as the app shows it (SQLite keeps 32 hex digits); other text as it is."""
+    try:
+        return str(uuid.UUID(str(value)))
+    except ValueError:
+        return str(value)

@@ -18,7 +18,10 @@ from orders_sync_gui.monday.board import column_labels
 from orders_sync_gui.monday.sandbox import SandboxServer
 from orders_sync_gui.resources import resource_path
 from orders_sync_gui.services import staging
+from orders_sync_gui.services.demo import demo_init
+from orders_sync_gui.store.database import Store
 from orders_sync_gui.store.schema import batches
+from orders_sync_gui.store.source import identity_health
 
 
 def use_sandbox(monkeypatch, server: SandboxServer, token: str = TOKEN) -> None:
@@ -145,6 +148,22 @@ def test_no_token_at_all_says_where_to_put_one(db, monkeypatch, capsys):
     assert "MONDAY_API_TOKEN" in token["fix"]
 
 
+def test_a_check_that_breaks_fails_alone_with_its_message(db, make_sandbox, monkeypatch, capsys):
+    def broken(engine):
+        raise RuntimeError("the inspector fell over\nat line 2")
+
+    monkeypatch.setattr("orders_sync_gui.services.doctor.identity_health", broken)
+    use_sandbox(monkeypatch, make_sandbox())
+    code, payload, err = doctor(db, capsys)
+    checks = by_name(payload)
+    assert code == 1 and err == ""
+    assert checks["record_uuid"]["status"] == "fail"
+    assert checks["record_uuid"]["detail"] == "the inspector fell over; at line 2"
+    assert "orders-sync -v doctor" in checks["record_uuid"]["fix"]
+    assert checks["mapped columns"]["status"] == "pass"  # the next checks ran
+    assert checks["board"]["status"] == "pass"
+
+
 def test_a_database_that_is_not_there_skips_what_needs_it(
     tmp_path, make_sandbox, monkeypatch, capsys
 ):
@@ -257,3 +276,24 @@ def test_labels_the_board_has_are_not_reported(ctx, db, make_sandbox, monkeypatc
 )
 def test_the_labels_a_columns_settings_list(settings_str, labels):
     assert column_labels(settings_str) == labels
+
+
+def test_shared_record_uuids_are_counted_on_every_dialect(db_url):
+    """identity_health's GROUP BY ... HAVING, on SQLite and on a real PostgreSQL."""
+    demo_init(db_url, orders=20, seed=3)
+    store = Store(db_url)
+    try:
+        table = store.source().table
+        with store.engine.begin() as conn:
+            first, second, third = conn.execute(select(table.c.record_uuid).limit(3)).scalars()
+            conn.execute(
+                table.update()
+                .where(table.c.record_uuid.in_([second, third]))
+                .values(record_uuid=first)
+            )
+        health = identity_health(store.engine)
+    finally:
+        store.dispose()
+    assert (health.has_uuid, health.has_hash, health.null_uuids) == (True, True, 0)
+    assert health.shared_uuids == 1
+    assert health.examples == [(str(first), 3)]
