@@ -146,7 +146,9 @@ class _LiveRun:
             return FAIL, f"the item's record_uuid column reads {uid!r}", ""
         note = f"; no label to try in {', '.join(skipped)}" if skipped else ""
         detail = f"{len(values)} columns of types {', '.join(sorted(types))}{note}"
-        return (WARN if skipped else PASS), detail, ""
+        if skipped:
+            return WARN, detail, "give those columns a label on the board to have them tried"
+        return PASS, detail, ""
 
     def create_subitem(self) -> Outcome:
         item = self._need(self.item_id, "item")
