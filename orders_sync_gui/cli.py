@@ -10,6 +10,7 @@ import argparse
 import json
 import logging
 import sys
+from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -19,8 +20,10 @@ from . import __version__
 from .core.models import STAGEABLE, BatchStatus, ChangeType, RowChange, RowError
 from .core.text import escape_for_terminal
 from .services import detection, staging
+from .services.checks import failing_first
 from .services.context import Context, open_context
 from .services.demo import demo_init
+from .services.doctor import doctor as run_doctor
 from .services.estimate import estimate as estimate_push
 from .services.monday_setup import Limits, monday_setup
 from .services.push import Progress, PushStopped
@@ -95,6 +98,20 @@ def cmd_demo_init(args: argparse.Namespace) -> int:
         ),
     )
     return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """Every check, one line each, failing first; exit 1 when one fails."""
+    report = run_doctor(args.db, live_test=args.live_test)
+    counts = Counter(c.status for c in report.checks)
+    words = (("fail", "failed"), ("warn", "warned"), ("skip", "skipped"), ("pass", "passed"))
+    summary = ", ".join(f"{counts[status]} {word}" for status, word in words)
+    _emit(
+        args,
+        report.to_dict(),
+        lambda: "\n".join(_shown(c.line()) for c in failing_first(report.checks)) + f"\n{summary}",
+    )
+    return 0 if report.ok else 1
 
 
 def cmd_detect(args: argparse.Namespace, ctx: Context) -> int:
@@ -414,6 +431,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--force", action="store_true", help="replace existing demo data, batches and sync state"
     )
+    p = add("doctor", "check the database, the files, the token and the board before a push")
+    p.add_argument(
+        "--live-test",
+        action="store_true",
+        help="also create, change, look up and delete a test item in a scratch group of the "
+        "board, and write a transcript to the log folder",
+    )
     p = add("detect", "count NEW / CHANGED / DELETED / UNCHANGED rows per customer")
     p.add_argument("--customer", metavar="NAME")
     p = add("preview", "list a customer's changed rows with their field diffs")
@@ -471,6 +495,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "demo-init":
             return cmd_demo_init(args)
+        if args.command == "doctor":  # opens the database itself, to check it
+            return cmd_doctor(args)
         ctx = open_context(args.db)
         try:
             return COMMANDS[args.command](args, ctx)

@@ -36,6 +36,7 @@ def test_every_headless_command_of_the_readme_works(tmp_path, monkeypatch, capsy
     commands = readme_commands()
     words = [c[0] for c in commands]
     assert {
+        "doctor",
         "detect",
         "preview",
         "stage",

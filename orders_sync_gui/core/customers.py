@@ -68,6 +68,11 @@ class CustomerMap:
             return known
         return _tidy(name).upper()
 
+    def is_mapped(self, name: str | None) -> bool:
+        """Whether the map names this spelling (as an alias or a canonical customer); a
+        spelling it does not name is a customer of its own."""
+        return name is not None and fold(name) in self._by_key
+
     def spellings_of(self, customer: str, names: Iterable[str | None]) -> list[str]:
         """Those of `names` (raw spellings found in the source) that fold into `customer`."""
         target = self.canonical(customer)

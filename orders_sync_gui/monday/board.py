@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,6 +61,9 @@ class Board:
     subitems_board_id: str | None
     subitem_columns: dict[str, tuple[str, str]]
     read_at: float = field(default_factory=time.monotonic)  # when its groups were read
+    # The labels of the status and dropdown columns whose settings_str lists them, by
+    # column id (a column whose settings do not list its labels is not here).
+    labels: dict[str, list[str]] = field(default_factory=dict)
     # The groups were read during the run using this copy (a copy kept between runs is
     # not): a group missing from them is missing on monday, no need to read again.
     groups_current: bool = True
@@ -86,7 +89,33 @@ def fetch_board(client: MondayClient, board_id: str) -> Board:
         sub = client.execute(SUBITEM_BOARD_QUERY, {"ids": [sub_board]}).data.get("boards") or []
         if sub:
             sub_columns = {c["id"]: (c["title"], c["type"]) for c in sub[0].get("columns") or []}
-    return Board(str(raw["id"]), raw.get("name", ""), columns, _groups(raw), sub_board, sub_columns)
+    name = raw.get("name", "")
+    board = Board(str(raw["id"]), name, columns, _groups(raw), sub_board, sub_columns)
+    for column in raw.get("columns") or []:
+        listed = column_labels(column.get("settings_str"))
+        if column["type"] in ("status", "color", "dropdown") and listed is not None:
+            board.labels[column["id"]] = listed
+    return board
+
+
+def column_labels(settings_str: str | None) -> list[str] | None:
+    """The labels a status or dropdown column's settings_str lists; None when it lists none.
+
+    Status: {"labels": {"0": "Working on it", ...}}; dropdown: {"labels": [{"id": 1,
+    "name": "A"}, ...]}. The blank label (status index 5) is no label.
+    """
+    try:
+        settings = json.loads(settings_str or "{}")
+    except json.JSONDecodeError:
+        return None
+    raw = settings.get("labels") if isinstance(settings, dict) else None
+    if isinstance(raw, dict):
+        names = list(raw.values())
+    elif isinstance(raw, list):
+        names = [e.get("name", e.get("label")) if isinstance(e, dict) else e for e in raw]
+    else:
+        return None
+    return [str(n) for n in names if isinstance(n, str) and n.strip()]
 
 
 def _groups(raw: dict[str, Any]) -> dict[str, str]:
@@ -122,6 +151,17 @@ def _check(
 
 def check_mapping(board: Board, mapping: BoardMapping) -> None:
     """Raise one error naming every column of the mapping the board lacks or types otherwise."""
+    problems = mapping_problems(board, mapping)
+    if problems:
+        raise BoardMismatchError(
+            "the board does not match the mapping:\n  "
+            + "\n  ".join(problems)
+            + "\nFix the board or the mapping file, then push again."
+        )
+
+
+def mapping_problems(board: Board, mapping: BoardMapping) -> list[str]:
+    """Every column of the mapping the board lacks or types otherwise, one line each."""
     parent = [m.column for m in mapping.columns]
     parent += [mapping.record_uuid_column, mapping.order_qty_column]
     if mapping.deleted_action.get("kind") == "status":
@@ -138,12 +178,32 @@ def check_mapping(board: Board, mapping: BoardMapping) -> None:
     else:
         subs = [mapping.subitem_size_column, mapping.subitem_qty_column]
         problems += _check(board.subitem_columns, subs, f"subitems board {board.subitems_board_id}")
-    if problems:
-        raise BoardMismatchError(
-            "the board does not match the mapping:\n  "
-            + "\n  ".join(problems)
-            + "\nFix the board or the mapping file, then push again."
-        )
+    return problems
+
+
+def missing_labels(
+    board: Board, mapping: BoardMapping, values: Mapping[str, Iterable[str | None]]
+) -> dict[str, list[str]]:
+    """{column id: labels not on the board} for the mapping's status and dropdown columns
+    whose labels the board lists: the values each source column holds (`values`, by source
+    column), and the label a deleted order gets. A push creates them (it asks monday to
+    create missing labels), unless the board forbids new labels."""
+    wanted: dict[str, set[str]] = {}
+    for mapped in mapping.columns:
+        if mapped.column.type in ("status", "dropdown"):
+            given = {v for v in values.get(mapped.source, ()) if v is not None and v.strip()}
+            wanted.setdefault(mapped.column.column_id, set()).update(given)
+    deleted = mapping.deleted_action
+    if deleted.get("kind") == "status" and deleted.get("label"):
+        wanted.setdefault(str(deleted.get("column_id")), set()).add(str(deleted["label"]))
+    out: dict[str, list[str]] = {}
+    for column_id, labels in wanted.items():
+        listed = board.labels.get(column_id)
+        if listed is not None:
+            gone = sorted(labels - set(listed))
+            if gone:
+                out[column_id] = gone
+    return out
 
 
 MAX_GROUP_NAME = 255  # monday's limit, in UTF-16 code units (see core/utf16.py)

@@ -24,6 +24,9 @@ class Capacity:
     subitems_needed: int
     items_free: int
     subitems_free: int | None  # None: the batch has no subitems board to fill
+    # The most each board may hold (monday's items_limit, else the configured limit).
+    items_limit: int | None = None
+    subitems_limit: int | None = None
 
     @property
     def fits(self) -> bool:
@@ -63,9 +66,19 @@ def board_capacity(
     """Room left on the board (and its subitems board) for `items` and `subitems`."""
     room = board_room(client, board)
     main = room.get(board.board_id)
-    items_free = (main.limit or default_limit) - main.items if main is not None else default_limit
+    items_limit = (main.limit if main is not None else None) or default_limit
+    items_free = items_limit - main.items if main is not None else default_limit
     subitems_free: int | None = None
+    subitems_limit: int | None = None
     if board.subitems_board_id:
         sub = room.get(board.subitems_board_id)
-        subitems_free = (sub.limit or default_limit) - sub.items if sub else default_limit
-    return Capacity(items, subitems, max(0, items_free), subitems_free and max(0, subitems_free))
+        subitems_limit = (sub.limit if sub is not None else None) or default_limit
+        subitems_free = subitems_limit - sub.items if sub else default_limit
+    return Capacity(
+        items,
+        subitems,
+        max(0, items_free),
+        subitems_free and max(0, subitems_free),
+        items_limit,
+        subitems_limit,
+    )

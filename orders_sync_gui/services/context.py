@@ -65,17 +65,27 @@ def resolve_db_url(explicit: str | URL | None = None) -> tuple[str | URL, bool]:
     return default_url(), True
 
 
-def open_context(db_url: str | URL | None = None, *, seed_demo: bool = True) -> Context:
-    """Open the store; the embedded default is created and seeded with demo data on first use."""
-    url, embedded = resolve_db_url(db_url)
-    store = Store(url, new_file=embedded)
+def open_store(
+    url: str | URL, *, embedded: bool, seed_demo: bool = True, create: bool = True
+) -> Store:
+    """The store at `url` (see Store for `create`); the embedded default is created and
+    seeded with demo data on first use."""
+    store = Store(url, new_file=embedded, create=create)
     if embedded and seed_demo and not store.has_source():
         log.info(
             "first run: creating the demo database (%d orders) at %s",
             DEFAULT_ORDERS,
             store.describe(),
         )
+        store.ensure_schema()
         load_orders(store.engine, generate_orders(DEFAULT_ORDERS, DEFAULT_SEED))
+    return store
+
+
+def open_context(db_url: str | URL | None = None, *, seed_demo: bool = True) -> Context:
+    """Open the store; the embedded default is created and seeded with demo data on first use."""
+    url, embedded = resolve_db_url(db_url)
+    store = open_store(url, embedded=embedded, seed_demo=seed_demo)
     return Context(
         store=store, mapping=load_mapping(), customers=load_customer_map(), operator=operator_name()
     )

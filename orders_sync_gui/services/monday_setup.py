@@ -15,6 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+import requests
+
+from ..core.mapping import BoardMapping
 from ..monday.client import (
     DEFAULT_API_URL,
     DEFAULT_API_VERSION,
@@ -103,7 +106,9 @@ class MondaySetup:
     def __repr__(self) -> str:  # never the token
         return f"MondaySetup(url={self.url!r}, board_id={self.board_id!r})"
 
-    def client(self) -> MondayClient:
+    def client(self, session: requests.Session | None = None) -> MondayClient:
+        """A client of this setup; `session` carries adapters of its own (a transcript
+        recorder, a replay of one)."""
         return MondayClient(
             self.token,
             ClientSettings(
@@ -118,6 +123,7 @@ class MondaySetup:
             ),
             sleep=self.hooks.sleep,
             rng=self.hooks.rng(),
+            session=session,
             pacer=self.pacer,
         )
 
@@ -130,6 +136,18 @@ def monday_setup(
     board_id: str | None = None,
     limits: Limits | None = None,
 ) -> MondaySetup:
+    return setup_for_mapping(ctx.mapping, url=url, token=token, board_id=board_id, limits=limits)
+
+
+def setup_for_mapping(
+    mapping: BoardMapping | None,
+    *,
+    url: str | None = None,
+    token: str | None = None,
+    board_id: str | None = None,
+    limits: Limits | None = None,
+) -> MondaySetup:
+    """monday_setup without a database: the mapping only names the board, last of all."""
     section = load_settings().get("monday") or {}
     url = url or os.environ.get(URL_ENV) or section.get("url") or DEFAULT_API_URL
     token = token or os.environ.get(TOKEN_ENV) or get_secret(monday_token_key(url))
@@ -139,7 +157,7 @@ def monday_setup(
             f"or set {TOKEN_ENV} for a scheduled run"
         )
     board = board_id or os.environ.get(BOARD_ENV) or section.get("board_id")
-    board = board or ctx.mapping.board_id
+    board = board or (mapping.board_id if mapping is not None else None)
     return MondaySetup(
         url=url,
         api_version=str(section.get("api_version") or DEFAULT_API_VERSION),

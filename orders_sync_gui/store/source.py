@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,10 +20,19 @@ from sqlalchemy import (
     select,
     type_coerce,
 )
+from sqlalchemy import column as sql_column
+from sqlalchemy import table as sql_table
 from sqlalchemy import types as sqltypes
 from sqlalchemy.types import NullType
 
-from ..core.columns import CUSTOMER_NAME, PO_NUMBER, RECORD_UUID, Kind, size_columns_between
+from ..core.columns import (
+    CUSTOMER_NAME,
+    PO_NUMBER,
+    RECORD_HASH,
+    RECORD_UUID,
+    Kind,
+    size_columns_between,
+)
 from .schema import SOURCE_TABLE
 
 # SQL Server accepts at most 2,100 parameters in one statement.
@@ -159,3 +169,48 @@ def existing_uuids(conn: Connection, info: SourceInfo, uuids: Iterable[str]) -> 
 
 def count_rows(conn: Connection, info: SourceInfo) -> int:
     return int(conn.execute(select(func.count()).select_from(info.table)).scalar_one())
+
+
+@dataclass(frozen=True, slots=True)
+class IdentityHealth:
+    """How well ORDERS_UNIFIED's record_uuid identifies its rows."""
+
+    has_uuid: bool
+    has_hash: bool
+    rows: int
+    null_uuids: int  # rows with no record_uuid
+    shared_uuids: int  # record_uuids held by more than one row
+    examples: list[tuple[str, int]]  # a few shared uuids, with their number of rows
+
+
+def identity_health(engine: Engine, examples: int = 3) -> IdentityHealth:
+    """Counts only: NULL and shared record_uuids, over the whole table."""
+    names = {c["name"] for c in inspect(engine).get_columns(SOURCE_TABLE)}
+    has_uuid, has_hash = RECORD_UUID in names, RECORD_HASH in names
+    source = sql_table(SOURCE_TABLE, sql_column(RECORD_UUID))
+    uid = source.c[RECORD_UUID]
+    with engine.connect() as conn:
+        rows = int(conn.execute(select(func.count()).select_from(source)).scalar_one())
+        if not has_uuid:
+            return IdentityHealth(False, has_hash, rows, rows, 0, [])
+        nulls = int(conn.execute(select(func.count()).where(uid.is_(None))).scalar_one())
+        shared = select(uid).where(uid.is_not(None)).group_by(uid).having(func.count() > 1)
+        count = int(conn.execute(select(func.count()).select_from(shared.subquery())).scalar_one())
+        found = conn.execute(
+            select(uid, func.count())
+            .where(uid.is_not(None))
+            .group_by(uid)
+            .having(func.count() > 1)
+            .order_by(func.count().desc(), uid)
+            .limit(examples)
+        ).all()
+    shown = [(_dashed(u), int(n)) for u, n in found]
+    return IdentityHealth(True, has_hash, rows, nulls, count, shown)
+
+
+def _dashed(value: object) -> str:
+    """A uuid as the app shows it (SQLite keeps 32 hex digits); other text as it is."""
+    try:
+        return str(uuid.UUID(str(value)))
+    except ValueError:
+        return str(value)

@@ -32,6 +32,8 @@ _TYPENAMES = {
     "subtasks": "SubtasksValue",
 }
 
+SANDBOX_USER_OFFSET = 10_000_000  # the token's user id: the account id plus this
+
 
 @dataclass
 class ExecutionContext:
@@ -383,6 +385,15 @@ class Root:
         limit = _check_limit(limit, ctx.config)
         key, offset = _decode_cursor(cursor)
         return _items_response(ctx, key, offset, limit)
+
+    def me(self, info: GraphQLResolveInfo) -> dict[str, str]:
+        """The token's user: one made-up operator per sandbox (its id follows the account's)."""
+        account = _ctx(info).config.account_id
+        return {
+            "id": str(account + SANDBOX_USER_OFFSET),
+            "name": "Sandbox Operator",
+            "email": "operator@sandbox.invalid",
+        }
 
     def complexity(self, info: GraphQLResolveInfo) -> dict[str, int] | None:
         receipt = _ctx(info).receipt
