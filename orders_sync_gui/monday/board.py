@@ -13,9 +13,14 @@ from ..core.mapping import BoardColumn, BoardMapping
 from ..core.utf16 import clip_utf16
 from .client import MondayClient, MondayRequestError
 from .operations import IDEMPOTENCY_NAMESPACE
+from .versions import VERSION_FIELD
 
-BOARD_QUERY = """query ($ids: [ID!]) { boards(ids: $ids) { id name
-  columns { id title type settings_str } groups { id title } } }"""
+# The first read of a setup (the board is kept a while, see services/batch_run.py), so the
+# `version` root query rides along it: the client learns which API version serves it once
+# per setup, at no extra request (versions.py;
+# https://developer.monday.com/api-reference/docs/version).
+BOARD_QUERY = f"""query ($ids: [ID!]) {{ boards(ids: $ids) {{ id name
+  columns {{ id title type settings_str }} groups {{ id title }} }} {VERSION_FIELD} }}"""
 GROUPS_QUERY = """query ($ids: [ID!]) { boards(ids: $ids) { id groups { id title } } }"""
 SUBITEM_BOARD_QUERY = (
     """query ($ids: [ID!]) { boards(ids: $ids) { id columns { id title type } } }"""

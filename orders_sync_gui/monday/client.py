@@ -11,6 +11,9 @@ What it promises the push:
 - 401/403 and the daily limit stop at once (MondayStopError) with one clear message;
 - field errors (a bad value in one aliased mutation) come back per alias, for that row only;
 - it paces itself from `complexity { before after reset_in_x_seconds }`;
+- every request carries the `API-Version` of its settings (a version name, checked before
+  anything is sent), and the version that served it is noted when an answer says (see
+  versions.py);
 - the token is never in a log line, an exception or a repr.
 """
 
@@ -29,10 +32,17 @@ from urllib.parse import urlsplit
 
 import requests
 
+from .versions import (
+    DEFAULT_API_VERSION,
+    VERSION_QUERY,
+    ServedVersion,
+    VersionWatch,
+    check_api_version,
+)
+
 log = logging.getLogger(__name__)
 
 DEFAULT_API_URL = "https://api.monday.com/v2"
-DEFAULT_API_VERSION = "2025-04"
 RETRYABLE_STATUS = {409, 423, 429, 500, 502, 503, 504}
 RETRYABLE_CODES = {
     "COMPLEXITY_BUDGET_EXHAUSTED",
@@ -170,23 +180,30 @@ class MondayClient:
         rng: random.Random | None = None,
         session: requests.Session | None = None,
         pacer: Pacer | None = None,
+        versions: VersionWatch | None = None,
     ) -> None:
         if not token:
             raise MondayStopError("no monday.com API token: save one in Settings")
         self.settings = settings or ClientSettings()
+        try:
+            api_version = check_api_version(self.settings.api_version)
+        except ValueError as exc:
+            raise MondayStopError(f"the API version in Settings: {exc}") from None
         self._token = token
+        self._api_version = api_version
         self._sleep = sleep
         self._rng = rng or random.Random()
         self._session = session or requests.Session()
         self._session.headers.update(
             {
                 "Content-Type": "application/json",
-                "API-Version": self.settings.api_version,
+                "API-Version": api_version,
                 "User-Agent": "orders-sync",
             }
         )
         self.stats = ClientStats()
         self.pacer = pacer or Pacer()
+        self.versions = versions or VersionWatch()
 
     def __repr__(self) -> str:
         return f"MondayClient(url={self.settings.url!r}, api_version={self.settings.api_version!r})"
@@ -232,7 +249,9 @@ class MondayClient:
             separators=(",", ":"),
             ensure_ascii=False,
         ).encode("utf-8")
-        headers = {"Authorization": self._token}
+        # API-Version is in the session's headers too; per request, it holds even for a
+        # session that a caller passed in and changes.
+        headers = {"Authorization": self._token, "API-Version": self._api_version}
         if mutation:
             headers["Idempotency-Key"] = idempotency_key or str(uuid.uuid4())
         waited = 0.0
@@ -337,10 +356,26 @@ class MondayClient:
         data = payload.get("data") or {}
         complexity = data.get("complexity") if isinstance(data, dict) else None
         self._note_complexity(complexity)
+        if isinstance(data, dict) and "version" in data:
+            self.versions.note(self._api_version, data["version"])
         replayed = response.headers.get("Idempotency-Replayed", "").lower() == "true"
         if replayed:
             self.stats.replays += 1
         return Result(data, field_errors, complexity, attempt, waited, replayed)
+
+
+def served_version(client: MondayClient) -> ServedVersion:
+    """(kind, value) of the API version serving `client`'s requests, e.g. ("current",
+    "2026-10"): what its setup already learned (the board read carries the `version` query,
+    see board.BOARD_QUERY), else one `version` query. For a doctor, and Test connection."""
+    known = client.versions.served
+    if known is not None:
+        return known
+    client.execute(VERSION_QUERY)  # _once notes the answer in client.versions
+    served = client.versions.served
+    if served is None:
+        raise MondayRequestError("monday.com's answer to the version query held no version")
+    return served
 
 
 def _code(error: dict[str, Any]) -> str:

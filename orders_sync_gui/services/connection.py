@@ -6,7 +6,7 @@ from sqlalchemy import URL, text
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from ..monday.board import check_mapping, fetch_board
-from ..monday.client import DEFAULT_API_URL, DEFAULT_API_VERSION, MondayError
+from ..monday.client import DEFAULT_API_URL, DEFAULT_API_VERSION, MondayError, served_version
 from ..store.engine import (
     SqlServerSettings,
     default_url,
@@ -72,20 +72,26 @@ def test_database(url: str | URL) -> str:
 
 
 def test_monday(ctx: Context, setup: MondaySetup) -> str:
-    """Fetch the board's columns and check the mapping against them."""
+    """Fetch the board's columns and check the mapping against them; say which API version
+    served the reads (the board read carries the version query: no extra request)."""
     if not setup.board_id:
         raise ConnectionTestError("no board id: enter the board's id (the number in its URL)")
-    client = setup.client()
+    try:
+        client = setup.client()  # refuses an API version that is no version name
+    except MondayError as exc:
+        raise ConnectionTestError(str(exc)) from None
     try:
         board = fetch_board(client, setup.board_id)
         check_mapping(board, ctx.mapping)
+        served = served_version(client)
     except MondayError as exc:
         raise ConnectionTestError(str(exc)) from None
     finally:
         client.close()
     return (
         f"board {board.board_id} “{board.name}”: {len(board.columns)} columns, all "
-        f"{len(ctx.mapping.columns)} mapped columns present"
+        f"{len(ctx.mapping.columns)} mapped columns present; API version {served.value} "
+        f"({served.kind})"
     )
 
 

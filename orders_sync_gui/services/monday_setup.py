@@ -1,5 +1,8 @@
 """Where the push finds monday.com: URL, API version, board, token and the account's limits.
 
+The API version is settings.json's `monday.api_version` (the Settings dialog's field),
+else monday/versions.py's DEFAULT_API_VERSION; every request of the setup's clients sends it.
+
 Sources, first found wins: arguments (the GUI passes its session token), environment
 (ORDERS_SYNC_MONDAY_URL, MONDAY_API_TOKEN, ORDERS_SYNC_BOARD_ID: for scheduled runs),
 settings.json's "monday" section, the mapping's board id; the token otherwise from the
@@ -20,12 +23,12 @@ import requests
 from ..core.mapping import BoardMapping
 from ..monday.client import (
     DEFAULT_API_URL,
-    DEFAULT_API_VERSION,
     ClientSettings,
     MondayClient,
     Pacer,
 )
 from ..monday.operations import ChunkPolicy
+from ..monday.versions import VersionWatch, configured_api_version
 from ..secrets import get_secret, monday_token_key
 from ..settings import load_settings
 from .context import Context
@@ -98,8 +101,10 @@ class MondaySetup:
     base_backoff_seconds: float = 1.0
     max_backoff_seconds: float = 60.0
     pace: bool = True  # wait for the complexity budget (ClientSettings.pace)
-    # Shared by every push of this setup: the budget reading and the board's layout.
+    # Shared by every push of this setup: the budget reading, the API version monday served
+    # (read once, with the board), and the board's layout.
     pacer: Pacer = field(default_factory=Pacer, repr=False, compare=False)
+    versions: VersionWatch = field(default_factory=VersionWatch, repr=False, compare=False)
     board_cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
     hooks: ClientHooks = field(default_factory=ClientHooks, repr=False, compare=False)
 
@@ -125,6 +130,7 @@ class MondaySetup:
             rng=self.hooks.rng(),
             session=session,
             pacer=self.pacer,
+            versions=self.versions,
         )
 
 
@@ -160,7 +166,7 @@ def setup_for_mapping(
     board = board or (mapping.board_id if mapping is not None else None)
     return MondaySetup(
         url=url,
-        api_version=str(section.get("api_version") or DEFAULT_API_VERSION),
+        api_version=configured_api_version(section.get("api_version")),
         board_id=str(board) if board else None,
         token=token,
         limits=limits or Limits.from_json(section.get("limits") or {}),

@@ -5,17 +5,14 @@ send valid against monday's published schema."""
 from __future__ import annotations
 
 import json
-import os
 import random
 import threading
 import traceback
-from pathlib import Path
 from typing import Any
 
 import graphql
 import pytest
 import requests
-from graphql.execution.values import get_variable_values
 from pushkit import (
     CUSTOMER,
     TOKEN,
@@ -25,10 +22,12 @@ from pushkit import (
     staged,
 )
 from requests.adapters import BaseAdapter
+from schemas import mondays_schema, problems, sandbox_schema
 
 from orders_sync_gui.core.board_values import compact_json, item_values, subitem_values
 from orders_sync_gui.core.models import ChangeType
 from orders_sync_gui.monday import board as board_module
+from orders_sync_gui.monday import versions as versions_module
 from orders_sync_gui.monday.client import (
     ClientSettings,
     MondayClient,
@@ -38,6 +37,8 @@ from orders_sync_gui.monday.client import (
 )
 from orders_sync_gui.monday.operations import ChunkPolicy, Operation, render, run_operations
 from orders_sync_gui.monday.sandbox import FaultConfig, SandboxServer
+from orders_sync_gui.monday.sandbox.app import SCHEMA_VERSION
+from orders_sync_gui.monday.versions import DEFAULT_API_VERSION
 from orders_sync_gui.services import undo as undo_service
 from orders_sync_gui.services.push import push
 
@@ -75,44 +76,38 @@ def create(client: MondayClient, server: SandboxServer, name: str = "x", **kw: A
     return client.execute(CREATE, variables, mutation=True, **kw)
 
 
-# ---------------------------------------------------------------------- monday's schema
-def _schema_path() -> Path | None:
-    candidates = []
-    if os.environ.get("ORDERS_SYNC_MONDAY_SCHEMA"):
-        candidates.append(Path(os.environ["ORDERS_SYNC_MONDAY_SCHEMA"]))
-    shared = Path(__file__).resolve().parents[3] / "shared" / "monday"
-    candidates.append(shared / "schema-2025-04-dev.graphql")
-    return next((p for p in candidates if p.is_file()), None)
+# ---------------------------------------------------------------------- the 2026-10 schema
+@pytest.fixture(scope="module", params=["sandbox SDL", "monday's SDL"])
+def schema(request) -> graphql.GraphQLSchema:
+    """The pinned version's schema: the sandbox's subset of it, and monday's own SDL of it
+    where that file is at hand (tests/monday/schemas.py)."""
+    if request.param == "sandbox SDL":
+        return sandbox_schema()
+    return mondays_schema(SCHEMA_VERSION)
 
 
-@pytest.fixture(scope="module")
-def monday_schema() -> graphql.GraphQLSchema:
-    path = _schema_path()
-    if path is None:
-        pytest.skip(
-            "monday's published schema (schema-2025-04-dev.graphql) was not found in "
-            "../shared/monday/ beside the repository nor at $ORDERS_SYNC_MONDAY_SCHEMA: "
-            "the client's documents were not checked against it"
-        )
-    return graphql.build_schema(path.read_text("utf-8"))  # big: once per module
+def test_the_validation_catches_what_the_schema_lacks(schema):
+    """The check below is not vacuous: a field, an argument or a variable the schema does
+    not have fails it."""
+    assert problems(schema, "query { boards { id no_such_field } }", {})
+    assert problems(schema, "query { version { kind value no_such_field } }", {})
+    assert problems(schema, 'mutation { create_item(board: 1, item_name: "x") { id } }', {})
+    assert problems(schema, board_module.BOARD_QUERY, {"ids": [{"not": "an id"}]})
+    assert problems(schema, board_module.LOOKUP_QUERY, {"board": "1"})  # required ones missing
 
 
-def problems(schema: graphql.GraphQLSchema, query: str, variables: dict[str, Any]) -> list[str]:
-    """Validation errors of the document, and of the variables against its declarations."""
-    document = graphql.parse(query)
-    found = [e.message for e in graphql.validate(schema, document)]
-    if found:
-        return found
-    [operation] = [
-        d for d in document.definitions if isinstance(d, graphql.OperationDefinitionNode)
-    ]
-    coerced = get_variable_values(schema, operation.variable_definitions or (), variables)
-    return [e.message for e in coerced] if isinstance(coerced, list) else []
+def _sent_constants() -> dict[str, str]:
+    """Every query and mutation the monday package keeps as a constant."""
+    modules = (board_module, versions_module)
+    return {
+        f"{m.__name__}.{name}": value
+        for m in modules
+        for name, value in vars(m).items()
+        if name.endswith(("_QUERY", "_MUTATION")) and isinstance(value, str)
+    }
 
 
-def test_every_document_the_client_sends_validates_against_mondays_schema(
-    monday_schema, ctx, sandbox
-):
+def test_every_document_the_client_sends_validates_against_the_pinned_schema(schema, ctx, sandbox):
     mapping = ctx.mapping
     board, sub_board = sandbox.board_id, sandbox.subitems_board_id
     values = item_values(
@@ -123,13 +118,21 @@ def test_every_document_the_client_sends_validates_against_mondays_schema(
         (board_module.BOARD_QUERY, {"ids": [board]}),
         (board_module.SUBITEM_BOARD_QUERY, {"ids": [sub_board]}),
         (board_module.GROUPS_QUERY, {"ids": [board]}),
+        (board_module.ROOM_QUERY, {"ids": [board, sub_board]}),
         (board_module.GROUP_MUTATION, {"board": board, "name": CUSTOMER}),
         (
             board_module.LOOKUP_QUERY,
             {"board": board, "column": "text_record_uuid", "values": ["u-1"], "limit": 500},
         ),
+        (
+            board_module.NEXT_LOOKUP_QUERY,
+            {"cursor": "abc", "column": "text_record_uuid", "limit": 500},
+        ),
         (board_module.SUBITEMS_QUERY, {"ids": ["1900000001", "1900000002"]}),
+        (versions_module.VERSION_QUERY, {}),
     ]
+    # A query or mutation added to the package without a line above fails here.
+    assert set(_sent_constants().values()) <= {query for query, _ in fixed}
     kinds = {
         "create_item": {
             "board_id": board,
@@ -169,11 +172,13 @@ def test_every_document_the_client_sends_validates_against_mondays_schema(
     )
     # ...and everything a real push, change and undo sent to the sandbox.
     sent: list[tuple[str, dict[str, Any]]] = []
+    api_versions: list[str | None] = []
     handle = sandbox.app.handle_graphql
 
     def record(headers, body, ip):
         payload = json.loads(body)
         sent.append((payload["query"], payload.get("variables") or {}))
+        api_versions.append(headers.get("API-Version"))
         return handle(headers, body, ip)
 
     sandbox.app.handle_graphql = record
@@ -197,7 +202,10 @@ def test_every_document_the_client_sends_validates_against_mondays_schema(
     assert kinds_sent == set(kinds) - {"archive_item"}
     assert any("create_group(" in q for q, _ in sent) and len(sent) >= 8
     for query, variables in [*fixed, *rendered, *sent]:
-        assert problems(monday_schema, query, variables) == [], query
+        assert problems(schema, query, variables) == [], query
+    # ...each with the pinned version, the one these documents were checked against.
+    assert DEFAULT_API_VERSION == SCHEMA_VERSION
+    assert api_versions == [DEFAULT_API_VERSION] * len(sent)
 
 
 # ---------------------------------------------------------------------- refusals

@@ -3,20 +3,24 @@
 The order a request goes through, and what a client sees at each step:
 
 1. `Authorization` must equal the token, else HTTP 401 (`UNAUTHENTICATED`).
-2. Concurrency slot, else 429 `maxConcurrencyExceeded`.
-3. IP limit, minute rate, daily calls: 429 `IP_RATE_LIMIT_EXCEEDED` / `RATE_LIMIT_EXCEEDED`
+2. `API-Version` picks the version that serves the request (versions.py): none -> the
+   current one; a retired one -> routed to the oldest one served; no version name, or one
+   newer than any served -> 400 `INVALID_API_VERSION` (`API_VERSION_REQUIRED` for a missing
+   header when `api_version_required` is set). The `version` query answers with it.
+3. Concurrency slot, else 429 `maxConcurrencyExceeded`.
+4. IP limit, minute rate, daily calls: 429 `IP_RATE_LIMIT_EXCEEDED` / `RATE_LIMIT_EXCEEDED`
    ("Minute limit rate exceeded") / `DAILY_LIMIT_EXCEEDED`, each with `Retry-After` and
    `extensions.retry_in_seconds`.
-4. Body: not JSON -> 400 `JsonParseException`; no `query` -> 400 `BAD_REQUEST`.
-5. Parse: syntax errors -> 200 with `errors` (`GRAPHQL_PARSE_FAILED`, with `locations`).
-6. `Idempotency-Key` on a mutation: replay (`Idempotency-Replayed: true`, nothing runs)
+5. Body: not JSON -> 400 `JsonParseException`; no `query` -> 400 `BAD_REQUEST`.
+6. Parse: syntax errors -> 200 with `errors` (`GRAPHQL_PARSE_FAILED`, with `locations`).
+7. `Idempotency-Key` on a mutation: replay (`Idempotency-Replayed: true`, nothing runs)
    or, while the first request with that key still runs, 409 with `Retry-After`; kept for
    `idempotency_ttl_seconds`. With `idempotency_enabled` off the header is ignored.
-7. Fault injection (500, 423, dropped connection, delay), if configured.
-8. Validation against the sandbox SDL -> 200 `GRAPHQL_VALIDATION_FAILED` errors.
-9. Complexity: over the per-query maximum -> 200 `maxComplexityExceeded`; over the budget
-   -> `complexity_error_status` (429) `COMPLEXITY_BUDGET_EXHAUSTED` with `retry_in_seconds`.
-10. Execution under the state lock; failing fields are null with monday's error entries,
+8. Fault injection (500, 423, dropped connection, delay), if configured.
+9. Validation against the sandbox SDL -> 200 `GRAPHQL_VALIDATION_FAILED` errors.
+10. Complexity: over the per-query maximum -> 200 `maxComplexityExceeded`; over the budget
+    -> `complexity_error_status` (429) `COMPLEXITY_BUDGET_EXHAUSTED` with `retry_in_seconds`.
+11. Execution under the state lock; failing fields are null with monday's error entries,
     the other fields (aliases) succeed; HTTP 200. A request that changed anything is in the
     state file's journal, fsync'd, before its answer leaves (see state.py).
 """
@@ -29,6 +33,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -55,9 +60,15 @@ from .layout import build_columns, load_mapping
 from .limits import Limits, Receipt, Rejection
 from .resolvers import ExecutionContext, Root, resolve_column_value_type
 from .state import BoardState
+from .versions import ServedVersion, VersionRefusal, VersionTable
 
-SCHEMA_PATH = Path(__file__).with_name("schema.graphql")
+# The project's SDL for the subset it serves, of monday's API version 2026-10 (its header).
+SCHEMA_VERSION = "2026-10"
+SCHEMA_PATH = Path(__file__).with_name(f"schema-{SCHEMA_VERSION}.graphql")
 JSON_TYPE = "application/json; charset=utf-8"
+# The version serving the request this thread is handling (set in handle_graphql), so the
+# steps in between keep their signatures (tests wrap them).
+_SERVED: ContextVar[ServedVersion | None] = ContextVar("sandbox_served_version", default=None)
 
 
 @cache
@@ -92,6 +103,10 @@ class Stats:
             self.mutations = 0
             self.queries = 0
             self.errors: Counter[str] = Counter()
+            # The API-Version header of every request ("" when absent), and the version
+            # that served it.
+            self.api_version_headers: Counter[str] = Counter()
+            self.served_versions: Counter[str] = Counter()
 
     def count(self, attribute: str) -> None:
         with self._lock:
@@ -101,6 +116,12 @@ class Stats:
         with self._lock:
             self.errors[code] += 1
 
+    def api_version(self, header: str | None, served: ServedVersion | None) -> None:
+        with self._lock:
+            self.api_version_headers[header or ""] += 1
+            if served is not None:
+                self.served_versions[served.value] += 1
+
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
             return {
@@ -108,6 +129,8 @@ class Stats:
                 "mutations": self.mutations,
                 "queries": self.queries,
                 "errors": dict(self.errors),
+                "api_version_headers": dict(self.api_version_headers),
+                "served_versions": dict(self.served_versions),
             }
 
 
@@ -181,6 +204,7 @@ class SandboxApp:
         self.faults = FaultInjector(config.faults)
         self.idempotency = IdempotencyCache(config.idempotency_ttl_seconds)
         self.stats = Stats()
+        self.versions = VersionTable(config.api_versions, required=config.api_version_required)
         self.schema = sandbox_schema()
         self.root = Root()
         # Test hook: requests wait here, holding a concurrency slot and their idempotency
@@ -220,12 +244,20 @@ class SandboxApp:
                 "extensions": {"code": "UNAUTHENTICATED", "status_code": 401},
             }
             return json_response(401, {"errors": [error]})
+        header = headers.get("API-Version")
+        served = self.versions.resolve(header)
+        if isinstance(served, VersionRefusal):
+            self.stats.api_version(header, None)
+            return self._simple_error(served.status, served.code, served.message)
+        self.stats.api_version(header, served)
         refused = self.limits.acquire()
         if refused is not None:
             return self._rejection(refused)
+        serving = _SERVED.set(served)
         try:
             return self._admitted(headers, body, client_ip)
         finally:
+            _SERVED.reset(serving)
             self.limits.release()
 
     def _admitted(self, headers: Mapping[str, str], body: bytes, client_ip: str) -> Response:
@@ -335,7 +367,9 @@ class SandboxApp:
         receipt: Receipt,
     ) -> ExecutionResult:
         with self.state.lock:
-            context = ExecutionContext(self.state, self.config, receipt)
+            context = ExecutionContext(
+                self.state, self.config, receipt, api_version=_SERVED.get(), versions=self.versions
+            )
             result = execute(
                 self.schema,
                 document,

@@ -7,6 +7,8 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from .versions import KNOWN_VERSIONS
+
 FAULT_KINDS = (
     "error_500",  # HTTP 500, nothing executed
     "drop_before_execute",  # socket closed without a response, nothing executed
@@ -119,6 +121,12 @@ class SandboxConfig:
     mutation_costs: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_MUTATION_COSTS))
     read_object_cost: int = 1
     list_estimate: int = 10
+
+    # --- API versions (versions.py): version name -> kind. A request without `API-Version`
+    # gets the current one, or, with `api_version_required`, HTTP 400 API_VERSION_REQUIRED
+    # (what monday announced for a date still to be set).
+    api_versions: dict[str, str] = field(default_factory=lambda: dict(KNOWN_VERSIONS))
+    api_version_required: bool = False
 
     # --- idempotency and faults
     idempotency_enabled: bool = True  # False: `Idempotency-Key` ignored, every request runs

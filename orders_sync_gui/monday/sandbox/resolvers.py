@@ -21,6 +21,7 @@ from .config import SandboxConfig
 from .errors import MondayError, invalid_argument
 from .limits import Receipt
 from .state import Board, BoardState, Group, Item
+from .versions import ServedVersion, VersionTable
 
 _TYPENAMES = {
     "text": "TextValue",
@@ -41,6 +42,8 @@ class ExecutionContext:
     config: SandboxConfig
     receipt: Receipt | None
     mutated: bool = False
+    api_version: ServedVersion | None = None  # the version serving this request
+    versions: VersionTable | None = None
 
 
 def _ctx(info: GraphQLResolveInfo) -> ExecutionContext:
@@ -313,6 +316,17 @@ class Root:
     """Query and Mutation fields; each request gets the same stateless root."""
 
     # ------------------------------------------------------------------ queries
+    def version(self, info: GraphQLResolveInfo) -> dict[str, str]:
+        """The version serving this request (https://developer.monday.com/api-reference/docs/version)."""
+        served = _ctx(info).api_version
+        assert served is not None, "every request is served by a version (app.py)"
+        return served.to_json()
+
+    def versions(self, info: GraphQLResolveInfo) -> list[dict[str, str]]:
+        """Every version served (https://developer.monday.com/api-reference/reference/versions)."""
+        table = _ctx(info).versions
+        return [v.to_json() for v in table.versions] if table is not None else []
+
     def boards(
         self,
         info: GraphQLResolveInfo,
