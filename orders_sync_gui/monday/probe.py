@@ -12,22 +12,11 @@ from typing import Any
 from .client import MondayClient, MondayRequestError
 
 ME_QUERY = "query { me { id name } }"
-VERSION_QUERY = "query { version { kind value } }"
 ITEMS_QUERY = """query ($ids: [ID!], $columns: [String!]) { items(ids: $ids) { id name state
   column_values(ids: $columns) { id text } } }"""
 DELETE_GROUP_MUTATION = """mutation ($board: ID!, $group: String!) {
   delete_group(board_id: $board, group_id: $group) { id deleted } }"""
 # monday's VersionKind values that still serve but will not for long, or change under you.
-AGEING_KINDS = frozenset(
-    {
-        "deprecated",
-        "maintenance",
-        "old__maintenance",
-        "old_previous_maintenance",
-        "previous_maintenance",
-        "dev",
-    }
-)
 
 
 class ProbeError(MondayRequestError):
@@ -40,16 +29,6 @@ class Me:
     name: str
 
 
-@dataclass(frozen=True, slots=True)
-class ServedVersion:
-    kind: str
-    value: str
-
-    @property
-    def ageing(self) -> bool:
-        return self.kind in AGEING_KINDS
-
-
 def _field(data: dict[str, Any], name: str, where: str) -> Any:
     if not isinstance(data, dict) or data.get(name) is None:
         raise ProbeError(f"monday.com's answer to {where} has no {name!r}")
@@ -60,14 +39,6 @@ def whoami(client: MondayClient) -> Me:
     """The token's user; a refused token is the client's MondayStopError."""
     me = _field(client.execute(ME_QUERY).data, "me", "me")
     return Me(str(_field(me, "id", "me")), str(_field(me, "name", "me")))
-
-
-def served_version(client: MondayClient) -> ServedVersion:
-    """The API version that served this request (a retired version is routed to another)."""
-    version = _field(client.execute(VERSION_QUERY).data, "version", "version")
-    return ServedVersion(
-        str(_field(version, "kind", "version")), str(_field(version, "value", "version"))
-    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,8 +26,15 @@ from ..core.models import BatchStatus, ChangeType, RowStatus
 from ..core.records import SourceSpec, hash_frame
 from ..core.staged import RETRYABLE
 from ..monday.board import Board, fetch_board, mapping_problems, missing_labels
-from ..monday.client import MondayClient, MondayError, MondayRequestError, MondayStopError
-from ..monday.probe import served_version, whoami
+from ..monday.client import (
+    MondayClient,
+    MondayError,
+    MondayRequestError,
+    MondayStopError,
+    served_version,
+)
+from ..monday.probe import whoami
+from ..monday.versions import CURRENT_ALIAS, WARNING_KINDS
 from ..paths import config_dir
 from ..secrets import SecretStoreError
 from ..settings import (
@@ -368,9 +375,9 @@ class _Doctor:
             'pin a current version under "monday": {"api_version": ...} in settings.json '
             "once it is tested (see the changelog on developer.monday.com)"
         )
-        if served.ageing:
+        if served.kind in WARNING_KINDS:
             return WARN, f"asked for {pinned}, served {served.value} ({served.kind})", fix
-        if served.value != pinned:
+        if served.value != pinned and pinned != CURRENT_ALIAS:
             return (
                 WARN,
                 f"asked for {pinned}, served {served.value} ({served.kind}): the pinned "

@@ -75,9 +75,9 @@ def test_doctor_passes_on_the_demo_database_and_the_sandbox(db, make_sandbox, mo
     assert "GREYSON ('GREYSON' / 'GREYSON CLOTHIERS'" in checks["customer spellings"]["detail"]
     assert checks["unmapped customers"]["status"] == "warn"
     assert "customer_map.json" in checks["unmapped customers"]["fix"]
-    # The sandbox does not answer `version` (yet): a warning, not a failure.
-    assert checks["API version"]["status"] == "warn"
-    assert "did not say which API version" in checks["API version"]["detail"]
+    # The sandbox serves the pinned version as monday's current one.
+    assert checks["API version"]["status"] == "pass"
+    assert checks["API version"]["detail"] == "2026-10 (current)"
     # The demo's delivery terms are no status labels of the sandbox's board yet.
     assert checks["board labels"]["status"] == "warn"
     assert "status_delivery_terms needs" in checks["board labels"]["detail"]

@@ -24,7 +24,7 @@ import pytest
 from pushkit import TOKEN
 
 from orders_sync_gui.cli import main
-from orders_sync_gui.monday import probe
+from orders_sync_gui.monday import probe, versions
 from orders_sync_gui.monday.transcript import Replayer, replay_id
 from orders_sync_gui.services.checks import Check, CheckRunner
 from orders_sync_gui.services.live_test import run_live_test
@@ -208,7 +208,7 @@ def test_the_doctors_own_documents_validate_against_mondays_schema():
     schema = graphql.build_schema(SCHEMA.read_text("utf-8"))
     for query in (
         probe.ME_QUERY,
-        probe.VERSION_QUERY,
+        versions.VERSION_QUERY,
         probe.ITEMS_QUERY,
         probe.DELETE_GROUP_MUTATION,
     ):
