@@ -38,6 +38,7 @@ import shutil
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from contextlib import closing
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -325,6 +326,14 @@ class Trial:
             conn.execute(table.delete().where(table.c.record_uuid == picks[0].record_uuid))
 
 
+def _wait_until(done: Callable[[], bool], *, seconds: float) -> None:
+    """Poll `done` until it holds, for at most `seconds`."""
+    deadline = time.monotonic() + seconds
+    while not done():
+        assert time.monotonic() < deadline, "the sandbox kept a request running"
+        threading.Event().wait(0.01)
+
+
 def _check_after_kill(trial: Trial, batch: int | None, before: dict) -> None:
     """Right after the kill: nothing half-written, and the batch's status not lying."""
     assert store_problems(trial.ctx) == []
@@ -471,6 +480,10 @@ def push_restored(trial: Trial, mode: str) -> None:
     requests, writes = trial.estimate(batch, "push")
     trial.run_killed(["push", "--batch", str(batch)], mode, requests, writes)
     _check_after_kill(trial, batch, before)
+    # A restore takes the DBA minutes: the killed push's last request has long ended on
+    # monday.com by then. (One still running when the next push looks could only be held
+    # off by monday's 409 on its key, and the restored batch has forgotten that key.)
+    _wait_until(lambda: trial.server.app.limits.snapshot()["in_flight"] == 0, seconds=30)
     trial.restore(backup)
     assert trial.status(batch) == BatchStatus.STAGED
     trial.push_until_done(batch)
