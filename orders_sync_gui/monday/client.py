@@ -10,6 +10,8 @@ What it promises the push:
   dropped connection replays monday's first answer instead of creating twice;
 - 401/403 and the daily limit stop at once (MondayStopError) with one clear message;
 - field errors (a bad value in one aliased mutation) come back per alias, for that row only;
+- every answer monday documents for an item that no longer exists is recognised as "gone"
+  (FieldError.gone; ItemGoneError when it speaks for a whole request), never retried;
 - it paces itself from `complexity { before after reset_in_x_seconds }`;
 - the token is never in a log line, an exception or a repr.
 """
@@ -19,6 +21,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import re
 import threading
 import time
 import uuid
@@ -43,6 +46,20 @@ RETRYABLE_CODES = {
     "INTERNAL_SERVER_ERROR",
 }
 STOP_CODES = {"DAILY_LIMIT_EXCEEDED", "UNAUTHENTICATED", "USER_UNAUTHORIZED", "Unauthorized"}
+# monday's answers for an item that no longer exists (deleted by hand, or by a request whose
+# answer a crash lost): InvalidItemIdException and ResourceNotFoundException, the latter with
+# HTTP 200 or 404 (https://developer.monday.com/api-reference/docs/error-handling);
+# ItemNotFoundException as older clients met it. Older pages of the same reference described
+# an HTTP 500 for an id that does not exist: such an answer is recognised by its words
+# (_MISSING_ITEM), since its code is only INTERNAL_SERVER_ERROR.
+GONE_CODES = frozenset(
+    {"InvalidItemIdException", "ItemNotFoundException", "ResourceNotFoundException"}
+)
+_MISSING_ITEM = re.compile(
+    r"\b(item|pulse|subitem)s?\b.*\b(not found|does not exist|doesn't exist|no longer exists)",
+    re.IGNORECASE | re.DOTALL,
+)
+_ITEM_ID_KEYS = ("item_id", "itemId", "parent_item_id", "pulse_id", "resource_id", "id")
 
 
 class MondayError(Exception):
@@ -55,6 +72,18 @@ class MondayStopError(MondayError):
 
 class MondayRequestError(MondayError):
     """The request itself is wrong (validation, bad JSON): retrying cannot help."""
+
+
+class ItemGoneError(MondayRequestError):
+    """monday answered a whole request (HTTP 404, 500, or an error without a path) with
+    "this item does not exist": no alias of it is known to have run. `item_ids` are the ids
+    the answer names (empty when it names none); see operations.run_operations for how a
+    chunk of several mutations is taken apart after it."""
+
+    def __init__(self, message: str, code: str, item_ids: tuple[str, ...]) -> None:
+        super().__init__(message)
+        self.code = code
+        self.item_ids = item_ids
 
 
 class RetryBudgetExhausted(MondayError):
@@ -81,9 +110,15 @@ class FieldError:
     code: str
     message: str
     data: dict[str, Any]
+    status_code: int | None = None  # extensions.status_code, when monday gave one
 
     def __str__(self) -> str:
         return f"{self.code}: {self.message}" if self.code else self.message
+
+    @property
+    def gone(self) -> bool:
+        """monday says the item (or subitem) this mutation names does not exist."""
+        return is_gone(self.code, self.message, self.status_code)
 
 
 @dataclass(slots=True)
@@ -295,6 +330,10 @@ class MondayClient:
         codes = {_code(e) for e in errors}
         if status in (401, 403) or codes & STOP_CODES:
             raise MondayStopError(_stop_message(status, errors))
+        if errors and all(_gone(e, status) for e in errors):
+            if any(not e.get("path") for e in errors):
+                raise _item_gone(status, errors)
+            status = 200  # per alias (a 404 for a one-mutation request): field errors
         # Only an error without a path speaks for the whole request. An error with a path
         # (even INTERNAL_SERVER_ERROR) is one alias's failure in an answer whose other
         # aliases ran: it is that alias's field error. Retrying the request would replay the
@@ -315,7 +354,8 @@ class MondayClient:
             if path:
                 alias = str(path[0])
                 field_errors.setdefault(
-                    alias, FieldError(alias, _code(error), _message(error), _data(error))
+                    alias,
+                    FieldError(alias, _code(error), _message(error), _data(error), _status(error)),
                 )
             else:
                 request_errors.append(f"{_code(error) or 'error'}: {_message(error)}")
@@ -339,6 +379,44 @@ def _code(error: dict[str, Any]) -> str:
 
 def _message(error: dict[str, Any]) -> str:
     return str(error.get("message") or error.get("error_message") or "")
+
+
+def _status(error: dict[str, Any]) -> int | None:
+    value = (error.get("extensions") or {}).get("status_code", error.get("status_code"))
+    try:
+        return int(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def is_gone(code: str, message: str, status: int | None = None) -> bool:
+    """Whether an error says the item it concerns does not exist (see GONE_CODES)."""
+    if code in GONE_CODES:
+        return True
+    # The older pages' HTTP 500 (or a 404) for an id that does not exist: a plain internal
+    # error code, and words naming the missing item. A 500 that does not name one is a
+    # server fault, retried as such.
+    generic = code in ("", "INTERNAL_SERVER_ERROR") or status in (404, 500)
+    return generic and status != 200 and bool(_MISSING_ITEM.search(message))
+
+
+def _gone(error: dict[str, Any], http_status: int) -> bool:
+    status = _status(error)
+    return is_gone(_code(error), _message(error), status if status is not None else http_status)
+
+
+def _item_gone(http_status: int, errors: list[dict[str, Any]]) -> ItemGoneError:
+    ids: list[str] = []
+    for error in errors:
+        data = _data(error)
+        found = [str(data[k]) for k in _ITEM_ID_KEYS if data.get(k) not in (None, "")]
+        found = found or re.findall(r"\b\d{4,}\b", _message(error))
+        ids += [i for i in found if i not in ids]
+    code = next((_code(e) for e in errors if _code(e)), "") or f"HTTP {http_status}"
+    detail = "; ".join(_message(e) for e in errors)
+    return ItemGoneError(
+        f"monday.com answered HTTP {http_status}: {code}: {detail}", code, tuple(ids)
+    )
 
 
 def _data(error: dict[str, Any]) -> dict[str, Any]:

@@ -41,8 +41,7 @@ log = logging.getLogger(__name__)
 
 BOARD_CACHE_SECONDS = 600.0
 # monday's answers for an item that no longer exists (deleted by hand, or by a request whose
-# answer a crash lost).
-GONE_CODES = frozenset({"InvalidItemIdException", "ItemNotFoundException"})
+# answer a crash lost) are the client's to recognise: FieldError.gone (monday/client.py).
 
 
 @dataclass(slots=True)

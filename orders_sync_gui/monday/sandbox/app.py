@@ -13,12 +13,15 @@ The order a request goes through, and what a client sees at each step:
    or, while the first request with that key still runs, 409 with `Retry-After`; kept for
    `idempotency_ttl_seconds`. With `idempotency_enabled` off the header is ignored.
 7. Fault injection (500, 423, dropped connection, delay), if configured.
-8. Validation against the sandbox SDL -> 200 `GRAPHQL_VALIDATION_FAILED` errors.
+8. Validation against the sandbox SDL -> 200 `GRAPHQL_VALIDATION_FAILED` errors. With a
+   whole-request `gone_style` (errors.REQUEST_GONE_STYLES), a mutation naming an item that
+   does not exist refuses the request here: 404 or 500, nothing runs.
 9. Complexity: over the per-query maximum -> 200 `maxComplexityExceeded`; over the budget
    -> `complexity_error_status` (429) `COMPLEXITY_BUDGET_EXHAUSTED` with `retry_in_seconds`.
 10. Execution under the state lock; failing fields are null with monday's error entries,
-    the other fields (aliases) succeed; HTTP 200. A request that changed anything is in the
-    state file's journal, fsync'd, before its answer leaves (see state.py).
+    the other fields (aliases) succeed; HTTP 200 (404 for a request of one mutation whose
+    item is gone, with `gone_style` "resource_not_found_404"). A request that changed
+    anything is in the state file's journal, fsync'd, before its answer leaves (state.py).
 """
 
 from __future__ import annotations
@@ -46,9 +49,9 @@ from graphql import (
     validate,
 )
 
-from .complexity import is_mutation, query_cost
+from .complexity import is_mutation, mutation_fields, query_cost
 from .config import SandboxConfig
-from .errors import format_graphql_error
+from .errors import REQUEST_GONE_STYLES, format_graphql_error, gone_request_error
 from .faults import FaultInjector
 from .idempotency import CachedResponse, IdempotencyCache
 from .layout import build_columns, load_mapping
@@ -177,6 +180,7 @@ class SandboxApp:
             cursor_ttl_seconds=config.cursor_ttl_seconds,
             state_file=config.state_file,
         )
+        self.state.gone_style = config.gone_style
         self.limits = Limits(config)
         self.faults = FaultInjector(config.faults)
         self.idempotency = IdempotencyCache(config.idempotency_ttl_seconds)
@@ -305,6 +309,9 @@ class SandboxApp:
         if invalid:
             errors = [format_graphql_error(e, "GRAPHQL_VALIDATION_FAILED") for e in invalid]
             return self._errors(200, errors), False
+        gone = self._gone_request(document, variables, operation_name)
+        if gone is not None:
+            return gone, False
         charged = self.limits.charge(query_cost(document, operation_name, variables, self.config))
         if isinstance(charged, Rejection):
             return self._rejection(charged), False
@@ -325,7 +332,45 @@ class SandboxApp:
             payload["errors"] = errors
         payload["account_id"] = self.config.account_id
         payload["extensions"] = {"request_id": str(uuid.uuid4())}
-        return json_response(200, payload, self.limits.headers()), True
+        status = 200
+        if self._one_gone_mutation(document, variables, operation_name, payload):
+            status = 404
+        return json_response(status, payload, self.limits.headers()), True
+
+    def _gone_request(
+        self, document: DocumentNode, variables: dict[str, Any], operation_name: str | None
+    ) -> Response | None:
+        """With a whole-request gone_style: the refusal of a request whose mutations name an
+        item that does not exist (or is deleted), before anything in it runs."""
+        style = self.config.gone_style
+        if style not in REQUEST_GONE_STYLES:
+            return None
+        with self.state.lock:
+            for _name, args in mutation_fields(document, operation_name, variables):
+                for key in ("item_id", "parent_item_id"):
+                    if args.get(key) is None:
+                        continue
+                    item = self.state.items.get(str(args[key]))
+                    if item is None or item.state == "deleted":
+                        status, error = gone_request_error(style, str(args[key]))
+                        return self._errors(status, [error])
+        return None
+
+    def _one_gone_mutation(
+        self,
+        document: DocumentNode,
+        variables: dict[str, Any],
+        operation_name: str | None,
+        payload: dict[str, Any],
+    ) -> bool:
+        """gone_style "resource_not_found_404": a request of one mutation, refused because
+        its item is gone, is answered HTTP 404 (a chunk of several stays a 200 whose failing
+        alias carries the error)."""
+        if self.config.gone_style != "resource_not_found_404" or not payload.get("errors"):
+            return False
+        codes = {e["extensions"]["code"] for e in payload["errors"]}
+        one = len(mutation_fields(document, operation_name, variables)) == 1
+        return one and codes == {"ResourceNotFoundException"}
 
     def _execute(
         self,

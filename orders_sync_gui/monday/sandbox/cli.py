@@ -22,6 +22,7 @@ from pathlib import Path
 from types import FrameType
 
 from .config import FaultConfig, SandboxConfig
+from .errors import GONE_STYLES
 from .server import SandboxServer
 
 
@@ -51,6 +52,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--fault-seed", type=int, default=0)
     parser.add_argument(
         "--fault-kinds", default="error_500", help="comma-separated kinds, used in turn"
+    )
+    parser.add_argument(
+        "--gone-style",
+        choices=GONE_STYLES,
+        default=defaults.gone_style,
+        help="how a mutation on an item that does not exist is answered (default: %(default)s)",
     )
     parser.add_argument(
         "--no-idempotency",
@@ -84,6 +91,7 @@ def build_config(argv: Sequence[str] | None = None) -> SandboxConfig:
         state_file=args.state,
         window_seconds=args.window_seconds,
         max_items_per_board=args.max_items,
+        gone_style=args.gone_style,
         idempotency_enabled=not args.no_idempotency,
         idempotency_ttl_seconds=args.idempotency_window,
         faults=FaultConfig(

@@ -54,6 +54,25 @@ def is_mutation(document: DocumentNode, name: str | None) -> bool:
     return operation is not None and operation.operation == OperationType.MUTATION
 
 
+def mutation_fields(
+    document: DocumentNode, name: str | None, variables: Mapping[str, Any] | None = None
+) -> list[tuple[str, dict[str, Any]]]:
+    """The mutations a document would run, in order: (field name, its arguments' values),
+    `complexity` and introspection left out."""
+    operation = find_operation(document, name)
+    if operation is None or operation.operation != OperationType.MUTATION:
+        return []
+    costing = _Costing(document, variables or {}, SandboxConfig())
+    out: list[tuple[str, dict[str, Any]]] = []
+    for node in costing._fields(operation.selection_set):
+        field = node.name.value
+        if field in _FREE or field.startswith("__"):
+            continue
+        args = {a.name.value: costing._arg(node, a.name.value) for a in node.arguments or ()}
+        out.append((field, args))
+    return out
+
+
 class _Costing:
     def __init__(
         self, document: DocumentNode, variables: Mapping[str, Any], config: SandboxConfig

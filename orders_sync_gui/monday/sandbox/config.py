@@ -7,6 +7,8 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from .errors import GONE_STYLES
+
 FAULT_KINDS = (
     "error_500",  # HTTP 500, nothing executed
     "drop_before_execute",  # socket closed without a response, nothing executed
@@ -120,10 +122,19 @@ class SandboxConfig:
     read_object_cost: int = 1
     list_estimate: int = 10
 
+    # --- how a mutation on an item that does not exist is answered (errors.GONE_STYLES)
+    gone_style: str = "invalid_item_id"
+
     # --- idempotency and faults
     idempotency_enabled: bool = True  # False: `Idempotency-Key` ignored, every request runs
     idempotency_ttl_seconds: float = 1800.0  # how long a key's response is replayed (30 min)
     faults: FaultConfig = field(default_factory=FaultConfig)
+
+    def __post_init__(self) -> None:
+        if self.gone_style not in GONE_STYLES:
+            raise ValueError(
+                f"unknown gone_style {self.gone_style!r}; known: {', '.join(GONE_STYLES)}"
+            )
 
     @property
     def resolved_subitems_board_id(self) -> int:

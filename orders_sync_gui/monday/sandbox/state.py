@@ -64,7 +64,13 @@ from .columns import (
     text_of,
     value_of,
 )
-from .errors import MondayError, invalid_argument, invalid_board, invalid_column, invalid_item
+from .errors import (
+    MondayError,
+    gone_error,
+    invalid_argument,
+    invalid_board,
+    invalid_column,
+)
 
 STATE_VERSION = 2  # 2: snapshot + journal; 1 (a snapshot alone) still loads
 READABLE_VERSIONS = (1, 2)
@@ -146,6 +152,7 @@ class BoardState:
         self.cursor_ttl_seconds = cursor_ttl_seconds
         self.state_file = state_file
         self._clock = clock
+        self.gone_style = "invalid_item_id"  # errors.GONE_STYLES; the app sets its config's
         self._cursors: dict[str, _Cursor] = {}
         self._cursor_seq = 0
         self.boards: dict[str, Board] = {}
@@ -214,7 +221,7 @@ class BoardState:
         """An item that is not deleted (archived items can still be changed, as on monday)."""
         item = self.items.get(str(item_id))
         if item is None or item.state == "deleted" or (board_id and item.board_id != board_id):
-            raise invalid_item(None if item_id is None else str(item_id), board_id)
+            raise gone_error(self.gone_style, None if item_id is None else str(item_id), board_id)
         return item
 
     def active_items(self, board: Board) -> list[Item]:
