@@ -56,13 +56,16 @@ from pathlib import Path
 from typing import Any
 
 from .columns import (
+    ITEM_VALUES_BYTES,
     MAX_NAME_LENGTH,
     Column,
     check_item_name,
+    item_too_large,
     name_length,
     prepare_value,
     text_of,
     value_of,
+    values_bytes,
 )
 from .errors import (
     MondayError,
@@ -307,6 +310,7 @@ class BoardState:
                 {"board_id": board.id, "limit": self.max_items_per_board},
             )
         values, new_name, labels = self._prepare(board, column_values, create_labels, False)
+        self._check_size(board, values)
         now = _now_iso()
         item = Item(
             id=str(self._next_item_id),
@@ -335,6 +339,7 @@ class BoardState:
                 raise invalid_argument("item_id is required", board_id=board.id)
             item = self.live_item(item_id, board.id)
             values, new_name, labels = self._prepare(board, column_values, create_labels, True)
+            self._check_size(board, {**item.values, **values})
             self._apply_labels(board, labels)
             for column_id, stored in values.items():
                 if stored is None:
@@ -367,6 +372,13 @@ class BoardState:
             if stored is not None or keep_clears:
                 values[column.id] = stored
         return values, new_name, labels
+
+    def _check_size(self, board: Board, values: dict[str, Any]) -> None:
+        """An item's values, all columns together, within what an item holds."""
+        columns = {c.id: c for c in board.columns}
+        total = values_bytes(columns, values)
+        if total > ITEM_VALUES_BYTES:
+            raise item_too_large(total)
 
     def _apply_labels(self, board: Board, labels: dict[str, dict[int, str]]) -> None:
         """Store the labels a write created (`create_labels_if_missing`) on its columns."""
