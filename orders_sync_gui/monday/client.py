@@ -12,7 +12,8 @@ What it promises the push:
 - field errors (a bad value in one aliased mutation) come back per alias, for that row only;
 - every answer monday documents for an item that no longer exists is recognised as "gone"
   (FieldError.gone; ItemGoneError when it speaks for a whole request), never retried;
-- it paces itself from `complexity { before after reset_in_x_seconds }`;
+- it paces itself from `complexity { before after reset_in_x_seconds }`, reads as writes:
+  a read asks for that field too, and waits for the budget its last cost says it needs;
 - the token is never in a log line, an exception or a repr.
 """
 
@@ -155,6 +156,9 @@ class Pacer:
         self._lock = threading.Lock()
         self.after: int | None = None
         self.reset_at = 0.0
+        # What each read document cost when last sent (monday's `complexity.query`): what
+        # it will cost again, near enough, since a read costs by what it may return.
+        self._read_costs: dict[str, int] = {}
 
     def note(self, complexity: dict[str, Any] | None) -> None:
         if not complexity:
@@ -177,6 +181,20 @@ class Pacer:
             if self.after is None or self.after >= cost:
                 return 0.0
             return max(0.0, self.reset_at - time.monotonic())
+
+    def note_read(self, query: str, complexity: dict[str, Any] | None) -> None:
+        try:
+            cost = int((complexity or {})["query"])
+        except (KeyError, TypeError, ValueError):
+            return
+        with self._lock:
+            self._read_costs[query] = cost
+
+    def read_cost(self, query: str) -> int:
+        """A read's cost as last charged; a read not sent yet: the dearest read seen."""
+        with self._lock:
+            known = self._read_costs.get(query)
+            return known if known is not None else max(self._read_costs.values(), default=0)
 
     def forget(self) -> None:
         with self._lock:
@@ -252,7 +270,14 @@ class MondayClient:
         mutation: bool = False,
         idempotency_key: str | None = None,
     ) -> Result:
-        """Send one GraphQL request, retrying what is worth retrying, within the bound."""
+        """Send one GraphQL request, retrying what is worth retrying, within the bound.
+
+        A read is paced as writes are (run_operations): it asks for `complexity` too, and
+        first waits for the budget its last cost says it needs."""
+        read = None if mutation else query
+        if read is not None:
+            query = with_complexity(query)
+            self.wait_for_budget(self.pacer.read_cost(read))
         body = json.dumps(
             {"query": query, "variables": variables or {}},
             separators=(",", ":"),
@@ -265,7 +290,7 @@ class MondayClient:
         s = self.settings
         for attempt in range(1, s.max_attempts + 1):
             try:
-                return self._once(body, headers, attempt, waited)
+                result = self._once(body, headers, attempt, waited)
             except _Retry as retry:
                 self.stats.count(retry.reason)
                 if attempt == s.max_attempts:
@@ -295,6 +320,10 @@ class MondayClient:
                 self.stats.waited_seconds += wait
                 waited += wait
                 self._sleep(wait)
+                continue
+            if read is not None:
+                self.pacer.note_read(read, result.complexity)
+            return result
         raise AssertionError("unreachable")
 
     def _once(self, body: bytes, headers: dict[str, str], attempt: int, waited: float) -> Result:
@@ -370,6 +399,21 @@ class MondayClient:
         if replayed:
             self.stats.replays += 1
         return Result(data, field_errors, complexity, attempt, waited, replayed)
+
+
+COMPLEXITY_FIELD = "complexity { before after query reset_in_x_seconds }"
+_ASKS_COMPLEXITY = re.compile(r"\bcomplexity\s*\{")
+
+
+def with_complexity(query: str) -> str:
+    """A one-operation document that also asks for the `complexity` root field (monday
+    answers it at the root only: https://developer.monday.com/api-reference/docs/complexity).
+    A document that asks already, or that this cannot safely extend (fragments after the
+    operation), is left as it is."""
+    text = query.rstrip()
+    if _ASKS_COMPLEXITY.search(text) or not text.endswith("}") or "fragment " in text:
+        return query
+    return f"{text[:-1].rstrip()} {COMPLEXITY_FIELD} }}"
 
 
 def _code(error: dict[str, Any]) -> str:
@@ -450,9 +494,13 @@ def _retry_after(response: requests.Response) -> float | None:
 def _stop_message(status: int, errors: list[dict[str, Any]]) -> str:
     codes = {_code(e) for e in errors}
     if "DAILY_LIMIT_EXCEEDED" in codes:
+        # The limit resets at midnight UTC (support article "API Rate Limits":
+        # https://support.monday.com/hc/en-us/articles/26471164460690-API-Rate-Limits).
+        left = 86_400 - int(time.time()) % 86_400
         return (
             "monday.com's daily request limit for this account is spent: the push stops "
-            "here and resumes from where it stopped once the limit resets"
+            "here and resumes from where it stopped once the limit resets at 00:00 UTC "
+            f"(in {left // 3600} h {left % 3600 // 60:02d} min)"
         )
     if status == 403:
         return "monday.com refused permission (403): the token's user cannot change this board"

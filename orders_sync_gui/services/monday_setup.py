@@ -43,7 +43,10 @@ class Limits:
     complexity_per_minute: int = 10_000_000
     max_complexity_per_request: int = 5_000_000
     requests_per_minute: int = 2_500
-    daily_requests: int = 10_000
+    # Mutations a minute besides the budget (https://developer.monday.com/api-reference/docs/
+    # rate-limits): a request holds no more, or it could never pass.
+    mutations_per_minute: int = 2_000
+    daily_requests: int = 10_000  # reset at 00:00 UTC
     mutation_cost: int = 10_000  # complexity of one create/change/delete, as monday bills it
     # 50 mutations is 500,000 points, a twentieth of the budget: few requests, and a lost
     # response is cheap to redo (bench_push.py: 0.058 requests per mutation at 25 across
@@ -62,7 +65,7 @@ class Limits:
 
     def chunk_policy(self) -> ChunkPolicy:
         return ChunkPolicy(
-            max_mutations=self.max_mutations_per_request,
+            max_mutations=max(1, min(self.max_mutations_per_request, self.mutations_per_minute)),
             max_complexity=self.max_complexity_per_request,
             budget_per_window=self.complexity_per_minute,
         )

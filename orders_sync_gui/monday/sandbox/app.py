@@ -5,8 +5,9 @@ The order a request goes through, and what a client sees at each step:
 1. `Authorization` must equal the token, else HTTP 401 (`UNAUTHENTICATED`).
 2. Concurrency slot, else 429 `maxConcurrencyExceeded`.
 3. IP limit, minute rate, daily calls: 429 `IP_RATE_LIMIT_EXCEEDED` / `RATE_LIMIT_EXCEEDED`
-   ("Minute limit rate exceeded") / `DAILY_LIMIT_EXCEEDED`, each with `Retry-After` and
-   `extensions.retry_in_seconds`.
+   ("Minute limit rate exceeded") / `DAILY_LIMIT_EXCEEDED` (the day ends at 00:00 UTC),
+   each with `Retry-After` and `extensions.retry_in_seconds`. Every answered request counts
+   toward the day: 1, or 0.1 when a rate limit refused it (limits.py).
 4. Body: not JSON -> 400 `JsonParseException`; no `query` -> 400 `BAD_REQUEST`.
 5. Parse: syntax errors -> 200 with `errors` (`GRAPHQL_PARSE_FAILED`, with `locations`).
 6. `Idempotency-Key` on a mutation: replay (`Idempotency-Replayed: true`, nothing runs)
@@ -16,8 +17,10 @@ The order a request goes through, and what a client sees at each step:
 8. Validation against the sandbox SDL -> 200 `GRAPHQL_VALIDATION_FAILED` errors. With a
    whole-request `gone_style` (errors.REQUEST_GONE_STYLES), a mutation naming an item that
    does not exist refuses the request here: 404 or 500, nothing runs.
-9. Complexity: over the per-query maximum -> 200 `maxComplexityExceeded`; over the budget
-   -> `complexity_error_status` (429) `COMPLEXITY_BUDGET_EXHAUSTED` with `retry_in_seconds`.
+9. Mutations past 2,000 a minute -> 429 `RATE_LIMIT_EXCEEDED` ("Call limit exceeded for
+   mutations"). Complexity: over the per-query maximum -> 200 `maxComplexityExceeded`; over
+   the budget -> `complexity_error_status` (429) `COMPLEXITY_BUDGET_EXHAUSTED` with
+   `retry_in_seconds`.
 10. Execution under the state lock; failing fields are null with monday's error entries,
     the other fields (aliases) succeed; HTTP 200 (404 for a request of one mutation whose
     item is gone, with `gone_style` "resource_not_found_404"). A request that changed
@@ -77,6 +80,7 @@ class Response:
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
     drop: bool = False  # close the connection without answering
+    refused: bool = False  # a rate limit refused the request (a fraction of a daily call)
 
 
 def json_response(status: int, payload: Any, headers: Mapping[str, str] | None = None) -> Response:
@@ -197,7 +201,9 @@ class SandboxApp:
         headers = self.limits.headers()
         if rejection.retry_in_seconds is not None:
             headers["Retry-After"] = str(rejection.retry_in_seconds)
-        return json_response(rejection.status, rejection.body(), headers)
+        response = json_response(rejection.status, rejection.body(), headers)
+        response.refused = True
+        return response
 
     def _errors(self, status: int, errors: list[dict[str, Any]]) -> Response:
         for error in errors:
@@ -226,11 +232,14 @@ class SandboxApp:
             return json_response(401, {"errors": [error]})
         refused = self.limits.acquire()
         if refused is not None:
-            return self._rejection(refused)
-        try:
-            return self._admitted(headers, body, client_ip)
-        finally:
-            self.limits.release()
+            response = self._rejection(refused)
+        else:
+            try:
+                response = self._admitted(headers, body, client_ip)
+            finally:
+                self.limits.release()
+        self.limits.count_call(response.refused)
+        return response
 
     def _admitted(self, headers: Mapping[str, str], body: bytes, client_ip: str) -> Response:
         refused = self.limits.admit(client_ip)
@@ -312,6 +321,11 @@ class SandboxApp:
         gone = self._gone_request(document, variables, operation_name)
         if gone is not None:
             return gone, False
+        capped = self.limits.take_mutations(
+            len(mutation_fields(document, operation_name, variables))
+        )
+        if capped is not None:
+            return self._rejection(capped), False
         charged = self.limits.charge(query_cost(document, operation_name, variables, self.config))
         if isinstance(charged, Rejection):
             return self._rejection(charged), False

@@ -111,9 +111,15 @@ class SandboxConfig:
     max_complexity_per_query: int = 5_000_000
     complexity_error_status: int = 429  # HTTP status of COMPLEXITY_BUDGET_EXHAUSTED
     requests_per_minute: int = 5_000
+    # Mutations (aliased fields) a minute, besides the budget: 2,000 (rate-limits page);
+    # None: no cap.
+    mutations_per_minute: int | None = 2_000
     max_concurrency: int = 250
     daily_limit: int = 25_000
+    # A day's length; days start on its multiples since the Unix epoch (UTC), so 86,400
+    # resets at every 00:00 UTC, as monday's daily limit does (limits.py).
     daily_window_seconds: float = 86_400.0
+    refused_call_weight: float = 0.1  # what a call a rate limit refused counts toward the day
     ip_limit: int | None = 5_000  # None disables the IP limit
     ip_window_seconds: float = 10.0
 
@@ -121,6 +127,7 @@ class SandboxConfig:
     mutation_costs: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_MUTATION_COSTS))
     read_object_cost: int = 1
     list_estimate: int = 10
+    subitems_weight: int = 10  # nested subitems weigh this many times their objects
 
     # --- how a mutation on an item that does not exist is answered (errors.GONE_STYLES)
     gone_style: str = "invalid_item_id"
