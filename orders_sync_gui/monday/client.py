@@ -14,7 +14,11 @@ What it promises the push:
   (FieldError.gone; ItemGoneError when it speaks for a whole request), never retried;
 - it paces itself from `complexity { before after reset_in_x_seconds }`, reads as writes:
   a read asks for that field too, and waits for the budget its last cost says it needs;
-- the token is never in a log line, an exception or a repr.
+- every request has a wall-clock deadline, connect to last byte (deadline.py): a server
+  that trickles its answer cannot hold a push past it, and giving up says the wall time;
+- the token is never in a log line, an exception or a repr, and whatever the server sends
+  back is scrubbed of it before anything reads it (a server echoing the Authorization
+  header in an error cannot put it in a log, a message or the database).
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+
+from .deadline import DeadlineAdapter, watch
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +101,11 @@ class RetryBudgetExhausted(MondayError):
 class ClientSettings:
     url: str = DEFAULT_API_URL
     api_version: str = DEFAULT_API_VERSION
-    timeout_seconds: float = 30.0
+    timeout_seconds: float = 30.0  # per wait for the socket (connect, each read)
+    # The whole request, connect to last byte, by the wall clock. monday ends every call at
+    # 60 s (https://developer.monday.com/api-reference/docs/development-best-practices):
+    # past that, its own answer has had its chance.
+    deadline_seconds: float = 90.0
     max_attempts: int = 8  # per request, the first try included
     max_wait_seconds: float = 300.0  # total waiting per request before giving up
     base_backoff_seconds: float = 1.0
@@ -203,10 +213,11 @@ class Pacer:
 
 
 class _Retry(Exception):
-    def __init__(self, reason: str, wait: float | None) -> None:
+    def __init__(self, reason: str, wait: float | None, detail: str | None = None) -> None:
         super().__init__(reason)
-        self.reason = reason
+        self.reason = reason  # a short name, counted in ClientStats.by_reason
         self.wait = wait
+        self.detail = detail or reason  # what the log and the give-up message say
 
 
 class MondayClient:
@@ -226,7 +237,12 @@ class MondayClient:
         self._token = token
         self._sleep = sleep
         self._rng = rng or random.Random()
-        self._session = session or requests.Session()
+        if session is None:
+            session = requests.Session()
+            for prefix in ("https://", "http://"):
+                session.mount(prefix, DeadlineAdapter())
+        self._session = session
+        self._scrubbed = _token_forms(token)
         self._session.headers.update(
             {
                 "Content-Type": "application/json",
@@ -288,6 +304,7 @@ class MondayClient:
             headers["Idempotency-Key"] = idempotency_key or str(uuid.uuid4())
         waited = 0.0
         s = self.settings
+        started = time.monotonic()
         for attempt in range(1, s.max_attempts + 1):
             try:
                 result = self._once(body, headers, attempt, waited)
@@ -295,9 +312,9 @@ class MondayClient:
                 self.stats.count(retry.reason)
                 if attempt == s.max_attempts:
                     raise RetryBudgetExhausted(
-                        f"monday.com kept refusing ({retry.reason}) after {attempt} attempts "
-                        f"and {waited:.0f} s of waiting; nothing was lost: push again later "
-                        "to resume"
+                        f"monday.com kept refusing ({retry.detail}) after {attempt} attempts "
+                        f"over {time.monotonic() - started:.1f} s; nothing was lost: push "
+                        "again later to resume"
                     ) from None
                 backoff = min(s.max_backoff_seconds, s.base_backoff_seconds * 2 ** (attempt - 1))
                 wait = retry.wait if retry.wait is not None else self._rng.uniform(0, backoff)
@@ -311,7 +328,7 @@ class MondayClient:
                     ) from None
                 log.warning(
                     "monday.com: %s; retry %d of %d in %.1f s",
-                    retry.reason,
+                    retry.detail,
                     attempt,
                     s.max_attempts - 1,
                     wait,
@@ -326,12 +343,38 @@ class MondayClient:
             return result
         raise AssertionError("unreachable")
 
+    def _post(self, body: bytes, headers: dict[str, str]) -> tuple[requests.Response, bytes]:
+        """One POST within the deadline: the response and its body, scrubbed of the token."""
+        s = self.settings
+        started = time.monotonic()
+        with watch(s.deadline_seconds) as watched:
+            try:
+                response = self._session.post(
+                    s.url,
+                    data=body,
+                    headers=headers,
+                    timeout=(min(s.timeout_seconds, s.deadline_seconds), s.timeout_seconds),
+                )
+                content = response.content
+            except requests.RequestException as exc:
+                if not watched.fired:
+                    raise
+                raise _deadline_passed(s.deadline_seconds, time.monotonic() - started) from exc
+        return response, self._scrub(content)
+
+    def _scrub(self, content: bytes) -> bytes:
+        for form in self._scrubbed:
+            if form in content:
+                content = content.replace(form, b"[token]")
+        return content
+
+    def _scrub_text(self, text: str) -> str:
+        return self._scrub(text.encode("utf-8", "surrogatepass")).decode("utf-8", "replace")
+
     def _once(self, body: bytes, headers: dict[str, str], attempt: int, waited: float) -> Result:
         self.stats.requests += 1
         try:
-            response = self._session.post(
-                self.settings.url, data=body, headers=headers, timeout=self.settings.timeout_seconds
-            )
+            response, content = self._post(body, headers)
         except requests.Timeout:
             raise _Retry("timeout", None) from None
         except requests.exceptions.SSLError as exc:
@@ -347,12 +390,23 @@ class MondayClient:
                 "check the monday.com URL in Settings, or ask IT whether a proxy intercepts "
                 "HTTPS"
             ) from None
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError):
+            # (cut off mid-answer: ChunkedEncodingError, "Connection broken")
             raise _Retry("connection dropped", None) from None
+        except requests.exceptions.InvalidHeader:
+            # requests names the header's value in this one: never let it out.
+            raise MondayStopError(
+                "the API token in Settings holds a character an HTTP header cannot carry "
+                "(a line break, a leading space?): paste it again"
+            ) from None
+        except requests.RequestException as exc:
+            raise MondayRequestError(
+                f"the request to monday.com failed: {self._scrub_text(str(exc))}"
+            ) from None
         status = response.status_code
         retry_after = _retry_after(response)
         try:
-            payload = response.json()
+            payload = json.loads(content)
         except ValueError:
             payload = None
         errors = (payload.get("errors") or []) if isinstance(payload, dict) else []
@@ -374,7 +428,8 @@ class MondayClient:
             reason = next((c for c in codes if c), None) or f"HTTP {status}"
             raise _Retry(reason, wait)
         if status != 200 or not isinstance(payload, dict):
-            detail = "; ".join(_message(e) for e in errors) or response.reason or "no detail"
+            reason = self._scrub_text(response.reason or "")
+            detail = "; ".join(_message(e) for e in errors) or reason or "no detail"
             raise MondayRequestError(f"monday.com answered HTTP {status}: {detail}")
         field_errors: dict[str, FieldError] = {}
         request_errors: list[str] = []
@@ -399,6 +454,22 @@ class MondayClient:
         if replayed:
             self.stats.replays += 1
         return Result(data, field_errors, complexity, attempt, waited, replayed)
+
+
+def _token_forms(token: str) -> tuple[bytes, ...]:
+    """The token as it may appear in a response body: as is, and JSON-escaped."""
+    forms = {token.encode("utf-8", "surrogatepass")}
+    for ascii_only in (True, False):
+        forms.add(json.dumps(token, ensure_ascii=ascii_only)[1:-1].encode("utf-8", "replace"))
+    return tuple(sorted(f for f in forms if len(f) >= 4))
+
+
+def _deadline_passed(deadline: float, took: float) -> _Retry:
+    return _Retry(
+        "deadline",
+        None,
+        f"no complete answer within the {deadline:g} s deadline: cut off after {took:.1f} s",
+    )
 
 
 COMPLEXITY_FIELD = "complexity { before after query reset_in_x_seconds }"

@@ -314,9 +314,10 @@ def execute(hooks: RunHooks[R]) -> R:
 
 
 # A run that stays silent this long has lost its claim on a batch (a retry can wait up to
-# max_wait_seconds for monday, so the lease is longer than that).
+# max_wait_seconds for monday, and a request last up to its deadline, so the lease is
+# longer than both).
 def lease_seconds(setup: MondaySetup) -> float:
-    return 2 * (setup.max_wait_seconds + setup.timeout_seconds) + 60
+    return 2 * (setup.max_wait_seconds + max(setup.timeout_seconds, setup.deadline_seconds)) + 60
 
 
 # The run ids of this process's runs that are still going.

@@ -93,6 +93,7 @@ class MondaySetup:
     token: str = field(repr=False)
     limits: Limits = field(default_factory=Limits)
     timeout_seconds: float = 30.0
+    deadline_seconds: float = 90.0  # a whole request, by the wall clock (ClientSettings)
     max_attempts: int = 8
     max_wait_seconds: float = 300.0
     base_backoff_seconds: float = 1.0
@@ -113,6 +114,7 @@ class MondaySetup:
                 url=self.url,
                 api_version=self.api_version,
                 timeout_seconds=self.timeout_seconds,
+                deadline_seconds=self.deadline_seconds,
                 max_attempts=self.max_attempts,
                 max_wait_seconds=self.max_wait_seconds,
                 base_backoff_seconds=self.base_backoff_seconds,
@@ -150,6 +152,7 @@ def monday_setup(
         token=token,
         limits=limits or Limits.from_json(section.get("limits") or {}),
         timeout_seconds=float(section.get("timeout_seconds", 30.0)),
+        deadline_seconds=float(section.get("deadline_seconds", 90.0)),
         max_attempts=int(section.get("max_attempts", 8)),
         max_wait_seconds=float(section.get("max_wait_seconds", 300.0)),
         base_backoff_seconds=float(section.get("base_backoff_seconds", 1.0)),

@@ -13,7 +13,8 @@ The order a request goes through, and what a client sees at each step:
 6. `Idempotency-Key` on a mutation: replay (`Idempotency-Replayed: true`, nothing runs)
    or, while the first request with that key still runs, 409 with `Retry-After`; kept for
    `idempotency_ttl_seconds`. With `idempotency_enabled` off the header is ignored.
-7. Fault injection (500, 423, dropped connection, delay), if configured.
+7. Fault injection (500, 423, dropped connection, delay, an answer trickled a byte at a
+   time, an error echoing the Authorization header), if configured.
 8. Validation against the sandbox SDL -> 200 `GRAPHQL_VALIDATION_FAILED` errors. With a
    whole-request `gone_style` (errors.REQUEST_GONE_STYLES), a mutation naming an item that
    does not exist refuses the request here: 404 or 500, nothing runs.
@@ -43,6 +44,7 @@ from typing import Any, cast
 from graphql import (
     DocumentNode,
     ExecutionResult,
+    FieldNode,
     GraphQLError,
     GraphQLInterfaceType,
     GraphQLSchema,
@@ -52,7 +54,7 @@ from graphql import (
     validate,
 )
 
-from .complexity import is_mutation, mutation_fields, query_cost
+from .complexity import find_operation, is_mutation, mutation_fields, query_cost
 from .config import SandboxConfig
 from .errors import REQUEST_GONE_STYLES, format_graphql_error, gone_request_error
 from .faults import FaultInjector
@@ -80,6 +82,7 @@ class Response:
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
     drop: bool = False  # close the connection without answering
+    trickle: float | None = None  # send the answer one byte every this many seconds
     refused: bool = False  # a rate limit refused the request (a fraction of a daily call)
 
 
@@ -278,7 +281,9 @@ class SandboxApp:
                 return Response(started.status, started.body, replay)
         executed: Response | None = None
         try:
-            response, fault, ran = self._faulted_run(document, variables, operation_name, mutation)
+            response, fault, ran = self._faulted_run(
+                document, variables, operation_name, mutation, headers.get("Authorization", "")
+            )
             executed = response if ran else None
             if fault == "drop_after_execute":
                 return Response(0, drop=True)
@@ -293,12 +298,17 @@ class SandboxApp:
         variables: dict[str, Any],
         operation_name: str | None,
         mutation: bool,
+        authorization: str = "",
     ) -> tuple[Response, str | None, bool]:
         """Run the request unless a fault refuses it: (response, fault, whether it ran)."""
         fault = self.faults.decide(mutation)
-        if fault == "error_500":
+        if fault in ("error_500", "trickle"):
             error = self._simple_error(500, "INTERNAL_SERVER_ERROR", "Internal server error")
+            if fault == "trickle":
+                error.trickle = self.faults.config.trickle_seconds
             return error, fault, False
+        if fault in ("echo_auth", "echo_auth_request"):
+            return self._echo(document, operation_name, authorization, fault), fault, False
         if fault == "locked_423":
             message = "Resource is currently locked, please try again later"
             return self._simple_error(423, "RESOURCE_LOCKED", message, retry_after=1), fault, False
@@ -309,6 +319,23 @@ class SandboxApp:
         self.gate.pass_through(mutation)
         response, ran = self._run(document, variables, operation_name)
         return response, fault, ran
+
+    def _echo(
+        self, document: DocumentNode, operation_name: str | None, authorization: str, fault: str
+    ) -> Response:
+        """A careless server's error that quotes the request's Authorization header."""
+        message = f"Could not process the request sent with Authorization: {authorization}"
+        if fault == "echo_auth_request":
+            return self._simple_error(400, "BAD_REQUEST", message)
+        operation = find_operation(document, operation_name)
+        fields = [
+            (selection.alias or selection.name).value
+            for selection in (operation.selection_set.selections if operation else ())
+            if isinstance(selection, FieldNode) and selection.name.value != "complexity"
+        ]
+        extensions = {"code": "InvalidArgumentException", "status_code": 200, "error_data": {}}
+        errors = [{"message": message, "path": [f], "extensions": extensions} for f in fields]
+        return self._errors(200, errors or [{"message": message, "extensions": extensions}])
 
     def _run(
         self, document: DocumentNode, variables: dict[str, Any], operation_name: str | None

@@ -54,6 +54,12 @@ def _parser() -> argparse.ArgumentParser:
         "--fault-kinds", default="error_500", help="comma-separated kinds, used in turn"
     )
     parser.add_argument(
+        "--trickle-seconds",
+        type=_seconds,
+        default=FaultConfig().trickle_seconds,
+        help="seconds between two bytes of a trickled answer (default: %(default)s)",
+    )
+    parser.add_argument(
         "--gone-style",
         choices=GONE_STYLES,
         default=defaults.gone_style,
@@ -99,6 +105,7 @@ def build_config(argv: Sequence[str] | None = None) -> SandboxConfig:
             rate=args.fault_rate,
             seed=args.fault_seed,
             kinds=tuple(k.strip() for k in args.fault_kinds.split(",") if k.strip()),
+            trickle_seconds=args.trickle_seconds,
         ),
     )
 

@@ -15,6 +15,14 @@ FAULT_KINDS = (
     "drop_after_execute",  # executed (and cached under its Idempotency-Key), then dropped
     "delay",  # waits `delay_seconds`, then handled normally
     "locked_423",  # HTTP 423 "Resource is currently locked", nothing executed
+    # nothing executed; the answer (an HTTP 500) leaves one byte every `trickle_seconds`,
+    # headers included: no single read ever waits long, the whole never ends in time
+    "trickle",
+    # nothing executed; every field of the request fails (HTTP 200, per alias) with words
+    # that echo the request's Authorization header back
+    "echo_auth",
+    # nothing executed; HTTP 400 for the whole request, its message echoing Authorization
+    "echo_auth_request",
 )
 
 DEFAULT_MUTATION_COSTS: dict[str, int] = {
@@ -43,6 +51,7 @@ class FaultConfig:
     seed: int = 0
     kinds: tuple[str, ...] = ("error_500",)
     delay_seconds: float = 1.0
+    trickle_seconds: float = 2.0  # between two bytes of a "trickle" answer
     mutations_only: bool = False
 
     def __post_init__(self) -> None:
@@ -51,6 +60,8 @@ class FaultConfig:
             raise ValueError(f"unknown fault kinds {unknown}; known: {', '.join(FAULT_KINDS)}")
         if self.every_n < 0 or not 0.0 <= self.rate <= 1.0 or self.delay_seconds < 0:
             raise ValueError("every_n must be >= 0, rate in [0, 1], delay_seconds >= 0")
+        if self.trickle_seconds <= 0:
+            raise ValueError("trickle_seconds must be > 0")
 
     @property
     def enabled(self) -> bool:
