@@ -19,6 +19,7 @@ from orders_sync_gui.monday.sandbox import SandboxConfig
 COMPLEXITY_BUDGET = 10_000_000  # points per minute
 MAX_COMPLEXITY_PER_REQUEST = 5_000_000
 PRO_REQUESTS_PER_MINUTE = 2_500
+MUTATIONS_PER_MINUTE = 2_000  # besides the budget, every plan (rate-limits page)
 PRO_CONCURRENCY = 100
 PRO_DAILY_REQUESTS = 10_000
 IP_REQUESTS = 5_000  # per 10 seconds
@@ -27,13 +28,17 @@ MINUTE = 60.0
 
 def pro_sandbox_config(window: float, **extra: Any) -> SandboxConfig:
     """monday's Pro limits, every window compressed by the same factor (a "minute" lasts
-    `window` seconds, a day 1,440 of them); `extra` sets the other SandboxConfig fields."""
+    `window` seconds, a day 1,440 of them, its days starting on multiples of that length
+    since the epoch as monday's start at 00:00 UTC); `extra` sets the other SandboxConfig
+    fields. Reads are priced by the sandbox's documented model (nested subitems weighted),
+    mutations capped at 2,000 a "minute", refused calls weigh 0.1 of a daily call."""
     scale = window / MINUTE
     return SandboxConfig(
         window_seconds=window,
         complexity_budget=COMPLEXITY_BUDGET,
         max_complexity_per_query=MAX_COMPLEXITY_PER_REQUEST,
         requests_per_minute=PRO_REQUESTS_PER_MINUTE,
+        mutations_per_minute=MUTATIONS_PER_MINUTE,
         max_concurrency=PRO_CONCURRENCY,
         daily_limit=PRO_DAILY_REQUESTS,
         daily_window_seconds=86_400.0 * scale,

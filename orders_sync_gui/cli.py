@@ -77,6 +77,16 @@ def _error_json(err: RowError) -> dict[str, Any]:
     }
 
 
+def _warnings_text(warnings: Sequence[RowError], limit: int = 20) -> str:
+    if not warnings:
+        return ""
+    lines = [f"\n{len(warnings)} value(s) will reach monday.com cut:"]
+    lines += [f"  {_shown(w)}" for w in warnings[:limit]]
+    if len(warnings) > limit:
+        lines.append(f"  ... and {len(warnings) - limit} more (use --json for all)")
+    return "\n".join(lines)
+
+
 def _errors_text(errors: Sequence[RowError], limit: int = 20) -> str:
     if not errors:
         return ""
@@ -198,6 +208,7 @@ def cmd_preview(args: argparse.Namespace, ctx: Context) -> int:
         },
         "rows": [_change_json(ch) for ch in found.changes],
         "errors": [_error_json(e) for e in found.errors],
+        "warnings": [_error_json(w) for w in found.warnings],
     }
     _emit(
         args,
@@ -207,6 +218,7 @@ def cmd_preview(args: argparse.Namespace, ctx: Context) -> int:
             f"{c.unchanged} unchanged, {c.invalid} invalid\n\n"
             + "\n".join(_change_text(ch) for ch in found.changes)
             + _errors_text(found.errors)
+            + _warnings_text(found.warnings)
         ),
     )
     return 0

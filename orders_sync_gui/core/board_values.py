@@ -11,12 +11,27 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from .mapping import BoardColumn, BoardMapping
+from .mapping import TYPE_MAX_LENGTH, BoardColumn, BoardMapping
 from .text import visible
-from .utf16 import clip_utf16
+from .utf16 import clip_utf16, utf16_len
 
 MAX_ITEM_NAME = 255  # monday.com's limit, in UTF-16 code units (see core/utf16.py)
 _FIELD = re.compile(r"\{([^{}]+)\}")
+
+
+def cut_marker(length: int) -> str:
+    """What ends a value cut to fit its column: how long the whole value was."""
+    return f" … [cut: {length:,} characters]"
+
+
+def fit_text(value: str, limit: int) -> str:
+    """`value` when it fits in `limit` UTF-16 code units, else its start and cut_marker,
+    together within the limit (a column whose mapping "overflow" is "cut")."""
+    length = utf16_len(value)
+    if length <= limit:
+        return value
+    marker = cut_marker(length)
+    return clip_utf16(value, limit - utf16_len(marker), ellipsis="") + marker
 
 
 class ItemNameError(ValueError):
@@ -40,7 +55,9 @@ def column_value(column: BoardColumn, value: str | None) -> Any:
     if kind == "dropdown":
         return {"labels": [value]}
     if kind == "long_text":
-        return {"text": value}
+        # The row's hash and the sync state keep the whole value; monday gets it cut to what
+        # the column holds (a "reject" column's rows never get here: detection refused them).
+        return {"text": fit_text(value, TYPE_MAX_LENGTH["long_text"])}
     raise ValueError(f"column type {kind!r} is not supported")
 
 

@@ -12,6 +12,21 @@ from typing import Any
 
 MONDAY_TYPES = frozenset({"text", "numbers", "date", "status", "dropdown", "long_text"})
 
+# What a value of each column type may hold at monday.com, in characters (counted in UTF-16
+# code units, as monday's 255-character item names are: see core/utf16.py). A type not
+# named has no documented limit of its own.
+# - long_text: "stores up to 2,000 characters"
+#   (https://developer.monday.com/api-reference/docs/long-text).
+# - text: "no fixed character limit", but every item holds about 64 KB of column values in
+#   all (https://developer.monday.com/api-reference/docs/text): ITEM_VALUES_BYTES.
+TYPE_MAX_LENGTH: dict[str, int] = {"long_text": 2_000}
+ITEM_VALUES_BYTES = 64 * 1024  # approximate, as the text column's page gives it
+# What a value over its type's limit becomes (a column's "overflow" in the mapping file):
+# "cut" pushes it cut, with a visible marker, within the limit (core/board_values.fit_text);
+# "reject" makes its row INVALID. The default per type:
+OVERFLOW_DEFAULT: dict[str, str] = {"long_text": "cut"}
+OVERFLOWS = ("cut", "reject")
+
 
 class MappingError(ValueError):
     pass
@@ -28,6 +43,11 @@ class BoardColumn:
 class MappedColumn:
     source: str
     column: BoardColumn
+    overflow: str | None = None  # OVERFLOWS; None: the type has no limit of its own
+
+    @property
+    def max_length(self) -> int | None:
+        return TYPE_MAX_LENGTH.get(self.column.type)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +68,10 @@ class BoardMapping:
     def sources(self) -> list[str]:
         """The mapped source columns, in mapping order (the hash's column order)."""
         return [m.source for m in self.columns]
+
+    def limited(self) -> dict[str, MappedColumn]:
+        """{source column: its mapping} of the columns whose type limits a value's length."""
+        return {m.source: m for m in self.columns if m.max_length is not None}
 
     def template_fields(self) -> list[str]:
         return re.findall(r"\{([^{}]+)\}", self.item_name_template)
@@ -85,7 +109,16 @@ def parse_mapping(raw: dict[str, Any]) -> BoardMapping:
         if source in seen_sources:
             problems.append(f"{where}: source column [{source}] is mapped twice")
         seen_sources.add(source)
-        columns.append(MappedColumn(source, col))
+        overflow = entry.get("overflow", OVERFLOW_DEFAULT.get(col.type))
+        if col.type not in TYPE_MAX_LENGTH and "overflow" in entry:
+            problems.append(
+                f"{where}: overflow: a {col.type} column has no length limit of its own at "
+                "monday.com (only its item's total, which no overflow setting can cut)"
+            )
+            overflow = None
+        elif overflow is not None and overflow not in OVERFLOWS:
+            problems.append(f"{where}: overflow {overflow!r} is not one of {', '.join(OVERFLOWS)}")
+        columns.append(MappedColumn(source, col, overflow))
     if not columns:
         problems.append("columns: the mapping maps no column")
     sub = raw.get("subitems") or {}

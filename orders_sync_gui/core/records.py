@@ -16,22 +16,36 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .board_values import cut_marker, fit_text
 from .canonical import CanonicalError, canonical
 from .columns import CUSTOMER_NAME, ORDER_NUMBER, RECORD_UUID, TOTAL_QTY, Kind
 from .customers import CustomerMap, customer_name_problem
 from .hashing import encode_value, field_header, hash_text
+from .mapping import MappedColumn
 from .models import Record, RowError
 from .sizes import MAX_QTY, SizeError, size_quantity
+from .utf16 import utf16_len
+
+# What an item's values hold besides the mapped fields counted (its record_uuid, quantity,
+# customer, the deleted-order label, and the JSON around them), in bytes: the total a row is
+# held to (SourceSpec.item_bytes) keeps this much free.
+ITEM_MARGIN_BYTES = 1024
 
 
 @dataclass(slots=True)
 class SourceSpec:
-    """What to read of a source frame: mapped columns (with their kinds) and size columns."""
+    """What to read of a source frame: mapped columns (with their kinds) and size columns.
+
+    `limits`: the mapped columns whose monday type limits a value's length (mapping.limited),
+    by source column; `item_bytes`: how much all of a row's values may hold (mapping's
+    ITEM_VALUES_BYTES), None for no check."""
 
     mapped: Sequence[str]
     kinds: Mapping[str, Kind]
     sizes: Sequence[str]
     customers: CustomerMap
+    limits: Mapping[str, MappedColumn] = field(default_factory=dict)
+    item_bytes: int | None = None
 
 
 @dataclass(slots=True)
@@ -44,15 +58,36 @@ class HashedFrame:
     fields: dict[str, list[str | None]]
     size_rows: list[dict[str, int]] | None
     errors: list[RowError] = field(default_factory=list)
+    # Valid rows with a value monday gets cut (a long_text over its limit): one per field.
+    warnings: list[RowError] = field(default_factory=list)
 
     def valid_rows(self) -> list[int]:
         return [i for i, h in enumerate(self.hashes) if h is not None]
 
 
+@dataclass(slots=True)
+class _Column:
+    """One mapped column, canonical: per row its text, hash encoding and pushed size."""
+
+    canon: np.ndarray
+    encoded: np.ndarray
+    bad: dict[int, str]  # row -> why its value has no canonical form
+    too_long: dict[int, int]  # row -> its value's length, over the column type's limit
+    nbytes: np.ndarray | None  # bytes of what monday gets (cut where it cuts); None: unasked
+
+
+def _rows_of(codes: np.ndarray, by_code: Mapping[int, object]) -> dict[int, object]:
+    if not by_code:
+        return {}
+    return {int(r): by_code[int(codes[r])] for r in np.flatnonzero(np.isin(codes, list(by_code)))}
+
+
 def _canonical_column(
-    values: pd.Series, kind: Kind
-) -> tuple[np.ndarray, np.ndarray, dict[int, str]]:
-    """Canonical texts of one column, their hash encodings, and {row: message} of bad values.
+    values: pd.Series, kind: Kind, limit: MappedColumn | None = None, *, sized: bool = False
+) -> _Column:
+    """Canonical texts of one column, their hash encodings, {row: message} of bad values,
+    {row: length} of values over the column type's limit, and (`sized`) the bytes monday
+    gets per row.
 
     Work is done once per distinct value, then spread to the rows by numpy indexing.
     """
@@ -67,11 +102,40 @@ def _canonical_column(
             bad_codes[i] = str(exc)
     canon[-1] = None
     encoded = np.array([encode_value(v) for v in canon], dtype=object)
-    bad_rows: dict[int, str] = {}
-    if bad_codes:
-        for row in np.flatnonzero(np.isin(codes, list(bad_codes))):
-            bad_rows[int(row)] = bad_codes[int(codes[row])]
-    return canon[codes], encoded[codes], bad_rows
+    long_codes: dict[int, int] = {}
+    top = limit.max_length if limit is not None else None
+    if top is not None:
+        for i, text in enumerate(canon[:-1]):
+            if isinstance(text, str) and len(text) * 2 > top and utf16_len(text) > top:
+                long_codes[i] = utf16_len(text)
+    nbytes = None
+    if sized:
+        cut = limit is not None and limit.overflow == "cut" and top is not None
+        sizes = [
+            0 if t is None else len((fit_text(t, top) if cut and top else t).encode("utf-8"))
+            for t in canon
+        ]
+        nbytes = np.asarray(sizes, dtype=np.int64)[codes]
+    return _Column(
+        canon[codes],
+        encoded[codes],
+        _rows_of(codes, bad_codes),  # type: ignore[arg-type]
+        _rows_of(codes, long_codes),  # type: ignore[arg-type]
+        nbytes,
+    )
+
+
+def _length_problem(limit: MappedColumn, length: int) -> str:
+    top, kind = limit.max_length, limit.column.type.replace("_", " ")
+    if limit.overflow == "reject":
+        return (
+            f"is {length:,} characters long; monday.com's {kind} column holds {top:,} and the "
+            "mapping refuses longer values: shorten it in the source"
+        )
+    return (
+        f"is {length:,} characters long; monday.com's {kind} column holds {top:,}: it is "
+        f"pushed cut, ending in “{cut_marker(length).strip()}”"
+    )
 
 
 _UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -233,16 +297,39 @@ def hash_frame(frame: pd.DataFrame, spec: SourceSpec, *, with_sizes: bool = True
     )
     fields: dict[str, list[str | None]] = {}
     encoded: dict[str, list[str]] = {}
+    warnings: list[RowError] = []
+    sized: dict[str, np.ndarray] = {}
     for name in spec.mapped:
         if name == CUSTOMER_NAME:
             fields[name] = customers
             encoded[name] = [encode_value(c) for c in customers]
             continue
-        canon, enc, bad = _canonical_column(frame[name], spec.kinds.get(name, Kind.TEXT))
-        for r, msg in bad.items():
+        limit = spec.limits.get(name)
+        column = _canonical_column(
+            frame[name],
+            spec.kinds.get(name, Kind.TEXT),
+            limit,
+            sized=spec.item_bytes is not None,
+        )
+        for r, msg in column.bad.items():
             errors.setdefault(r, RowError(uuids[r], order_numbers[r], name, msg))
-        fields[name] = canon.tolist()
-        encoded[name] = enc.tolist()
+        for r, length in column.too_long.items():
+            assert limit is not None
+            problem = RowError(uuids[r], order_numbers[r], name, _length_problem(limit, length))
+            if limit.overflow == "reject":
+                errors.setdefault(r, problem)
+            else:
+                warnings.append(problem)
+        if column.nbytes is not None:
+            sized[name] = column.nbytes
+        # The hash (and the record, so Method 1 compares the same) holds the whole value,
+        # not the cut one monday gets: a change past the cut is still a change, and is pushed
+        # (its cut equals the last one, unless the length in its marker moved). Hashing the
+        # cut would make such a change invisible, and an order cut once stay so for good.
+        fields[name] = column.canon.tolist()
+        encoded[name] = column.encoded.tolist()
+    if spec.item_bytes is not None and sized:
+        _item_size_errors(spec.item_bytes, sized, uuids, order_numbers, errors)
     # A canonical name longer than the customer columns hold (upper-casing lengthens "ß" to
     # "SS") fails its rows here, alone and named, rather than the whole staging INSERT (on
     # PostgreSQL and SQL Server): the rest of the detection goes on.
@@ -268,6 +355,7 @@ def hash_frame(frame: pd.DataFrame, spec: SourceSpec, *, with_sizes: bool = True
     ]
     for i in errors:
         hashes[i] = None
+    invalid_uuids = {e.record_uuid for e in errors.values()}
     return HashedFrame(
         uuids=uuids,
         customers=customers,
@@ -275,7 +363,36 @@ def hash_frame(frame: pd.DataFrame, spec: SourceSpec, *, with_sizes: bool = True
         fields=fields,
         size_rows=_size_dicts(cells, spec.sizes, n) if with_sizes else None,
         errors=[errors[i] for i in sorted(errors)],
+        warnings=[w for w in warnings if w.record_uuid not in invalid_uuids],
     )
+
+
+def _item_size_errors(
+    limit: int,
+    sized: Mapping[str, np.ndarray],
+    uuids: Sequence[str | None],
+    order_numbers: Sequence[object],
+    errors: dict[int, RowError],
+) -> None:
+    """Rows whose values together are more than an item holds (text columns have no limit
+    of their own, only this): each fails alone, naming its largest field."""
+    names = list(sized)
+    block = np.vstack([sized[n] for n in names])  # fields x rows
+    totals = block.sum(axis=0) + ITEM_MARGIN_BYTES
+    for r in np.flatnonzero(totals > limit):
+        r = int(r)
+        largest = names[int(np.argmax(block[:, r]))]
+        errors.setdefault(
+            r,
+            RowError(
+                uuids[r],
+                order_numbers[r],  # type: ignore[arg-type]
+                largest,
+                f"the order's values come to {totals[r] / 1024:,.0f} KB, more than the about "
+                f"{limit // 1024} KB monday.com holds per item; this field is "
+                f"{block[names.index(largest), r] / 1024:,.0f} KB of it: shorten it in the source",
+            ),
+        )
 
 
 def records_from_frame(
@@ -283,6 +400,11 @@ def records_from_frame(
 ) -> tuple[list[Record], list[RowError]]:
     """The valid rows as Records, and the errors of the others."""
     hashed = hash_frame(frame, spec)
+    return records_of(hashed, spec), hashed.errors
+
+
+def records_of(hashed: HashedFrame, spec: SourceSpec) -> list[Record]:
+    """The valid rows of a frame hashed with its sizes, as Records."""
     assert hashed.size_rows is not None
     names = list(spec.mapped)
     records = [
@@ -295,4 +417,4 @@ def records_from_frame(
         )
         for i in hashed.valid_rows()
     ]
-    return records, hashed.errors
+    return records

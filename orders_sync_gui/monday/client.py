@@ -10,11 +10,18 @@ What it promises the push:
   dropped connection replays monday's first answer instead of creating twice;
 - 401/403 and the daily limit stop at once (MondayStopError) with one clear message;
 - field errors (a bad value in one aliased mutation) come back per alias, for that row only;
-- it paces itself from `complexity { before after reset_in_x_seconds }`;
+- every answer monday documents for an item that no longer exists is recognised as "gone"
+  (FieldError.gone; ItemGoneError when it speaks for a whole request), never retried;
+- it paces itself from `complexity { before after reset_in_x_seconds }`, reads as writes:
+  a read asks for that field too, and waits for the budget its last cost says it needs;
+- every request has a wall-clock deadline, connect to last byte (deadline.py): a server
+  that trickles its answer cannot hold a push past it, and giving up says the wall time;
 - every request carries the `API-Version` of its settings (a version name, checked before
   anything is sent), and the version that served it is noted when an answer says (see
   versions.py);
-- the token is never in a log line, an exception or a repr.
+- the token is never in a log line, an exception or a repr, and whatever the server sends
+  back is scrubbed of it before anything reads it (a server echoing the Authorization
+  header in an error cannot put it in a log, a message or the database).
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import re
 import threading
 import time
 import uuid
@@ -32,6 +40,7 @@ from urllib.parse import urlsplit
 
 import requests
 
+from .deadline import DeadlineAdapter, watch
 from .versions import (
     DEFAULT_API_VERSION,
     VERSION_QUERY,
@@ -53,6 +62,20 @@ RETRYABLE_CODES = {
     "INTERNAL_SERVER_ERROR",
 }
 STOP_CODES = {"DAILY_LIMIT_EXCEEDED", "UNAUTHENTICATED", "USER_UNAUTHORIZED", "Unauthorized"}
+# monday's answers for an item that no longer exists (deleted by hand, or by a request whose
+# answer a crash lost): InvalidItemIdException and ResourceNotFoundException, the latter with
+# HTTP 200 or 404 (https://developer.monday.com/api-reference/docs/error-handling);
+# ItemNotFoundException as older clients met it. Older pages of the same reference described
+# an HTTP 500 for an id that does not exist: such an answer is recognised by its words
+# (_MISSING_ITEM), since its code is only INTERNAL_SERVER_ERROR.
+GONE_CODES = frozenset(
+    {"InvalidItemIdException", "ItemNotFoundException", "ResourceNotFoundException"}
+)
+_MISSING_ITEM = re.compile(
+    r"\b(item|pulse|subitem)s?\b.*\b(not found|does not exist|doesn't exist|no longer exists)",
+    re.IGNORECASE | re.DOTALL,
+)
+_ITEM_ID_KEYS = ("item_id", "itemId", "parent_item_id", "pulse_id", "resource_id", "id")
 
 
 class MondayError(Exception):
@@ -67,6 +90,18 @@ class MondayRequestError(MondayError):
     """The request itself is wrong (validation, bad JSON): retrying cannot help."""
 
 
+class ItemGoneError(MondayRequestError):
+    """monday answered a whole request (HTTP 404, 500, or an error without a path) with
+    "this item does not exist": no alias of it is known to have run. `item_ids` are the ids
+    the answer names (empty when it names none); see operations.run_operations for how a
+    chunk of several mutations is taken apart after it."""
+
+    def __init__(self, message: str, code: str, item_ids: tuple[str, ...]) -> None:
+        super().__init__(message)
+        self.code = code
+        self.item_ids = item_ids
+
+
 class RetryBudgetExhausted(MondayError):
     """Retryable trouble outlasted the bound; the push stops and can be resumed later."""
 
@@ -75,7 +110,11 @@ class RetryBudgetExhausted(MondayError):
 class ClientSettings:
     url: str = DEFAULT_API_URL
     api_version: str = DEFAULT_API_VERSION
-    timeout_seconds: float = 30.0
+    timeout_seconds: float = 30.0  # per wait for the socket (connect, each read)
+    # The whole request, connect to last byte, by the wall clock. monday ends every call at
+    # 60 s (https://developer.monday.com/api-reference/docs/development-best-practices):
+    # past that, its own answer has had its chance.
+    deadline_seconds: float = 90.0
     max_attempts: int = 8  # per request, the first try included
     max_wait_seconds: float = 300.0  # total waiting per request before giving up
     base_backoff_seconds: float = 1.0
@@ -91,9 +130,15 @@ class FieldError:
     code: str
     message: str
     data: dict[str, Any]
+    status_code: int | None = None  # extensions.status_code, when monday gave one
 
     def __str__(self) -> str:
         return f"{self.code}: {self.message}" if self.code else self.message
+
+    @property
+    def gone(self) -> bool:
+        """monday says the item (or subitem) this mutation names does not exist."""
+        return is_gone(self.code, self.message, self.status_code)
 
 
 @dataclass(slots=True)
@@ -130,6 +175,9 @@ class Pacer:
         self._lock = threading.Lock()
         self.after: int | None = None
         self.reset_at = 0.0
+        # What each read document cost when last sent (monday's `complexity.query`): what
+        # it will cost again, near enough, since a read costs by what it may return.
+        self._read_costs: dict[str, int] = {}
 
     def note(self, complexity: dict[str, Any] | None) -> None:
         if not complexity:
@@ -153,6 +201,20 @@ class Pacer:
                 return 0.0
             return max(0.0, self.reset_at - time.monotonic())
 
+    def note_read(self, query: str, complexity: dict[str, Any] | None) -> None:
+        try:
+            cost = int((complexity or {})["query"])
+        except (KeyError, TypeError, ValueError):
+            return
+        with self._lock:
+            self._read_costs[query] = cost
+
+    def read_cost(self, query: str) -> int:
+        """A read's cost as last charged; a read not sent yet: the dearest read seen."""
+        with self._lock:
+            known = self._read_costs.get(query)
+            return known if known is not None else max(self._read_costs.values(), default=0)
+
     def forget(self) -> None:
         with self._lock:
             if self.after is not None and self.reset_at <= time.monotonic():
@@ -160,14 +222,15 @@ class Pacer:
 
 
 # Retries after which a mutation may or may not have run on monday.com.
-OUTCOME_UNKNOWN = frozenset({"timeout", "connection dropped"})
+OUTCOME_UNKNOWN = frozenset({"timeout", "connection dropped", "deadline"})
 
 
 class _Retry(Exception):
-    def __init__(self, reason: str, wait: float | None) -> None:
+    def __init__(self, reason: str, wait: float | None, detail: str | None = None) -> None:
         super().__init__(reason)
-        self.reason = reason
+        self.reason = reason  # a short name, counted in ClientStats.by_reason
         self.wait = wait
+        self.detail = detail or reason  # what the log and the give-up message say
 
 
 class MondayClient:
@@ -193,7 +256,12 @@ class MondayClient:
         self._api_version = api_version
         self._sleep = sleep
         self._rng = rng or random.Random()
-        self._session = session or requests.Session()
+        if session is None:
+            session = requests.Session()
+            for prefix in ("https://", "http://"):
+                session.mount(prefix, DeadlineAdapter())
+        self._session = session
+        self._scrubbed = _token_forms(token)
         self._session.headers.update(
             {
                 "Content-Type": "application/json",
@@ -243,7 +311,14 @@ class MondayClient:
 
         `before_resend` runs before a mutation whose answer was lost (a timeout, a dropped
         connection: monday may have run it) is sent again; it may raise to stop the resend
-        (the caller looks at the board first, and takes up what the lost request made)."""
+        (the caller looks at the board first, and takes up what the lost request made).
+
+        A read is paced as writes are (run_operations): it asks for `complexity` too, and
+        first waits for the budget its last cost says it needs."""
+        read = None if mutation else query
+        if read is not None:
+            query = with_complexity(query)
+            self.wait_for_budget(self.pacer.read_cost(read))
         body = json.dumps(
             {"query": query, "variables": variables or {}},
             separators=(",", ":"),
@@ -256,16 +331,17 @@ class MondayClient:
             headers["Idempotency-Key"] = idempotency_key or str(uuid.uuid4())
         waited = 0.0
         s = self.settings
+        started = time.monotonic()
         for attempt in range(1, s.max_attempts + 1):
             try:
-                return self._once(body, headers, attempt, waited)
+                result = self._once(body, headers, attempt, waited)
             except _Retry as retry:
                 self.stats.count(retry.reason)
                 if attempt == s.max_attempts:
                     raise RetryBudgetExhausted(
-                        f"monday.com kept refusing ({retry.reason}) after {attempt} attempts "
-                        f"and {waited:.0f} s of waiting; nothing was lost: push again later "
-                        "to resume"
+                        f"monday.com kept refusing ({retry.detail}) after {attempt} attempts "
+                        f"over {time.monotonic() - started:.1f} s; nothing was lost: push "
+                        "again later to resume"
                     ) from None
                 backoff = min(s.max_backoff_seconds, s.base_backoff_seconds * 2 ** (attempt - 1))
                 wait = retry.wait if retry.wait is not None else self._rng.uniform(0, backoff)
@@ -279,7 +355,7 @@ class MondayClient:
                     ) from None
                 log.warning(
                     "monday.com: %s; retry %d of %d in %.1f s",
-                    retry.reason,
+                    retry.detail,
                     attempt,
                     s.max_attempts - 1,
                     wait,
@@ -290,14 +366,44 @@ class MondayClient:
                 self._sleep(wait)
                 if mutation and before_resend is not None and retry.reason in OUTCOME_UNKNOWN:
                     before_resend()
+                continue
+            if read is not None:
+                self.pacer.note_read(read, result.complexity)
+            return result
         raise AssertionError("unreachable")
+
+    def _post(self, body: bytes, headers: dict[str, str]) -> tuple[requests.Response, bytes]:
+        """One POST within the deadline: the response and its body, scrubbed of the token."""
+        s = self.settings
+        started = time.monotonic()
+        with watch(s.deadline_seconds) as watched:
+            try:
+                response = self._session.post(
+                    s.url,
+                    data=body,
+                    headers=headers,
+                    timeout=(min(s.timeout_seconds, s.deadline_seconds), s.timeout_seconds),
+                )
+                content = response.content
+            except requests.RequestException as exc:
+                if not watched.fired:
+                    raise
+                raise _deadline_passed(s.deadline_seconds, time.monotonic() - started) from exc
+        return response, self._scrub(content)
+
+    def _scrub(self, content: bytes) -> bytes:
+        for form in self._scrubbed:
+            if form in content:
+                content = content.replace(form, b"[token]")
+        return content
+
+    def _scrub_text(self, text: str) -> str:
+        return self._scrub(text.encode("utf-8", "surrogatepass")).decode("utf-8", "replace")
 
     def _once(self, body: bytes, headers: dict[str, str], attempt: int, waited: float) -> Result:
         self.stats.requests += 1
         try:
-            response = self._session.post(
-                self.settings.url, data=body, headers=headers, timeout=self.settings.timeout_seconds
-            )
+            response, content = self._post(body, headers)
         except requests.Timeout:
             raise _Retry("timeout", None) from None
         except requests.exceptions.SSLError as exc:
@@ -313,18 +419,33 @@ class MondayClient:
                 "check the monday.com URL in Settings, or ask IT whether a proxy intercepts "
                 "HTTPS"
             ) from None
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError):
+            # (cut off mid-answer: ChunkedEncodingError, "Connection broken")
             raise _Retry("connection dropped", None) from None
+        except requests.exceptions.InvalidHeader:
+            # requests names the header's value in this one: never let it out.
+            raise MondayStopError(
+                "the API token in Settings holds a character an HTTP header cannot carry "
+                "(a line break, a leading space?): paste it again"
+            ) from None
+        except requests.RequestException as exc:
+            raise MondayRequestError(
+                f"the request to monday.com failed: {self._scrub_text(str(exc))}"
+            ) from None
         status = response.status_code
         retry_after = _retry_after(response)
         try:
-            payload = response.json()
+            payload = json.loads(content)
         except ValueError:
             payload = None
         errors = (payload.get("errors") or []) if isinstance(payload, dict) else []
         codes = {_code(e) for e in errors}
         if status in (401, 403) or codes & STOP_CODES:
             raise MondayStopError(_stop_message(status, errors))
+        if errors and all(_gone(e, status) for e in errors):
+            if any(not e.get("path") for e in errors):
+                raise _item_gone(status, errors)
+            status = 200  # per alias (a 404 for a one-mutation request): field errors
         # Only an error without a path speaks for the whole request. An error with a path
         # (even INTERNAL_SERVER_ERROR) is one alias's failure in an answer whose other
         # aliases ran: it is that alias's field error. Retrying the request would replay the
@@ -336,7 +457,8 @@ class MondayClient:
             reason = next((c for c in codes if c), None) or f"HTTP {status}"
             raise _Retry(reason, wait)
         if status != 200 or not isinstance(payload, dict):
-            detail = "; ".join(_message(e) for e in errors) or response.reason or "no detail"
+            reason = self._scrub_text(response.reason or "")
+            detail = "; ".join(_message(e) for e in errors) or reason or "no detail"
             raise MondayRequestError(f"monday.com answered HTTP {status}: {detail}")
         field_errors: dict[str, FieldError] = {}
         request_errors: list[str] = []
@@ -345,7 +467,8 @@ class MondayClient:
             if path:
                 alias = str(path[0])
                 field_errors.setdefault(
-                    alias, FieldError(alias, _code(error), _message(error), _data(error))
+                    alias,
+                    FieldError(alias, _code(error), _message(error), _data(error), _status(error)),
                 )
             else:
                 request_errors.append(f"{_code(error) or 'error'}: {_message(error)}")
@@ -378,6 +501,37 @@ def served_version(client: MondayClient) -> ServedVersion:
     return served
 
 
+def _token_forms(token: str) -> tuple[bytes, ...]:
+    """The token as it may appear in a response body: as is, and JSON-escaped."""
+    forms = {token.encode("utf-8", "surrogatepass")}
+    for ascii_only in (True, False):
+        forms.add(json.dumps(token, ensure_ascii=ascii_only)[1:-1].encode("utf-8", "replace"))
+    return tuple(sorted(f for f in forms if len(f) >= 4))
+
+
+def _deadline_passed(deadline: float, took: float) -> _Retry:
+    return _Retry(
+        "deadline",
+        None,
+        f"no complete answer within the {deadline:g} s deadline: cut off after {took:.1f} s",
+    )
+
+
+COMPLEXITY_FIELD = "complexity { before after query reset_in_x_seconds }"
+_ASKS_COMPLEXITY = re.compile(r"\bcomplexity\s*\{")
+
+
+def with_complexity(query: str) -> str:
+    """A one-operation document that also asks for the `complexity` root field (monday
+    answers it at the root only: https://developer.monday.com/api-reference/docs/complexity).
+    A document that asks already, or that this cannot safely extend (fragments after the
+    operation), is left as it is."""
+    text = query.rstrip()
+    if _ASKS_COMPLEXITY.search(text) or not text.endswith("}") or "fragment " in text:
+        return query
+    return f"{text[:-1].rstrip()} {COMPLEXITY_FIELD} }}"
+
+
 def _code(error: dict[str, Any]) -> str:
     ext = error.get("extensions") or {}
     return str(ext.get("code") or error.get("error_code") or "")
@@ -385,6 +539,44 @@ def _code(error: dict[str, Any]) -> str:
 
 def _message(error: dict[str, Any]) -> str:
     return str(error.get("message") or error.get("error_message") or "")
+
+
+def _status(error: dict[str, Any]) -> int | None:
+    value = (error.get("extensions") or {}).get("status_code", error.get("status_code"))
+    try:
+        return int(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def is_gone(code: str, message: str, status: int | None = None) -> bool:
+    """Whether an error says the item it concerns does not exist (see GONE_CODES)."""
+    if code in GONE_CODES:
+        return True
+    # The older pages' HTTP 500 (or a 404) for an id that does not exist: a plain internal
+    # error code, and words naming the missing item. A 500 that does not name one is a
+    # server fault, retried as such.
+    generic = code in ("", "INTERNAL_SERVER_ERROR") or status in (404, 500)
+    return generic and status != 200 and bool(_MISSING_ITEM.search(message))
+
+
+def _gone(error: dict[str, Any], http_status: int) -> bool:
+    status = _status(error)
+    return is_gone(_code(error), _message(error), status if status is not None else http_status)
+
+
+def _item_gone(http_status: int, errors: list[dict[str, Any]]) -> ItemGoneError:
+    ids: list[str] = []
+    for error in errors:
+        data = _data(error)
+        found = [str(data[k]) for k in _ITEM_ID_KEYS if data.get(k) not in (None, "")]
+        found = found or re.findall(r"\b\d{4,}\b", _message(error))
+        ids += [i for i in found if i not in ids]
+    code = next((_code(e) for e in errors if _code(e)), "") or f"HTTP {http_status}"
+    detail = "; ".join(_message(e) for e in errors)
+    return ItemGoneError(
+        f"monday.com answered HTTP {http_status}: {code}: {detail}", code, tuple(ids)
+    )
 
 
 def _data(error: dict[str, Any]) -> dict[str, Any]:
@@ -418,9 +610,13 @@ def _retry_after(response: requests.Response) -> float | None:
 def _stop_message(status: int, errors: list[dict[str, Any]]) -> str:
     codes = {_code(e) for e in errors}
     if "DAILY_LIMIT_EXCEEDED" in codes:
+        # The limit resets at midnight UTC (support article "API Rate Limits":
+        # https://support.monday.com/hc/en-us/articles/26471164460690-API-Rate-Limits).
+        left = 86_400 - int(time.time()) % 86_400
         return (
             "monday.com's daily request limit for this account is spent: the push stops "
-            "here and resumes from where it stopped once the limit resets"
+            "here and resumes from where it stopped once the limit resets at 00:00 UTC "
+            f"(in {left // 3600} h {left % 3600 // 60:02d} min)"
         )
     if status == 403:
         return "monday.com refused permission (403): the token's user cannot change this board"

@@ -11,11 +11,12 @@ loses nothing that monday confirmed.
 from __future__ import annotations
 
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .client import FieldError, MondayClient
+from .client import FieldError, ItemGoneError, MondayClient
 
 IDEMPOTENCY_NAMESPACE = uuid.UUID("6f1d3a52-0c4e-4b8e-9a57-3c1f0d2b7e90")
 
@@ -142,9 +143,20 @@ def run_operations(
     `before_send` runs before each request leaves (the caller marks those rows as in flight,
     so a crash during the request is known to have an unknown outcome); `on_lost_answer`
     before a chunk whose answer was lost is sent again (see MondayClient.execute).
+
+    A whole request answered "this item does not exist" (ItemGoneError: an HTTP 404, the
+    older pages' HTTP 500, or such an error without a path) says nothing about the chunk's
+    other mutations. monday documents those statuses as transport-level errors (see
+    client.GONE_CODES), so none of them is taken to have run, and the chunk is taken apart:
+    the mutations on the item the answer names are gone (a one-mutation request's is,
+    whatever it names), the rest go again as one chunk; when the answer names no id, each
+    goes again alone, so the gone one is found by its own answer. A re-sent part is a new
+    set of mutations, so it gets its own Idempotency-Key.
     """
     stats = stats if stats is not None else RunStats()
-    for chunk in policy.split(ops):
+    queue = deque(policy.split(ops))
+    while queue:
+        chunk = queue.popleft()
         if should_cancel():
             return
         if before_send is not None:
@@ -152,13 +164,25 @@ def run_operations(
         client.wait_for_budget(sum(op.cost for op in chunk))
         query, variables = render(chunk)
         lost = (lambda c=chunk: on_lost_answer(c)) if on_lost_answer is not None else None
-        result = client.execute(
-            query,
-            variables,
-            mutation=True,
-            idempotency_key=idempotency_key(scope, chunk),
-            before_resend=lost,
-        )
+        try:
+            result = client.execute(
+                query,
+                variables,
+                mutation=True,
+                idempotency_key=idempotency_key(scope, chunk),
+                before_resend=lost,
+            )
+        except ItemGoneError as gone:
+            stats.requests += 1
+            answered, again = _take_apart(chunk, gone)
+            queue.extendleft(reversed(again))
+            if answered:
+                stats.failed += len(answered)
+                yield [
+                    OperationResult(op, error=FieldError(op.key, gone.code, str(gone), {}, 404))
+                    for op in answered
+                ]
+            continue
         stats.requests += 1
         stats.mutations += len(chunk)
         stats.chunks.append(len(chunk))
@@ -176,3 +200,22 @@ def run_operations(
         if result.replayed:
             stats.replayed += 1
         yield out
+
+
+def targets(op: Operation) -> set[str]:
+    """The existing items an operation names (the one it changes, or a subitem's parent)."""
+    return {str(op.args[k]) for k in ("item_id", "parent_item_id") if op.args.get(k)}
+
+
+def _take_apart(
+    chunk: list[Operation], gone: ItemGoneError
+) -> tuple[list[Operation], list[list[Operation]]]:
+    """(the chunk's gone mutations, the chunks to send again) after a whole-request gone."""
+    if len(chunk) == 1:
+        return chunk, []
+    named = set(gone.item_ids)
+    hit = [op for op in chunk if targets(op) & named]
+    if not hit:
+        return [], [[op] for op in chunk]
+    rest = [op for op in chunk if op not in hit]
+    return hit, [rest] if rest else []

@@ -42,8 +42,7 @@ log = logging.getLogger(__name__)
 
 BOARD_CACHE_SECONDS = 600.0
 # monday's answers for an item that no longer exists (deleted by hand, or by a request whose
-# answer a crash lost).
-GONE_CODES = frozenset({"InvalidItemIdException", "ItemNotFoundException"})
+# answer a crash lost) are the client's to recognise: FieldError.gone (monday/client.py).
 
 
 @dataclass(slots=True)
@@ -358,9 +357,10 @@ def execute(hooks: RunHooks[R]) -> R:
 
 
 # A run that stays silent this long has lost its claim on a batch (a retry can wait up to
-# max_wait_seconds for monday, so the lease is longer than that).
+# max_wait_seconds for monday, and a request last up to its deadline, so the lease is
+# longer than both).
 def lease_seconds(setup: MondaySetup) -> float:
-    return 2 * (setup.max_wait_seconds + setup.timeout_seconds) + 60
+    return 2 * (setup.max_wait_seconds + max(setup.timeout_seconds, setup.deadline_seconds)) + 60
 
 
 # The run ids of this process's runs that are still going.

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from ..core.columns import CUSTOMER_NAME, ORDER_NUMBER, PO_NUMBER
 from ..core.detect import classify_by_join, count_by_customer
+from ..core.mapping import ITEM_VALUES_BYTES
 from ..core.models import ChangeType, CustomerCounts, RowChange, RowError
-from ..core.records import SourceSpec, hash_frame, records_from_frame
+from ..core.records import SourceSpec, hash_frame, records_of
 from ..core.staged import StateRow
 from ..store.source import customer_spellings, existing_uuids, read_rows
 from ..store.staging import open_batches
 from ..store.syncstate import last_synced, load_state, load_state_hashes
 from .context import Context
+
+log = logging.getLogger(__name__)
 
 NO_CUSTOMER = "(no customer)"
 
@@ -28,6 +32,8 @@ class Preview:
     changes: list[RowChange]  # NEW, CHANGED and DELETED rows, in order-number order
     counts: CustomerCounts
     errors: list[RowError] = field(default_factory=list)
+    # Rows pushed with a value cut to what its monday column holds (see core/records.py).
+    warnings: list[RowError] = field(default_factory=list)
     # Sync state of the rows; for a NEW row, the tombstone of a record whose delete was
     # pushed and that came back (its push takes up the item the delete left on the board).
     previous: dict[str, StateRow] = field(default_factory=dict)
@@ -36,7 +42,12 @@ class Preview:
 def _spec(ctx: Context) -> SourceSpec:
     info = ctx.store.source()
     return SourceSpec(
-        mapped=ctx.mapping.sources, kinds=info.kinds, sizes=info.sizes, customers=ctx.customers
+        mapped=ctx.mapping.sources,
+        kinds=info.kinds,
+        sizes=info.sizes,
+        customers=ctx.customers,
+        limits=ctx.mapping.limited(),
+        item_bytes=ITEM_VALUES_BYTES,
     )
 
 
@@ -139,7 +150,8 @@ def preview(
     spellings = _spellings(ctx, customer)
     with ctx.store.engine.connect() as conn:
         frame = read_rows(conn, ctx.store.source(), _columns(ctx), spellings=spellings)
-        records, errors = records_from_frame(frame, spec)
+        hashed = hash_frame(frame, spec)
+        records, errors = records_of(hashed, spec), hashed.errors
         present = {r.record_uuid for r in records} | {e.record_uuid for e in errors}
         rows: dict[str, StateRow] = {}
         tombs: dict[str, StateRow] = {}
@@ -173,6 +185,15 @@ def preview(
         changed = [c for c in changed if c.value(PO_NUMBER) == po_number]
     if limit is not None:
         changed = changed[:limit]
+    shown = {c.record_uuid for c in changed}
+    warnings = [w for w in hashed.warnings if w.record_uuid in shown]
+    for warning in warnings:
+        log.warning("%s", warning)
     return Preview(
-        customer=customer, changes=changed, counts=counts, errors=errors, previous=previous
+        customer=customer,
+        changes=changed,
+        counts=counts,
+        errors=errors,
+        previous=previous,
+        warnings=warnings,
     )

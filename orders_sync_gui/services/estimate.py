@@ -56,7 +56,11 @@ def estimate(ctx: Context, batch_id: int, limits: Limits | None = None) -> Estim
     ceiling = min(limits.max_complexity_per_request, limits.complexity_per_minute)
     chunk = max(
         1,
-        min(limits.max_mutations_per_request, ceiling // max(1, limits.mutation_cost)),
+        min(
+            limits.max_mutations_per_request,
+            limits.mutations_per_minute,
+            ceiling // max(1, limits.mutation_cost),
+        ),
     )
     # Orders that come back to their labelled items: one lookup (per LOOKUP_CHUNK) that those are
     # still on the board (PushHooks.check_kept_items).
@@ -72,6 +76,7 @@ def estimate(ctx: Context, batch_id: int, limits: Limits | None = None) -> Estim
     window_minutes = limits.window_seconds / 60
     budget_minutes = complexity / limits.complexity_per_minute * window_minutes
     rate_minutes = requests / limits.requests_per_minute * window_minutes
+    mutation_minutes = (items + subitems) / limits.mutations_per_minute * window_minutes
     latency_minutes = requests * limits.seconds_per_request / 60
     notes: list[str] = []
     archived = sum(1 for r in rows if r.change_type is ChangeType.DELETED and r.status in TO_SEND)
@@ -94,7 +99,7 @@ def estimate(ctx: Context, batch_id: int, limits: Limits | None = None) -> Estim
         mutations=items + subitems,
         requests=requests,
         complexity=complexity,
-        minutes=max(budget_minutes, rate_minutes, latency_minutes),
+        minutes=max(budget_minutes, rate_minutes, mutation_minutes, latency_minutes),
         daily_share=requests / limits.daily_requests,
         not_undoable=notes,
         new_items=new_items,

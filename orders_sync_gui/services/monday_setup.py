@@ -49,7 +49,10 @@ class Limits:
     complexity_per_minute: int = 10_000_000
     max_complexity_per_request: int = 5_000_000
     requests_per_minute: int = 2_500
-    daily_requests: int = 10_000
+    # Mutations a minute besides the budget (https://developer.monday.com/api-reference/docs/
+    # rate-limits): a request holds no more, or it could never pass.
+    mutations_per_minute: int = 2_000
+    daily_requests: int = 10_000  # reset at 00:00 UTC
     mutation_cost: int = 10_000  # complexity of one create/change/delete, as monday bills it
     # 50 mutations is 500,000 points, a twentieth of the budget: few requests, and a lost
     # response is cheap to redo (bench_push.py: 0.058 requests per mutation at 25 across
@@ -68,7 +71,7 @@ class Limits:
 
     def chunk_policy(self) -> ChunkPolicy:
         return ChunkPolicy(
-            max_mutations=self.max_mutations_per_request,
+            max_mutations=max(1, min(self.max_mutations_per_request, self.mutations_per_minute)),
             max_complexity=self.max_complexity_per_request,
             budget_per_window=self.complexity_per_minute,
         )
@@ -96,6 +99,7 @@ class MondaySetup:
     token: str = field(repr=False)
     limits: Limits = field(default_factory=Limits)
     timeout_seconds: float = 30.0
+    deadline_seconds: float = 90.0  # a whole request, by the wall clock (ClientSettings)
     max_attempts: int = 8
     max_wait_seconds: float = 300.0
     base_backoff_seconds: float = 1.0
@@ -120,6 +124,7 @@ class MondaySetup:
                 url=self.url,
                 api_version=self.api_version,
                 timeout_seconds=self.timeout_seconds,
+                deadline_seconds=self.deadline_seconds,
                 max_attempts=self.max_attempts,
                 max_wait_seconds=self.max_wait_seconds,
                 base_backoff_seconds=self.base_backoff_seconds,
@@ -171,6 +176,7 @@ def setup_for_mapping(
         token=token,
         limits=limits or Limits.from_json(section.get("limits") or {}),
         timeout_seconds=float(section.get("timeout_seconds", 30.0)),
+        deadline_seconds=float(section.get("deadline_seconds", 90.0)),
         max_attempts=int(section.get("max_attempts", 8)),
         max_wait_seconds=float(section.get("max_wait_seconds", 300.0)),
         base_backoff_seconds=float(section.get("base_backoff_seconds", 1.0)),

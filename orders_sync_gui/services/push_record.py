@@ -29,7 +29,7 @@ from ..core.staged import (
 from ..monday.client import FieldError
 from ..monday.operations import Operation, OperationResult
 from ..store import pushing
-from .batch_run import GONE_CODES, BatchRun, now
+from .batch_run import BatchRun, now
 from .push_plan import Plan
 
 log = logging.getLogger(__name__)
@@ -120,7 +120,7 @@ class PushRecorder:
 
     def _record_row(self, conn: Connection, row: StagedRow, res: OperationResult) -> int | None:
         """Returns the row's id when its outcome is recorded, None when it is sent again."""
-        gone = res.error is not None and res.error.code in GONE_CODES
+        gone = res.error is not None and res.error.gone
         if gone and row.change_type is ChangeType.DELETED:
             # The item of a deleted order is already off the board: that is what the delete
             # wanted, so the row is done, not refused on every push.
@@ -157,7 +157,7 @@ class PushRecorder:
     def _record_subitem(
         self, conn: Connection, sub: StagedSubitem, res: OperationResult
     ) -> int | None:
-        gone = res.error is not None and res.error.code in GONE_CODES
+        gone = res.error is not None and res.error.gone
         if gone and res.op.kind == "delete_item":
             # A removed size whose subitem is gone already (by hand, or by a request whose
             # answer was lost) is done.

@@ -30,7 +30,7 @@ from ..core.models import BatchStatus, ChangeType, RowStatus
 from ..monday.operations import ChunkPolicy, OperationResult
 from ..store import pushing
 from ..store.staging import BatchInfo, BatchStateError, get_batch, open_batches
-from .batch_run import GONE_CODES, BatchRun, Progress, RunHooks, Step, end_run, execute, now
+from .batch_run import BatchRun, Progress, RunHooks, Step, end_run, execute, now
 from .context import Context
 from .made_already import made_already
 from .monday_setup import MondaySetup
@@ -148,7 +148,7 @@ class UndoHooks(RunHooks[UndoReport]):
             run.heartbeat(conn)
             for res in results:
                 kind, ident = res.op.key[0], int(res.op.key[1:])
-                gone = res.error is not None and res.error.code in GONE_CODES
+                gone = res.error is not None and res.error.gone
                 # Deleting what is already gone is done; so is taking the label off a
                 # deleted order's item that is gone (its push may have found it so).
                 ok = res.ok or (

@@ -774,12 +774,14 @@ def test_concurrency_limit_is_429(make_sandbox: Callable[..., SandboxServer]) ->
 
 def test_daily_limit(make_sandbox: Callable[..., SandboxServer]) -> None:
     sandbox = make_sandbox(daily_limit=2)
+    noon = 20_423 * 86_400 + 12 * 3600  # 2025-12-01T12:00Z: the day resets 12 h later
+    sandbox.app.limits.utc_clock = lambda: noon
     assert [post(sandbox, COMPLEXITY_QUERY).status_code for _ in range(2)] == [200, 200]
     refused = post(sandbox, COMPLEXITY_QUERY)
     assert refused.status_code == 429
     extensions = refused.json()["errors"][0]["extensions"]
     assert extensions["code"] == "DAILY_LIMIT_EXCEEDED"
-    assert extensions["retry_in_seconds"] > 3600
+    assert extensions["retry_in_seconds"] == 12 * 3600
 
 
 def test_ip_limit(make_sandbox: Callable[..., SandboxServer]) -> None:

@@ -415,7 +415,24 @@ def board_text(kind: str, value: str | None) -> str | None:
     if kind == "date":
         day, _, clock = value.partition("T")
         return f"{day} {clock[:5]}" if clock else day
+    if kind == "long_text":
+        return long_text_shown(value)
     return value
+
+
+def _units(text: str) -> int:
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def long_text_shown(text: str, limit: int = 2_000) -> str:
+    """A long text as the board holds it: whole when it fits monday's 2,000 characters
+    (UTF-16 units; developer.monday.com/api-reference/docs/long-text), else its start (no
+    half pair, no trailing space) and " … [cut: N characters]", within the limit."""
+    if _units(text) <= limit:
+        return text
+    marker = f" … [cut: {_units(text):,} characters]"
+    room = 2 * (limit - _units(marker))
+    return text.encode("utf-16-le")[:room].decode("utf-16-le", "ignore").rstrip() + marker
 
 
 def expected_texts(mapping: BoardMapping, record: Record) -> dict[str, str | None]:

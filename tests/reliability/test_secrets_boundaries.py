@@ -145,6 +145,67 @@ def test_the_token_is_in_no_log_record_pane_line_exception_payload_or_file(
     assert len(seen) > 200  # it looked at every record, row and output
 
 
+def test_a_server_echoing_the_token_back_gets_it_into_nothing(
+    db, ctx, make_sandbox, isolated_home, tmp_path, caplog
+):
+    """monday (or a proxy before it) answering with the request's Authorization header in
+    its error text: per alias (the rows' refusals, kept in the database and logged) and for
+    the whole request (the push's stop: its exception, the batch's message, the CLI's one
+    line). The client scrubs every answer before reading it: the token is nowhere, and the
+    words around it still are."""
+    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="urllib3")
+    server = make_sandbox()
+    setup = quick_setup(ctx, server)
+    seen: list[str] = []
+
+    # Per alias: every mutation of a push (its customer's group made by an earlier one)
+    # refused with the echo; the rows fail alone.
+    assert push(ctx, staging.stage(ctx, CUSTOMER, limit=2).batch_id, setup).status == "PUSHED"
+    server.set_faults(FaultConfig(every_n=1, mutations_only=True, kinds=("echo_auth",)))
+    first = staging.stage(ctx, CUSTOMER, limit=4).batch_id
+    report = push(ctx, first, setup)
+    assert report.failed == 4
+    seen += [repr(report), json.dumps(report.to_dict())]
+
+    # The whole request: the read of the board (every request echoes now) stops the push.
+    server.set_faults(FaultConfig(every_n=1, kinds=("echo_auth_request",)))
+    with pytest.raises(PushStopped) as stopped:
+        push(ctx, first, quick_setup(ctx, server))
+    seen += ["".join(traceback.format_exception(stopped.value)), repr(stopped.value)]
+    client = setup.client()
+    with pytest.raises(MondayError) as refused:
+        client.execute("query { complexity { after } }")
+    seen.append("".join(traceback.format_exception(refused.value)))
+
+    # The CLI, verbose, in a process of its own: its one-line stop and its log.
+    home = tmp_path / "cli-home"
+    write_cli_settings(home)
+    cli = CliProcess(["-v", "push", "--batch", str(first)], cli_env(db, server, home), tmp_path)
+    assert cli.wait() == 1
+    seen += [cli.stdout, cli.stderr]
+
+    for record in caplog.records:
+        seen += [record.getMessage(), repr(record.args), record.exc_text or ""]
+    with ctx.store.engine.connect() as conn:
+        for table in (staged_rows, staged_subitems, batches, sync_state, customer_locks):
+            seen += [repr(tuple(row)) for row in conn.execute(select(table))]
+    echoed = [t for t in seen if "Authorization: [token]" in t]
+    # The echo reached the rows' errors, the database, the exception, the log and the CLI.
+    assert len(echoed) >= 5 and "Authorization: [token]" in cli.stderr
+    assert token_leaks(files_under(isolated_home, home, tmp_path), seen) == []
+    assert server.stats()["faults"]["echo_auth"] >= 1
+
+
+def test_a_token_a_header_cannot_carry_is_named_without_being_shown():
+    """requests names a header's value when it refuses it (a pasted token ending in a line
+    break): the client says what is wrong without it."""
+    client = MondayClient(TOKEN + "\n", ClientSettings(url="http://127.0.0.1:9/v2"))
+    with pytest.raises(MondayError, match="cannot carry") as refused:
+        client.execute("query { complexity { after } }")
+    assert TOKEN not in "".join(traceback.format_exception(refused.value))
+
+
 # ---------------------------------------------------------------------- SQL is just text
 INJECTIONS = [
     'Robert\'); DROP TABLE "MON_BatchProcessing";--',

@@ -9,20 +9,27 @@ The order a request goes through, and what a client sees at each step:
    header when `api_version_required` is set). The `version` query answers with it.
 3. Concurrency slot, else 429 `maxConcurrencyExceeded`.
 4. IP limit, minute rate, daily calls: 429 `IP_RATE_LIMIT_EXCEEDED` / `RATE_LIMIT_EXCEEDED`
-   ("Minute limit rate exceeded") / `DAILY_LIMIT_EXCEEDED`, each with `Retry-After` and
-   `extensions.retry_in_seconds`.
+   ("Minute limit rate exceeded") / `DAILY_LIMIT_EXCEEDED` (the day ends at 00:00 UTC),
+   each with `Retry-After` and `extensions.retry_in_seconds`. Every answered request counts
+   toward the day: 1, or 0.1 when a rate limit refused it (limits.py).
 5. Body: not JSON -> 400 `JsonParseException`; no `query` -> 400 `BAD_REQUEST`.
 6. Parse: syntax errors -> 200 with `errors` (`GRAPHQL_PARSE_FAILED`, with `locations`).
 7. `Idempotency-Key` on a mutation: replay (`Idempotency-Replayed: true`, nothing runs)
    or, while the first request with that key still runs, 409 with `Retry-After`; kept for
    `idempotency_ttl_seconds`. With `idempotency_enabled` off the header is ignored.
-8. Fault injection (500, 423, dropped connection, delay), if configured.
-9. Validation against the sandbox SDL -> 200 `GRAPHQL_VALIDATION_FAILED` errors.
-10. Complexity: over the per-query maximum -> 200 `maxComplexityExceeded`; over the budget
-    -> `complexity_error_status` (429) `COMPLEXITY_BUDGET_EXHAUSTED` with `retry_in_seconds`.
+8. Fault injection (500, 423, dropped connection, delay, an answer trickled a byte at a
+   time, an error echoing the Authorization header), if configured.
+9. Validation against the sandbox SDL -> 200 `GRAPHQL_VALIDATION_FAILED` errors. With a
+   whole-request `gone_style` (errors.REQUEST_GONE_STYLES), a mutation naming an item that
+   does not exist refuses the request here: 404 or 500, nothing runs.
+10. Mutations past 2,000 a minute -> 429 `RATE_LIMIT_EXCEEDED` ("Call limit exceeded for
+   mutations"). Complexity: over the per-query maximum -> 200 `maxComplexityExceeded`; over
+   the budget -> `complexity_error_status` (429) `COMPLEXITY_BUDGET_EXHAUSTED` with
+   `retry_in_seconds`.
 11. Execution under the state lock; failing fields are null with monday's error entries,
-    the other fields (aliases) succeed; HTTP 200. A request that changed anything is in the
-    state file's journal, fsync'd, before its answer leaves (see state.py).
+    the other fields (aliases) succeed; HTTP 200 (404 for a request of one mutation whose
+    item is gone, with `gone_style` "resource_not_found_404"). A request that changed
+    anything is in the state file's journal, fsync'd, before its answer leaves (state.py).
 """
 
 from __future__ import annotations
@@ -42,6 +49,7 @@ from typing import Any, cast
 from graphql import (
     DocumentNode,
     ExecutionResult,
+    FieldNode,
     GraphQLError,
     GraphQLInterfaceType,
     GraphQLSchema,
@@ -51,9 +59,9 @@ from graphql import (
     validate,
 )
 
-from .complexity import is_mutation, query_cost
+from .complexity import find_operation, is_mutation, mutation_fields, query_cost
 from .config import SandboxConfig
-from .errors import format_graphql_error
+from .errors import REQUEST_GONE_STYLES, format_graphql_error, gone_request_error
 from .faults import FaultInjector
 from .idempotency import CachedResponse, IdempotencyCache
 from .layout import build_columns, load_mapping
@@ -85,6 +93,8 @@ class Response:
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
     drop: bool = False  # close the connection without answering
+    trickle: float | None = None  # send the answer one byte every this many seconds
+    refused: bool = False  # a rate limit refused the request (a fraction of a daily call)
 
 
 def json_response(status: int, payload: Any, headers: Mapping[str, str] | None = None) -> Response:
@@ -200,6 +210,7 @@ class SandboxApp:
             cursor_ttl_seconds=config.cursor_ttl_seconds,
             state_file=config.state_file,
         )
+        self.state.gone_style = config.gone_style
         self.limits = Limits(config)
         self.faults = FaultInjector(config.faults)
         self.idempotency = IdempotencyCache(config.idempotency_ttl_seconds)
@@ -217,7 +228,9 @@ class SandboxApp:
         headers = self.limits.headers()
         if rejection.retry_in_seconds is not None:
             headers["Retry-After"] = str(rejection.retry_in_seconds)
-        return json_response(rejection.status, rejection.body(), headers)
+        response = json_response(rejection.status, rejection.body(), headers)
+        response.refused = True
+        return response
 
     def _errors(self, status: int, errors: list[dict[str, Any]]) -> Response:
         for error in errors:
@@ -252,13 +265,16 @@ class SandboxApp:
         self.stats.api_version(header, served)
         refused = self.limits.acquire()
         if refused is not None:
-            return self._rejection(refused)
-        serving = _SERVED.set(served)
-        try:
-            return self._admitted(headers, body, client_ip)
-        finally:
-            _SERVED.reset(serving)
-            self.limits.release()
+            response = self._rejection(refused)
+        else:
+            serving = _SERVED.set(served)
+            try:
+                response = self._admitted(headers, body, client_ip)
+            finally:
+                _SERVED.reset(serving)
+                self.limits.release()
+        self.limits.count_call(response.refused)
+        return response
 
     def _admitted(self, headers: Mapping[str, str], body: bytes, client_ip: str) -> Response:
         refused = self.limits.admit(client_ip)
@@ -297,7 +313,9 @@ class SandboxApp:
                 return Response(started.status, started.body, replay)
         executed: Response | None = None
         try:
-            response, fault, ran = self._faulted_run(document, variables, operation_name, mutation)
+            response, fault, ran = self._faulted_run(
+                document, variables, operation_name, mutation, headers.get("Authorization", "")
+            )
             executed = response if ran else None
             if fault == "drop_after_execute":
                 return Response(0, drop=True)
@@ -312,12 +330,17 @@ class SandboxApp:
         variables: dict[str, Any],
         operation_name: str | None,
         mutation: bool,
+        authorization: str = "",
     ) -> tuple[Response, str | None, bool]:
         """Run the request unless a fault refuses it: (response, fault, whether it ran)."""
         fault = self.faults.decide(mutation)
-        if fault == "error_500":
+        if fault in ("error_500", "trickle"):
             error = self._simple_error(500, "INTERNAL_SERVER_ERROR", "Internal server error")
+            if fault == "trickle":
+                error.trickle = self.faults.config.trickle_seconds
             return error, fault, False
+        if fault in ("echo_auth", "echo_auth_request"):
+            return self._echo(document, operation_name, authorization, fault), fault, False
         if fault == "locked_423":
             message = "Resource is currently locked, please try again later"
             return self._simple_error(423, "RESOURCE_LOCKED", message, retry_after=1), fault, False
@@ -329,6 +352,23 @@ class SandboxApp:
         response, ran = self._run(document, variables, operation_name)
         return response, fault, ran
 
+    def _echo(
+        self, document: DocumentNode, operation_name: str | None, authorization: str, fault: str
+    ) -> Response:
+        """A careless server's error that quotes the request's Authorization header."""
+        message = f"Could not process the request sent with Authorization: {authorization}"
+        if fault == "echo_auth_request":
+            return self._simple_error(400, "BAD_REQUEST", message)
+        operation = find_operation(document, operation_name)
+        fields = [
+            (selection.alias or selection.name).value
+            for selection in (operation.selection_set.selections if operation else ())
+            if isinstance(selection, FieldNode) and selection.name.value != "complexity"
+        ]
+        extensions = {"code": "InvalidArgumentException", "status_code": 200, "error_data": {}}
+        errors = [{"message": message, "path": [f], "extensions": extensions} for f in fields]
+        return self._errors(200, errors or [{"message": message, "extensions": extensions}])
+
     def _run(
         self, document: DocumentNode, variables: dict[str, Any], operation_name: str | None
     ) -> tuple[Response, bool]:
@@ -337,6 +377,14 @@ class SandboxApp:
         if invalid:
             errors = [format_graphql_error(e, "GRAPHQL_VALIDATION_FAILED") for e in invalid]
             return self._errors(200, errors), False
+        gone = self._gone_request(document, variables, operation_name)
+        if gone is not None:
+            return gone, False
+        capped = self.limits.take_mutations(
+            len(mutation_fields(document, operation_name, variables))
+        )
+        if capped is not None:
+            return self._rejection(capped), False
         charged = self.limits.charge(query_cost(document, operation_name, variables, self.config))
         if isinstance(charged, Rejection):
             return self._rejection(charged), False
@@ -357,7 +405,45 @@ class SandboxApp:
             payload["errors"] = errors
         payload["account_id"] = self.config.account_id
         payload["extensions"] = {"request_id": str(uuid.uuid4())}
-        return json_response(200, payload, self.limits.headers()), True
+        status = 200
+        if self._one_gone_mutation(document, variables, operation_name, payload):
+            status = 404
+        return json_response(status, payload, self.limits.headers()), True
+
+    def _gone_request(
+        self, document: DocumentNode, variables: dict[str, Any], operation_name: str | None
+    ) -> Response | None:
+        """With a whole-request gone_style: the refusal of a request whose mutations name an
+        item that does not exist (or is deleted), before anything in it runs."""
+        style = self.config.gone_style
+        if style not in REQUEST_GONE_STYLES:
+            return None
+        with self.state.lock:
+            for _name, args in mutation_fields(document, operation_name, variables):
+                for key in ("item_id", "parent_item_id"):
+                    if args.get(key) is None:
+                        continue
+                    item = self.state.items.get(str(args[key]))
+                    if item is None or item.state == "deleted":
+                        status, error = gone_request_error(style, str(args[key]))
+                        return self._errors(status, [error])
+        return None
+
+    def _one_gone_mutation(
+        self,
+        document: DocumentNode,
+        variables: dict[str, Any],
+        operation_name: str | None,
+        payload: dict[str, Any],
+    ) -> bool:
+        """gone_style "resource_not_found_404": a request of one mutation, refused because
+        its item is gone, is answered HTTP 404 (a chunk of several stays a 200 whose failing
+        alias carries the error)."""
+        if self.config.gone_style != "resource_not_found_404" or not payload.get("errors"):
+            return False
+        codes = {e["extensions"]["code"] for e in payload["errors"]}
+        one = len(mutation_fields(document, operation_name, variables)) == 1
+        return one and codes == {"ResourceNotFoundException"}
 
     def _execute(
         self,

@@ -22,6 +22,7 @@ from pathlib import Path
 from types import FrameType
 
 from .config import FaultConfig, SandboxConfig
+from .errors import GONE_STYLES
 from .server import SandboxServer
 
 
@@ -51,6 +52,18 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--fault-seed", type=int, default=0)
     parser.add_argument(
         "--fault-kinds", default="error_500", help="comma-separated kinds, used in turn"
+    )
+    parser.add_argument(
+        "--trickle-seconds",
+        type=_seconds,
+        default=FaultConfig().trickle_seconds,
+        help="seconds between two bytes of a trickled answer (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--gone-style",
+        choices=GONE_STYLES,
+        default=defaults.gone_style,
+        help="how a mutation on an item that does not exist is answered (default: %(default)s)",
     )
     parser.add_argument(
         "--no-idempotency",
@@ -84,6 +97,7 @@ def build_config(argv: Sequence[str] | None = None) -> SandboxConfig:
         state_file=args.state,
         window_seconds=args.window_seconds,
         max_items_per_board=args.max_items,
+        gone_style=args.gone_style,
         idempotency_enabled=not args.no_idempotency,
         idempotency_ttl_seconds=args.idempotency_window,
         faults=FaultConfig(
@@ -91,6 +105,7 @@ def build_config(argv: Sequence[str] | None = None) -> SandboxConfig:
             rate=args.fault_rate,
             seed=args.fault_seed,
             kinds=tuple(k.strip() for k in args.fault_kinds.split(",") if k.strip()),
+            trickle_seconds=args.trickle_seconds,
         ),
     )
 

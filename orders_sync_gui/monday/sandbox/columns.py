@@ -14,13 +14,20 @@ from dataclasses import dataclass, field
 from datetime import date, time
 from typing import Any
 
-from .errors import MondayError, column_value_error
+from .errors import COLUMN_VALUES_DOCS, MondayError, column_value_error
 
 # Item and group names hold 1 to 255 characters (REFERENCE.md), counted here in UTF-16
 # code units, as JavaScript's String.length counts: an emoji or another character beyond
 # U+FFFF counts twice. REFERENCE.md does not name the unit; of the two readings this is the
 # stricter, so a name the sandbox accepts is accepted under either.
 MAX_NAME_LENGTH = 255
+# A long text column "stores up to 2,000 characters"
+# (https://developer.monday.com/api-reference/docs/long-text), counted like names.
+MAX_LONG_TEXT_LENGTH = 2_000
+# A text column has "no fixed character limit, but each item has an approximate 64KB total
+# column value capacity" (https://developer.monday.com/api-reference/docs/text): the sandbox
+# holds an item's values to this many bytes of text (UTF-8), all columns together.
+ITEM_VALUES_BYTES = 64 * 1024
 # monday's default labels of a new status column; index 5 is its reserved blank label.
 DEFAULT_STATUS_LABELS: dict[int, str] = {0: "Working on it", 1: "Done", 2: "Stuck"}
 _RESERVED_STATUS_INDEX = 5
@@ -237,10 +244,42 @@ def _dropdown(column: Column, raw: Any, labels: dict[int, str], create: bool) ->
 
 def _long_text(column: Column, raw: Any, _labels: dict[int, str], _create: bool) -> Any:
     if isinstance(raw, str):
-        return {"text": raw}
-    if isinstance(raw, dict) and isinstance(raw.get("text"), str):
-        return {"text": raw["text"]} if raw["text"] else None
-    raise column_value_error(column.id, column.type, raw)
+        text = raw
+    elif isinstance(raw, dict) and isinstance(raw.get("text"), str):
+        text = raw["text"]
+    else:
+        raise column_value_error(column.id, column.type, raw)
+    length = name_length(text)
+    if length > MAX_LONG_TEXT_LENGTH:
+        # monday's ColumnValueException, its error_data naming the column and its type
+        # (https://developer.monday.com/api-reference/changelog/bug-fix-column-value-exception-error-column_type-update);
+        # the words are the sandbox's, and the value itself is not echoed back.
+        raise MondayError(
+            f"invalid value - the long text column holds at most {MAX_LONG_TEXT_LENGTH:,} "
+            f"characters, this value has {length:,}. {COLUMN_VALUES_DOCS}",
+            "ColumnValueException",
+            {"column_id": column.id, "column_type": column.type, "value_length": length},
+        )
+    return {"text": text} if text else None
+
+
+def values_bytes(columns: dict[str, Column], values: dict[str, Any]) -> int:
+    """What an item's stored values take, as ITEM_VALUES_BYTES counts them."""
+    total = 0
+    for column_id, stored in values.items():
+        column = columns.get(column_id)
+        if column is not None and stored is not None:
+            total += len((text_of(column, stored) or "").encode("utf-8"))
+    return total
+
+
+def item_too_large(total: int) -> MondayError:
+    return MondayError(
+        f"invalid value - the item's column values would come to {total:,} bytes, more than "
+        f"the about {ITEM_VALUES_BYTES:,} an item holds",
+        "ColumnValueException",
+        {"values_bytes": total, "max_bytes": ITEM_VALUES_BYTES},
+    )
 
 
 _PARSERS = {

@@ -1,8 +1,12 @@
 """The sandbox's complexity cost model, computed from the document before it runs.
 
-monday does not publish its formula; this one keeps its shape and its published anchor
-points (a `create_item` costs about 10,000 points; reads are cheap per object but multiply
-with page sizes):
+monday does not publish its formula; this one keeps its documented shape and anchor points
+(https://developer.monday.com/api-reference/docs/rate-limits, .../docs/complexity): a read
+costs by the objects it may return (its limits and ids, not what it happens to find), so
+reads multiply with page sizes; nesting `subitems` in items "may lead to an increase" beyond
+their count (https://developer.monday.com/api-reference/docs/subitems); a `create_item`
+costs about 10,000 points (.../docs/development-best-practices); a page of 500 items with
+their column values about 5,500 (.../docs/aggregation-api-guide). So:
 
 - a scalar (leaf) field costs 0, and so do `complexity` and introspection fields;
 - a mutation field costs `mutation_costs[name]` plus the cost of its selection, once;
@@ -10,10 +14,13 @@ with page sizes):
   how many objects it may return: the `limit` of `items_page` / `next_items_page` /
   `items_page_by_column_values` (default 25) for their `items`, `len(ids)` or `limit`
   (default 25) for `boards` and `items`, `len(ids)` or `list_estimate` for `column_values`,
-  `columns`, `groups`, `subitems`, `values`; 1 for a single object.
+  `columns`, `groups`, `subitems`, `values`; 1 for a single object;
+- a `subitems` field nested in an item costs `subitems_weight` times that: how much more
+  monday's nesting weighs is not published, the weight (10 by default) is the sandbox's.
 
-So `create_item(...) { id }` costs 10,000, and a page of 500 items with 10 column values
-each costs 1 + 1 + 500 * (1 + 10) = 5,502.
+So `create_item(...) { id }` costs 10,000, a page of 500 items with 10 column values
+each costs 1 + 1 + 500 * (1 + 10) = 5,502, and the same page with `subitems { id name }`
+500 * 10 * 10 * 1 = 50,000 more.
 """
 
 from __future__ import annotations
@@ -52,6 +59,25 @@ def find_operation(document: DocumentNode, name: str | None) -> OperationDefinit
 def is_mutation(document: DocumentNode, name: str | None) -> bool:
     operation = find_operation(document, name)
     return operation is not None and operation.operation == OperationType.MUTATION
+
+
+def mutation_fields(
+    document: DocumentNode, name: str | None, variables: Mapping[str, Any] | None = None
+) -> list[tuple[str, dict[str, Any]]]:
+    """The mutations a document would run, in order: (field name, its arguments' values),
+    `complexity` and introspection left out."""
+    operation = find_operation(document, name)
+    if operation is None or operation.operation != OperationType.MUTATION:
+        return []
+    costing = _Costing(document, variables or {}, SandboxConfig())
+    out: list[tuple[str, dict[str, Any]]] = []
+    for node in costing._fields(operation.selection_set):
+        field = node.name.value
+        if field in _FREE or field.startswith("__"):
+            continue
+        args = {a.name.value: costing._arg(node, a.name.value) for a in node.arguments or ()}
+        out.append((field, args))
+    return out
 
 
 class _Costing:
@@ -104,7 +130,8 @@ class _Costing:
             return 0
         child_page = _positive(self._arg(node, "limit"), DEFAULT_PAGE) if name in _PAGED else None
         inner = self.config.read_object_cost + self.selection(node.selection_set, child_page)
-        return self._count(node, page) * inner
+        weight = self.config.subitems_weight if name == "subitems" else 1
+        return self._count(node, page) * inner * weight
 
     def root(self, operation: OperationDefinitionNode) -> int:
         if operation.operation != OperationType.MUTATION:

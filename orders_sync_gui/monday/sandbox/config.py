@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from .errors import GONE_STYLES
 from .versions import KNOWN_VERSIONS
 
 FAULT_KINDS = (
@@ -15,6 +16,14 @@ FAULT_KINDS = (
     "drop_after_execute",  # executed (and cached under its Idempotency-Key), then dropped
     "delay",  # waits `delay_seconds`, then handled normally
     "locked_423",  # HTTP 423 "Resource is currently locked", nothing executed
+    # nothing executed; the answer (an HTTP 500) leaves one byte every `trickle_seconds`,
+    # headers included: no single read ever waits long, the whole never ends in time
+    "trickle",
+    # nothing executed; every field of the request fails (HTTP 200, per alias) with words
+    # that echo the request's Authorization header back
+    "echo_auth",
+    # nothing executed; HTTP 400 for the whole request, its message echoing Authorization
+    "echo_auth_request",
 )
 
 DEFAULT_MUTATION_COSTS: dict[str, int] = {
@@ -43,6 +52,7 @@ class FaultConfig:
     seed: int = 0
     kinds: tuple[str, ...] = ("error_500",)
     delay_seconds: float = 1.0
+    trickle_seconds: float = 2.0  # between two bytes of a "trickle" answer
     mutations_only: bool = False
 
     def __post_init__(self) -> None:
@@ -51,6 +61,8 @@ class FaultConfig:
             raise ValueError(f"unknown fault kinds {unknown}; known: {', '.join(FAULT_KINDS)}")
         if self.every_n < 0 or not 0.0 <= self.rate <= 1.0 or self.delay_seconds < 0:
             raise ValueError("every_n must be >= 0, rate in [0, 1], delay_seconds >= 0")
+        if self.trickle_seconds <= 0:
+            raise ValueError("trickle_seconds must be > 0")
 
     @property
     def enabled(self) -> bool:
@@ -111,9 +123,15 @@ class SandboxConfig:
     max_complexity_per_query: int = 5_000_000
     complexity_error_status: int = 429  # HTTP status of COMPLEXITY_BUDGET_EXHAUSTED
     requests_per_minute: int = 5_000
+    # Mutations (aliased fields) a minute, besides the budget: 2,000 (rate-limits page);
+    # None: no cap.
+    mutations_per_minute: int | None = 2_000
     max_concurrency: int = 250
     daily_limit: int = 25_000
+    # A day's length; days start on its multiples since the Unix epoch (UTC), so 86,400
+    # resets at every 00:00 UTC, as monday's daily limit does (limits.py).
     daily_window_seconds: float = 86_400.0
+    refused_call_weight: float = 0.1  # what a call a rate limit refused counts toward the day
     ip_limit: int | None = 5_000  # None disables the IP limit
     ip_window_seconds: float = 10.0
 
@@ -121,6 +139,10 @@ class SandboxConfig:
     mutation_costs: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_MUTATION_COSTS))
     read_object_cost: int = 1
     list_estimate: int = 10
+    subitems_weight: int = 10  # nested subitems weigh this many times their objects
+
+    # --- how a mutation on an item that does not exist is answered (errors.GONE_STYLES)
+    gone_style: str = "invalid_item_id"
 
     # --- API versions (versions.py): version name -> kind. A request without `API-Version`
     # gets the current one, or, with `api_version_required`, HTTP 400 API_VERSION_REQUIRED
@@ -132,6 +154,12 @@ class SandboxConfig:
     idempotency_enabled: bool = True  # False: `Idempotency-Key` ignored, every request runs
     idempotency_ttl_seconds: float = 1800.0  # how long a key's response is replayed (30 min)
     faults: FaultConfig = field(default_factory=FaultConfig)
+
+    def __post_init__(self) -> None:
+        if self.gone_style not in GONE_STYLES:
+            raise ValueError(
+                f"unknown gone_style {self.gone_style!r}; known: {', '.join(GONE_STYLES)}"
+            )
 
     @property
     def resolved_subitems_board_id(self) -> int:

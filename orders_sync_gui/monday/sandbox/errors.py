@@ -68,6 +68,47 @@ def invalid_item(item_id: str | None, board_id: str | None = None) -> MondayErro
     return MondayError("Item not found in board", "InvalidItemIdException", data)
 
 
+# How the sandbox answers a mutation on an item that does not exist (SandboxConfig.gone_style).
+# monday documents InvalidItemIdException and ResourceNotFoundException, the latter with
+# HTTP 200 or 404, and its older pages an HTTP 500 for an id that does not exist
+# (https://developer.monday.com/api-reference/docs/error-handling). When a 404 or 500 is sent
+# is not documented; the styles act out the readings a client must survive:
+GONE_STYLES = (
+    "invalid_item_id",  # InvalidItemIdException on the field, HTTP 200 (the default)
+    "resource_not_found",  # ResourceNotFoundException on the field, HTTP 200
+    "resource_not_found_404",  # on the field; a request of that one mutation: HTTP 404
+    "resource_not_found_404_request",  # HTTP 404 for the whole request, nothing runs
+    "error_500",  # HTTP 500 for the whole request naming the item, nothing runs
+)
+# The styles that refuse a whole request before anything in it runs.
+REQUEST_GONE_STYLES = frozenset({"resource_not_found_404_request", "error_500"})
+
+
+def gone_error(style: str, item_id: str | None, board_id: str | None = None) -> MondayError:
+    """The error of one mutation field whose item does not exist, in the style's words."""
+    if style == "invalid_item_id":
+        return invalid_item(item_id, board_id)
+    data: dict[str, Any] = {"item_id": item_id}
+    if board_id is not None:
+        data["board_id"] = board_id
+    return MondayError(
+        f"Item {item_id} could not be found", "ResourceNotFoundException", data, status_code=404
+    )
+
+
+def gone_request_error(style: str, item_id: str) -> tuple[int, dict[str, Any]]:
+    """(HTTP status, one `errors` entry without a path) refusing a whole request."""
+    if style == "error_500":
+        # The older reference's shape: a server error whose words name the missing item.
+        message = f"Internal server error: item {item_id} does not exist"
+        return 500, {
+            "message": message,
+            "extensions": {"code": "INTERNAL_SERVER_ERROR", "status_code": 500},
+        }
+    error = gone_error(style, item_id)
+    return 404, {"message": error.message, "extensions": error.extensions}
+
+
 def invalid_argument(message: str, **error_data: Any) -> MondayError:
     return MondayError(message, "InvalidArgumentException", error_data)
 

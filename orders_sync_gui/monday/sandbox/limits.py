@@ -1,14 +1,23 @@
-"""monday's rate limits: complexity budget, requests per minute, concurrency, daily calls, IP.
+"""monday's rate limits: complexity budget, requests and mutations per minute, concurrency,
+daily calls, IP (https://developer.monday.com/api-reference/docs/rate-limits).
 
-Windows follow monday's wording, "reset 60 seconds after the first API call was made": a
-window opens at the first use and everything it counted resets when it ends. Every window
-length is configurable so tests and benchmarks can compress a minute to a second.
+Per-minute windows follow monday's wording, "reset 60 seconds after the first API call was
+made": a window opens at the first use and everything it counted resets when it ends. The
+day does not slide: the daily call limit resets at midnight UTC (the support article "API
+Rate Limits", https://support.monday.com/hc/en-us/articles/26471164460690-API-Rate-Limits),
+so the sandbox's days are `daily_window_seconds` long and start on multiples of it since
+1970-01-01T00:00Z (86,400: every 00:00 UTC; a compressed day, for benchmarks, alike), read
+from `utc_clock` (a hook: tests cross midnight without waiting). Every window length is
+configurable so tests and benchmarks can compress a minute to a second.
 
 Order of checks for one request (`admit`): concurrency, IP, minute rate, daily calls; the
-complexity budget is charged later (`charge`), once the document is known to be valid.
-Requests refused by the minute or IP limit still count against that limit, as on monday
-("all requests count, even those that fail"); refused requests do not count as daily calls
-(monday counts them as 0.1 call; the sandbox keeps whole counts).
+mutations-per-minute cap (2,000 a minute, rate-limits page) and the complexity budget are
+taken later (`take_mutations`, `charge`), once the document is known to be valid. Requests
+refused by the minute or IP limit still count against that limit, as on monday ("all
+requests count, even those that fail", support article). Each request counts toward the day
+once it is answered (`count_call`): a whole call, or `refused_call_weight` (0.1: the weight
+REFERENCE.md read in that support article for a call a rate limit refused; the copy of the
+article read here only says failed requests count) when a limit refused it.
 """
 
 from __future__ import annotations
@@ -48,6 +57,35 @@ class Window:
         self.roll(now)
         if self.start is None:
             self.start = now
+        self.used += amount
+
+
+@dataclass
+class CalendarWindow:
+    """A quota of calls per day, the days starting on multiples of `length` seconds since the
+    Unix epoch (UTC): it resets at midnight UTC, not a day after its first call. Counts may
+    be fractional (a refused call's weight)."""
+
+    limit: int
+    length: float
+    used: float = 0.0
+    day: int | None = None
+
+    def roll(self, now: float) -> None:
+        day = math.floor(now / self.length)
+        if day != self.day:
+            self.day, self.used = day, 0.0
+
+    def remaining(self, now: float) -> float:
+        self.roll(now)
+        return max(0.0, round(self.limit - self.used, 6))  # tenths add up inexactly
+
+    def reset_in(self, now: float) -> float:
+        self.roll(now)
+        return (math.floor(now / self.length) + 1) * self.length - now
+
+    def take(self, amount: float, now: float) -> None:
+        self.roll(now)
         self.used += amount
 
 
@@ -93,9 +131,17 @@ def _retry_seconds(seconds: float) -> int:
 
 
 class Limits:
-    def __init__(self, config: SandboxConfig, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        config: SandboxConfig,
+        clock: Callable[[], float] = time.monotonic,
+        utc_clock: Callable[[], float] = time.time,
+    ):
         self._config = config
         self._clock = clock
+        # Seconds since the Unix epoch, UTC: where the day's boundaries are read (a test
+        # hook, like `clock` for the minute windows).
+        self.utc_clock = utc_clock
         self._lock = threading.Lock()
         self.in_flight = 0
         self.budget_used_total = 0
@@ -105,7 +151,12 @@ class Limits:
         c = self._config
         self.complexity = Window(c.complexity_budget, c.window_seconds)
         self.minute = Window(c.requests_per_minute, c.window_seconds)
-        self.daily = Window(c.daily_limit, c.daily_window_seconds)
+        self.mutations = (
+            Window(c.mutations_per_minute, c.window_seconds)
+            if c.mutations_per_minute is not None
+            else None
+        )
+        self.daily = CalendarWindow(c.daily_limit, c.daily_window_seconds)
         self._ip: dict[str, Window] = {}
 
     def reset(self) -> None:
@@ -148,14 +199,42 @@ class Limits:
                     "Minute limit rate exceeded",
                     _retry_seconds(self.minute.reset_in(now)),
                 )
-            if self.daily.remaining(now) <= 0:
+            today = self.utc_clock()
+            if self.daily.remaining(today) <= 0:
                 return Rejection(
                     429,
                     "DAILY_LIMIT_EXCEEDED",
                     "Daily limit exceeded",
-                    _retry_seconds(self.daily.reset_in(now)),
+                    _retry_seconds(self.daily.reset_in(today)),
                 )
-            self.daily.take(1, now)
+            return None
+
+    def count_call(self, refused: bool) -> None:
+        """A request answered: one call toward the day, or a refused call's weight."""
+        weight = self._config.refused_call_weight if refused else 1.0
+        with self._lock:
+            self.daily.take(weight, self.utc_clock())
+
+    def take_mutations(self, count: int) -> Rejection | None:
+        """`count` mutations against the per-minute cap, or the whole request refused.
+
+        The rate-limits page gives the cap (2,000 mutations a minute) but not the answer
+        past it; the sandbox answers as that page documents for the mutations with caps of
+        their own (duplicate_group and others: HTTP 429 and "Call limit exceeded for ...").
+        """
+        if self.mutations is None or count == 0:
+            return None
+        with self._lock:
+            now = self._clock()
+            if self.mutations.remaining(now) < count:
+                return Rejection(
+                    429,
+                    "RATE_LIMIT_EXCEEDED",
+                    f"Call limit exceeded for mutations: at most {self.mutations.limit:,} a minute",
+                    _retry_seconds(self.mutations.reset_in(now)),
+                    extra={"mutations": count, "mutations_left": self.mutations.remaining(now)},
+                )
+            self.mutations.take(count, now)
             return None
 
     def charge(self, cost: int) -> Rejection | Receipt:
@@ -226,7 +305,11 @@ class Limits:
                 "budget_reset_in_seconds": round(self.complexity.reset_in(now), 3),
                 "budget_used_total": self.budget_used_total,
                 "minute_requests_remaining": self.minute.remaining(now),
-                "daily_calls_used": self.daily.used,
-                "daily_calls_remaining": self.daily.remaining(now),
+                "minute_mutations_remaining": (
+                    self.mutations.remaining(now) if self.mutations is not None else None
+                ),
+                "daily_calls_used": round(self.daily.used, 1),
+                "daily_calls_remaining": round(self.daily.remaining(self.utc_clock()), 1),
+                "daily_reset_in_seconds": round(self.daily.reset_in(self.utc_clock()), 3),
                 "in_flight": self.in_flight,
             }

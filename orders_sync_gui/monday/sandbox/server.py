@@ -66,6 +66,7 @@ class _Server(ThreadingHTTPServer):
     def server_activate(self) -> None:
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
+        self.stopping = threading.Event()  # ends a trickled answer at once
         super().server_activate()
 
     def process_request(self, request: Any, client_address: Any) -> None:
@@ -125,12 +126,29 @@ class _Handler(BaseHTTPRequestHandler):
             with suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
             return
+        if response.trickle is not None:
+            self._trickle(response, response.trickle)
+            return
         self.send_response(response.status)
         for name, value in response.headers.items():
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(response.body)))
         self.end_headers()
         self.wfile.write(response.body)
+
+    def _trickle(self, response: Response, seconds: float) -> None:
+        """The whole answer, status line to body, one byte every `seconds`, until it is
+        all sent, the client hangs up, or the sandbox stops."""
+        self.close_connection = True
+        reason = self.responses.get(response.status, ("",))[0]
+        lines = [f"HTTP/1.1 {response.status} {reason}", f"Server: {self.version_string()}"]
+        lines += [f"{name}: {value}" for name, value in response.headers.items()]
+        lines += [f"Content-Length: {len(response.body)}", "Connection: close", "", ""]
+        raw = "\r\n".join(lines).encode("latin-1") + response.body
+        for i in range(len(raw)):
+            if self.server.stopping.wait(seconds if i else 0):
+                return
+            self.wfile.write(raw[i : i + 1])  # a client gone: CLIENT_GONE, logged at debug
 
     def _path(self) -> str:
         return urlsplit(self.path).path.rstrip("/") or "/"
@@ -224,6 +242,7 @@ class SandboxServer:
         if httpd is None:
             return
         self.app.gate.set_open(True)  # let held requests finish
+        httpd.stopping.set()
         httpd.shutdown()
         httpd.server_close()
         httpd.close_connections()

@@ -56,15 +56,24 @@ from pathlib import Path
 from typing import Any
 
 from .columns import (
+    ITEM_VALUES_BYTES,
     MAX_NAME_LENGTH,
     Column,
     check_item_name,
+    item_too_large,
     name_length,
     prepare_value,
     text_of,
     value_of,
+    values_bytes,
 )
-from .errors import MondayError, invalid_argument, invalid_board, invalid_column, invalid_item
+from .errors import (
+    MondayError,
+    gone_error,
+    invalid_argument,
+    invalid_board,
+    invalid_column,
+)
 
 STATE_VERSION = 2  # 2: snapshot + journal; 1 (a snapshot alone) still loads
 READABLE_VERSIONS = (1, 2)
@@ -146,6 +155,7 @@ class BoardState:
         self.cursor_ttl_seconds = cursor_ttl_seconds
         self.state_file = state_file
         self._clock = clock
+        self.gone_style = "invalid_item_id"  # errors.GONE_STYLES; the app sets its config's
         self._cursors: dict[str, _Cursor] = {}
         self._cursor_seq = 0
         self.boards: dict[str, Board] = {}
@@ -214,7 +224,7 @@ class BoardState:
         """An item that is not deleted (archived items can still be changed, as on monday)."""
         item = self.items.get(str(item_id))
         if item is None or item.state == "deleted" or (board_id and item.board_id != board_id):
-            raise invalid_item(None if item_id is None else str(item_id), board_id)
+            raise gone_error(self.gone_style, None if item_id is None else str(item_id), board_id)
         return item
 
     def active_items(self, board: Board) -> list[Item]:
@@ -300,6 +310,7 @@ class BoardState:
                 {"board_id": board.id, "limit": self.max_items_per_board},
             )
         values, new_name, labels = self._prepare(board, column_values, create_labels, False)
+        self._check_size(board, values)
         now = _now_iso()
         item = Item(
             id=str(self._next_item_id),
@@ -328,6 +339,7 @@ class BoardState:
                 raise invalid_argument("item_id is required", board_id=board.id)
             item = self.live_item(item_id, board.id)
             values, new_name, labels = self._prepare(board, column_values, create_labels, True)
+            self._check_size(board, {**item.values, **values})
             self._apply_labels(board, labels)
             for column_id, stored in values.items():
                 if stored is None:
@@ -360,6 +372,13 @@ class BoardState:
             if stored is not None or keep_clears:
                 values[column.id] = stored
         return values, new_name, labels
+
+    def _check_size(self, board: Board, values: dict[str, Any]) -> None:
+        """An item's values, all columns together, within what an item holds."""
+        columns = {c.id: c for c in board.columns}
+        total = values_bytes(columns, values)
+        if total > ITEM_VALUES_BYTES:
+            raise item_too_large(total)
 
     def _apply_labels(self, board: Board, labels: dict[str, dict[int, str]]) -> None:
         """Store the labels a write created (`create_labels_if_missing`) on its columns."""
