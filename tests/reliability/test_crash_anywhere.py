@@ -131,6 +131,7 @@ class Trial:
         self.home = tmp_path / "cli-home"
         self.chunk = self.rng.randint(2, 5)
         write_cli_settings(self.home, chunk=self.chunk)
+        self.replay = replay
         self.server = start_sandbox(**REPLAY_MODES[replay])
         self.ctx = open_context(self.db)
         self.setup = quick_setup(
@@ -207,6 +208,11 @@ class Trial:
         code = proc.wait()
         if switch.hit.is_set():
             assert switch.finished.wait(30), "the parked request never finished"
+        if self.replay != "replay":
+            # Without replay nothing can hold off a request still running on monday.com when
+            # the resume looks (only its 409 on the key could): the operator resumes once
+            # the killed command's last request has ended there, as a "replay" trial need not.
+            _wait_until(lambda: self.server.app.limits.snapshot()["in_flight"] == 0, seconds=30)
         self.server.set_faults(FaultConfig())
         if not proc.killed:  # it finished before the kill point: then it must have succeeded
             assert code == 0, f"{args} failed: {proc.stderr}"
