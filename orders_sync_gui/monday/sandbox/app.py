@@ -58,6 +58,7 @@ from .faults import FaultInjector
 from .idempotency import CachedResponse, IdempotencyCache
 from .layout import build_columns, load_mapping
 from .limits import Limits, Receipt, Rejection
+from .onboarding import layout_mapping
 from .resolvers import ExecutionContext, Root, resolve_column_value_type
 from .state import BoardState
 from .versions import ServedVersion, VersionRefusal, VersionTable
@@ -178,7 +179,10 @@ class SandboxApp:
 
     def __init__(self, config: SandboxConfig) -> None:
         self.config = config
+        # The template's column ids, or monday-like generated ones (onboarding.py).
         mapping = config.mapping if config.mapping is not None else load_mapping()
+        layout = layout_mapping(config, mapping)
+        mapping = layout.mapping
         board_id = str(config.board_id)
         sub_id = str(config.resolved_subitems_board_id)
         columns, sub_columns = build_columns(
@@ -186,8 +190,8 @@ class SandboxApp:
             sub_id,
             config.extra_columns,
             config.extra_subitem_columns,
-            config.missing_columns,
-            config.labels,
+            layout.missing_columns,
+            layout.labels,
         )
         self.state = BoardState(
             board_id,

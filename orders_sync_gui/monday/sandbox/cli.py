@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
+from . import onboarding
 from .config import FaultConfig, SandboxConfig
 from .server import SandboxServer
 
@@ -64,6 +65,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="how long a key's response is replayed (default: %(default)s, monday's 30 min)",
     )
+    onboarding.add_options(parser)
     return parser
 
 
@@ -77,7 +79,7 @@ def _seconds(text: str) -> float:
 def build_config(argv: Sequence[str] | None = None) -> SandboxConfig:
     """The SandboxConfig the command line describes (argparse exits on bad options)."""
     args = _parser().parse_args(argv)
-    return SandboxConfig(
+    config = SandboxConfig(
         host=args.host,
         port=args.port,
         token=args.token,
@@ -93,6 +95,7 @@ def build_config(argv: Sequence[str] | None = None) -> SandboxConfig:
             kinds=tuple(k.strip() for k in args.fault_kinds.split(",") if k.strip()),
         ),
     )
+    return onboarding.apply_options(args, config)
 
 
 def serve_forever_cli(argv: Sequence[str] | None = None) -> int:

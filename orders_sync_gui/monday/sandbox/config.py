@@ -133,6 +133,13 @@ class SandboxConfig:
     idempotency_ttl_seconds: float = 1800.0  # how long a key's response is replayed (30 min)
     faults: FaultConfig = field(default_factory=FaultConfig)
 
+    # --- onboarding an existing board (column_ids.py)
+    # "generated": every column of the mapping gets a monday-like generated id
+    # (`text_mkq1x2ab`) instead of the template's, titles and types kept; ids in `labels`
+    # and `missing_columns` are the template's, and follow.
+    column_ids: str = "template"
+    board_seed: int = 0  # seeds the generated ids
+
     @property
     def resolved_subitems_board_id(self) -> int:
         return self.subitems_board_id or self.board_id + 1
