@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy.exc import DBAPIError
 
 from . import __version__
-from .core.models import STAGEABLE, BatchStatus, ChangeType, RowChange, RowError
+from .core.models import STAGEABLE, BatchStatus, ChangeType, Record, RowChange, RowError
 from .core.text import escape_for_terminal
 from .services import detection, staging
 from .services.checks import failing_first
@@ -471,6 +471,14 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Context], int]] = {
 }
 
 
+def _legacy_records(url: str, customers: list[str] | None) -> list[Record]:
+    """`orders-sync sandbox --legacy-from`: the orders the legacy board is filled from
+    (read through the store; imported here, so a plain sandbox starts without it)."""
+    from .services.legacy_source import legacy_records
+
+    return legacy_records(url, customers)
+
+
 def _one_line(exc: BaseException) -> str:
     if isinstance(exc, DBAPIError) and exc.orig is not None:
         text = str(exc.orig)
@@ -484,7 +492,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv[:1] == ["sandbox"]:  # the sandbox has its own options (--port, --state ...)
         from .monday.sandbox import serve_forever_cli
 
-        return serve_forever_cli(argv[1:])
+        return serve_forever_cli(argv[1:], legacy_reader=_legacy_records)
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(

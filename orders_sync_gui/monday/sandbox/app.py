@@ -58,7 +58,7 @@ from .faults import FaultInjector
 from .idempotency import CachedResponse, IdempotencyCache
 from .layout import build_columns, load_mapping
 from .limits import Limits, Receipt, Rejection
-from .onboarding import layout_mapping
+from .onboarding import layout_mapping, start_legacy
 from .resolvers import ExecutionContext, Root, resolve_column_value_type
 from .state import BoardState
 from .versions import ServedVersion, VersionRefusal, VersionTable
@@ -204,6 +204,8 @@ class SandboxApp:
             cursor_ttl_seconds=config.cursor_ttl_seconds,
             state_file=config.state_file,
         )
+        # A board as the earlier scripts left it, when asked (legacy.py); what the fill did.
+        self.legacy_truth = start_legacy(self.state, config, mapping)
         self.limits = Limits(config)
         self.faults = FaultInjector(config.faults)
         self.idempotency = IdempotencyCache(config.idempotency_ttl_seconds)
