@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy.exc import DBAPIError
 
 from . import __version__
-from .core.models import STAGEABLE, BatchStatus, ChangeType, RowChange, RowError
+from .core.models import STAGEABLE, BatchStatus, ChangeType, Record, RowChange, RowError
 from .core.text import escape_for_terminal
 from .services import detection, staging
 from .services.checks import failing_first
@@ -25,6 +25,7 @@ from .services.context import Context, open_context
 from .services.demo import demo_init
 from .services.doctor import doctor as run_doctor
 from .services.estimate import estimate as estimate_push
+from .services.mapping_from_board import BoardMappingReport, mapping_from_board, shortfall
 from .services.monday_setup import Limits, monday_setup
 from .services.push import Progress, PushStopped
 from .services.push import push as push_batch
@@ -122,6 +123,51 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         lambda: "\n".join(_shown(c.line()) for c in failing_first(report.checks)) + f"\n{summary}",
     )
     return 0 if report.ok else 1
+
+
+def _mapping_text(report: BoardMappingReport) -> str:
+    match = report.match
+    lines = [
+        f"board {_shown(report.board_id)} “{_shown(report.board_name)}”: "
+        f"{len(match.matched)} of the mapping's {match.slots} columns matched "
+        f"({_shown(report.mapping_file)})"
+    ]
+    if match.matched:
+        lines.append(
+            _table(
+                ["SOURCE", "BOARD", "COLUMN ID", "TITLE", "TYPE"],
+                [
+                    [m.slot.source, m.slot.board, m.column.column_id, m.column.title, m.column.type]
+                    for m in match.matched
+                ],
+            )
+        )
+    for one in match.ambiguous:
+        candidates = ", ".join(
+            f"{_shown(c.column_id)} “{_shown(c.title)}” ({c.type})" for c in one.candidates
+        )
+        lines.append(f"ambiguous: {_shown(one.slot.source)}: {candidates}")
+    for miss in match.unmatched:
+        lines.append(f"unmatched: {_shown(miss.slot.source)}: {_shown(miss.reason)}")
+    lines += [f"note: {_shown(n)}" for n in report.notes]
+    if report.written:
+        lines.append(f"wrote {_shown(report.written)}")
+    return "\n".join(lines)
+
+
+def cmd_mapping(args: argparse.Namespace) -> int:
+    """Match the mapping to the board's columns; exit 1 unless every column matched."""
+    if not args.from_board:
+        raise UsageError("mapping: say --from-board (the only source of a mapping for now)")
+    report = mapping_from_board(board_id=args.board, write=args.write)
+    _emit(args, report.to_dict(), lambda: _mapping_text(report))
+    problem = report.refused or (
+        None if report.complete else shortfall(report.match, writing=False)
+    )
+    if problem:
+        print(f"orders-sync: {_shown(problem)}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def cmd_detect(args: argparse.Namespace, ctx: Context) -> int:
@@ -450,6 +496,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="also create, change, look up and delete a test item in a scratch group of the "
         "board, and write a transcript to the log folder",
     )
+    p = add("mapping", "match the board mapping to the board's own columns (their ids)")
+    p.add_argument(
+        "--from-board",
+        action="store_true",
+        help="read the board's columns and match every mapped column by title and type",
+    )
+    p.add_argument("--board", metavar="ID", help="the board (default: as a push finds it)")
+    p.add_argument(
+        "--write",
+        action="store_true",
+        help="when every column matched, write your copy of the mapping with the board's ids",
+    )
     p = add("detect", "count NEW / CHANGED / DELETED / UNCHANGED rows per customer")
     p.add_argument("--customer", metavar="NAME")
     p = add("preview", "list a customer's changed rows with their field diffs")
@@ -483,6 +541,14 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Context], int]] = {
 }
 
 
+def _legacy_records(url: str, customers: list[str] | None) -> list[Record]:
+    """`orders-sync sandbox --legacy-from`: the orders the legacy board is filled from
+    (read through the store; imported here, so a plain sandbox starts without it)."""
+    from .services.legacy_source import legacy_records
+
+    return legacy_records(url, customers)
+
+
 def _one_line(exc: BaseException) -> str:
     if isinstance(exc, DBAPIError) and exc.orig is not None:
         text = str(exc.orig)
@@ -496,7 +562,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv[:1] == ["sandbox"]:  # the sandbox has its own options (--port, --state ...)
         from .monday.sandbox import serve_forever_cli
 
-        return serve_forever_cli(argv[1:])
+        return serve_forever_cli(argv[1:], legacy_reader=_legacy_records)
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -509,6 +575,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_demo_init(args)
         if args.command == "doctor":  # opens the database itself, to check it
             return cmd_doctor(args)
+        if args.command == "mapping":  # the board and the mapping file: no database
+            return cmd_mapping(args)
         ctx = open_context(args.db)
         try:
             return COMMANDS[args.command](args, ctx)

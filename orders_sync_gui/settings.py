@@ -51,6 +51,36 @@ def load_mapping(path: Path | None = None) -> BoardMapping:
         raise SettingsError(f"{path}: {exc}") from exc
 
 
+def mapping_file() -> Path:
+    """The mapping file in use: the user's copy when there is one, else the bundled one."""
+    return _user_or_default(MAPPING_FILE)
+
+
+def user_mapping_file() -> Path:
+    """Where the user's own copy of the mapping goes (it wins over the bundled one)."""
+    return config_dir() / MAPPING_FILE
+
+
+def read_mapping_json(path: Path | None = None) -> dict[str, Any]:
+    """The mapping file's JSON as written (parse_mapping checks it, load_mapping builds it)."""
+    return _read_json(path or mapping_file())
+
+
+def save_mapping(raw: dict[str, Any]) -> Path:
+    """Write the user's copy of the mapping, atomically, once parse_mapping accepts it; the
+    bundled file stays the template."""
+    try:
+        parse_mapping(raw)
+    except MappingError as exc:
+        raise SettingsError(f"the mapping was not written: {exc}") from exc
+    path = user_mapping_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(raw, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
 def load_customer_map(path: Path | None = None) -> CustomerMap:
     path = path or _user_or_default(CUSTOMER_MAP_FILE)
     aliases = _read_json(path).get("aliases", {})

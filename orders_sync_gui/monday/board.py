@@ -22,9 +22,8 @@ from .versions import VERSION_FIELD
 BOARD_QUERY = f"""query ($ids: [ID!]) {{ boards(ids: $ids) {{ id name
   columns {{ id title type settings_str }} groups {{ id title }} }} {VERSION_FIELD} }}"""
 GROUPS_QUERY = """query ($ids: [ID!]) { boards(ids: $ids) { id groups { id title } } }"""
-SUBITEM_BOARD_QUERY = (
-    """query ($ids: [ID!]) { boards(ids: $ids) { id columns { id title type } } }"""
-)
+SUBITEM_BOARD_QUERY = """query ($ids: [ID!]) { boards(ids: $ids) { id
+  columns { id title type settings_str } } }"""
 GROUP_MUTATION = """mutation ($board: ID!, $name: String!) {
   create_group(board_id: $board, group_name: $name) { id title } }"""
 LOOKUP_QUERY = """query ($board: ID!, $column: String!, $values: [String]!, $limit: Int!) {
@@ -72,6 +71,8 @@ class Board:
     # The groups were read during the run using this copy (a copy kept between runs is
     # not): a group missing from them is missing on monday, no need to read again.
     groups_current: bool = True
+    # The same as `labels`, of the subitems board's columns.
+    subitem_labels: dict[str, list[str]] = field(default_factory=dict)
 
 
 def fetch_board(client: MondayClient, board_id: str) -> Board:
@@ -89,18 +90,27 @@ def fetch_board(client: MondayClient, board_id: str) -> Board:
             except json.JSONDecodeError:
                 ids = []
             sub_board = str(ids[0]) if ids else None
-    sub_columns: dict[str, tuple[str, str]] = {}
+    sub_raw: list[dict[str, Any]] = []
     if sub_board:
         sub = client.execute(SUBITEM_BOARD_QUERY, {"ids": [sub_board]}).data.get("boards") or []
         if sub:
-            sub_columns = {c["id"]: (c["title"], c["type"]) for c in sub[0].get("columns") or []}
+            sub_raw = sub[0].get("columns") or []
+    sub_columns = {c["id"]: (c["title"], c["type"]) for c in sub_raw}
     name = raw.get("name", "")
     board = Board(str(raw["id"]), name, columns, _groups(raw), sub_board, sub_columns)
-    for column in raw.get("columns") or []:
+    board.labels = _labels(raw.get("columns") or [])
+    board.subitem_labels = _labels(sub_raw)
+    return board
+
+
+def _labels(columns: Iterable[Mapping[str, Any]]) -> dict[str, list[str]]:
+    """{column id: labels} of the status and dropdown columns whose settings list them."""
+    out: dict[str, list[str]] = {}
+    for column in columns:
         listed = column_labels(column.get("settings_str"))
         if column["type"] in ("status", "color", "dropdown") and listed is not None:
-            board.labels[column["id"]] = listed
-    return board
+            out[column["id"]] = listed
+    return out
 
 
 def column_labels(settings_str: str | None) -> list[str] | None:

@@ -66,6 +66,7 @@ from .faults import FaultInjector
 from .idempotency import CachedResponse, IdempotencyCache
 from .layout import build_columns, load_mapping
 from .limits import Limits, Receipt, Rejection
+from .onboarding import layout_mapping, start_legacy
 from .resolvers import ExecutionContext, Root, resolve_column_value_type
 from .state import BoardState
 from .versions import ServedVersion, VersionRefusal, VersionTable
@@ -188,7 +189,10 @@ class SandboxApp:
 
     def __init__(self, config: SandboxConfig) -> None:
         self.config = config
+        # The template's column ids, or monday-like generated ones (onboarding.py).
         mapping = config.mapping if config.mapping is not None else load_mapping()
+        layout = layout_mapping(config, mapping)
+        mapping = layout.mapping
         board_id = str(config.board_id)
         sub_id = str(config.resolved_subitems_board_id)
         columns, sub_columns = build_columns(
@@ -196,8 +200,8 @@ class SandboxApp:
             sub_id,
             config.extra_columns,
             config.extra_subitem_columns,
-            config.missing_columns,
-            config.labels,
+            layout.missing_columns,
+            layout.labels,
         )
         self.state = BoardState(
             board_id,
@@ -211,6 +215,8 @@ class SandboxApp:
             state_file=config.state_file,
         )
         self.state.gone_style = config.gone_style
+        # A board as the earlier scripts left it, when asked (legacy.py); what the fill did.
+        self.legacy_truth = start_legacy(self.state, config, mapping)
         self.limits = Limits(config)
         self.faults = FaultInjector(config.faults)
         self.idempotency = IdempotencyCache(config.idempotency_ttl_seconds)

@@ -21,8 +21,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
+from . import onboarding
 from .config import FaultConfig, SandboxConfig
 from .errors import GONE_STYLES
+from .legacy import LegacyFillError
 from .server import SandboxServer
 
 
@@ -77,6 +79,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="how long a key's response is replayed (default: %(default)s, monday's 30 min)",
     )
+    onboarding.add_options(parser)
     return parser
 
 
@@ -87,10 +90,15 @@ def _seconds(text: str) -> float:
     return value
 
 
-def build_config(argv: Sequence[str] | None = None) -> SandboxConfig:
-    """The SandboxConfig the command line describes (argparse exits on bad options)."""
-    args = _parser().parse_args(argv)
-    return SandboxConfig(
+def build_config(
+    argv: Sequence[str] | None = None, legacy_reader: onboarding.LegacyReader | None = None
+) -> SandboxConfig:
+    """The SandboxConfig the command line describes (argparse exits on bad options).
+    `legacy_reader` reads a database's orders for --legacy-from (the sandbox reads none
+    itself: `orders-sync sandbox` passes services/legacy_source.py's)."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    config = SandboxConfig(
         host=args.host,
         port=args.port,
         token=args.token,
@@ -108,11 +116,19 @@ def build_config(argv: Sequence[str] | None = None) -> SandboxConfig:
             trickle_seconds=args.trickle_seconds,
         ),
     )
+    return onboarding.apply_options(parser, args, config, legacy_reader)
 
 
-def serve_forever_cli(argv: Sequence[str] | None = None) -> int:
+def serve_forever_cli(
+    argv: Sequence[str] | None = None, legacy_reader: onboarding.LegacyReader | None = None
+) -> int:
     """Start the sandbox from command-line arguments and serve until SIGTERM / SIGINT."""
-    config = build_config(argv)
+    config = build_config(argv, legacy_reader)
+    try:
+        server = SandboxServer(config)  # lays the board out (and fills a legacy one)
+    except LegacyFillError as exc:
+        sys.stderr.write(f"orders-sync sandbox: {exc}\n")
+        return 1
     stop = threading.Event()
 
     def _on_signal(_signum: int, _frame: FrameType | None) -> None:
@@ -120,12 +136,13 @@ def serve_forever_cli(argv: Sequence[str] | None = None) -> int:
 
     previous = {s: signal.signal(s, _on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
-        with SandboxServer(config) as sandbox:
+        with server as sandbox:
             ready = {
                 "url": sandbox.url,
                 "board_id": sandbox.board_id,
                 "subitems_board_id": sandbox.subitems_board_id,
                 "token": config.token,
+                **onboarding.ready_summary(sandbox.app.legacy_truth, config),
             }
             sys.stdout.write(json.dumps(ready) + "\n")
             sys.stdout.flush()

@@ -7,6 +7,8 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from orders_sync_gui.core.models import Record
+
 from .errors import GONE_STYLES
 from .versions import KNOWN_VERSIONS
 
@@ -86,6 +88,24 @@ class FaultConfig:
         return cls(**values)
 
 
+@dataclass(frozen=True)
+class LegacyMess:
+    """What time did to a board the earlier scripts filled (legacy.py), as shares: items
+    with one mapped value edited by hand since, orders with two items (a script run twice),
+    orders never put on the board, and items whose order is gone from the source. Each is
+    rounded up, so a share above 0 of a small board is at least one."""
+
+    edited: float = 0.02
+    duplicated: float = 0.01
+    missing: float = 0.01
+    orphan: float = 0.01
+
+    def __post_init__(self) -> None:
+        shares = (self.edited, self.duplicated, self.missing, self.orphan)
+        if not all(0.0 <= s <= 1.0 for s in shares) or self.duplicated + self.missing > 1.0:
+            raise ValueError("each share must be in [0, 1], duplicated + missing at most 1")
+
+
 @dataclass
 class SandboxConfig:
     # --- server
@@ -154,6 +174,20 @@ class SandboxConfig:
     idempotency_enabled: bool = True  # False: `Idempotency-Key` ignored, every request runs
     idempotency_ttl_seconds: float = 1800.0  # how long a key's response is replayed (30 min)
     faults: FaultConfig = field(default_factory=FaultConfig)
+
+    # --- onboarding an existing board (column_ids.py, legacy.py)
+    # "generated": every column of the mapping gets a monday-like generated id
+    # (`text_mkq1x2ab`) instead of the template's, titles and types kept; ids in `labels`
+    # and `missing_columns` are the template's, and follow.
+    column_ids: str = "template"
+    board_seed: int = 0  # seeds the generated ids and the legacy fill's mess
+    # Orders the earlier scripts put on the board (core Records, read from a database's
+    # ORDERS_UNIFIED by services/legacy_source.py: the sandbox never reads a database).
+    # An empty board is filled with them at start: one item per order in a group per
+    # customer, subitems per size, the record uuid column left empty, and `legacy_mess`.
+    legacy_records: tuple[Record, ...] | None = None
+    legacy_mess: LegacyMess = field(default_factory=LegacyMess)
+    legacy_truth_file: Path | None = None  # where the fill writes what it did (JSON)
 
     def __post_init__(self) -> None:
         if self.gone_style not in GONE_STYLES:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -487,3 +488,58 @@ class Root:
         ctx = _ctx(info)
         ctx.mutated = True
         return group_json(ctx.state.delete_group(board_id, group_id))
+
+    def create_column(
+        self,
+        info: GraphQLResolveInfo,
+        board_id: str,
+        title: str,
+        column_type: str,
+        defaults: Any = None,
+        description: str | None = None,
+        id: str | None = None,  # monday names the argument so
+        after_column_id: str | None = None,
+    ) -> dict[str, Any]:
+        """A new column on a board or a subitems board; its id generated unless given
+        (https://developer.monday.com/api-reference/docs/columns, create_column). Status and
+        dropdown labels may come in `defaults`; the description is answered, not kept."""
+        ctx = _ctx(info)
+        ctx.mutated = True
+        column = ctx.state.create_column(
+            board_id,
+            title,
+            column_type,
+            column_id=id,
+            after_column_id=after_column_id,
+            labels=default_labels(column_type, defaults),
+        )
+        return {**column_json(column), "description": description}
+
+
+def default_labels(column_type: str, defaults: Any) -> dict[int, str]:
+    """Labels a create_column's `defaults` gives a status column ({"labels": {"1": "A"}})
+    or a dropdown column ({"settings": {"labels": [{"id": 1, "name": "A"}]}}, or the same
+    list under "labels"); a JSON string is read first. Anything else: no labels."""
+    if isinstance(defaults, str):
+        try:
+            defaults = json.loads(defaults) if defaults.strip() else None
+        except ValueError:
+            raise invalid_argument("defaults is not valid JSON", defaults=defaults) from None
+    if not isinstance(defaults, Mapping):
+        return {}
+    raw = defaults.get("labels")
+    settings = defaults.get("settings")
+    if raw is None and isinstance(settings, Mapping):
+        raw = settings.get("labels")
+    labels: dict[int, str] = {}
+    if column_type == "status" and isinstance(raw, Mapping):
+        for key, name in raw.items():
+            if str(key).strip().isdigit() and isinstance(name, str) and name:
+                labels[int(key)] = name
+    elif column_type == "dropdown" and isinstance(raw, list):
+        for number, entry in enumerate(raw, 1):
+            name = entry.get("name") if isinstance(entry, Mapping) else entry
+            key = entry.get("id", number) if isinstance(entry, Mapping) else number
+            if isinstance(name, str) and name and str(key).isdigit():
+                labels[int(key)] = name
+    return labels

@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import re
 import tempfile
 import threading
@@ -55,9 +56,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from .column_ids import check_custom_id, generated_id
 from .columns import (
+    DEFAULT_STATUS_LABELS,
     ITEM_VALUES_BYTES,
     MAX_NAME_LENGTH,
+    WRITABLE_TYPES,
     Column,
     check_item_name,
     item_too_large,
@@ -440,6 +444,47 @@ class BoardState:
             group.deleted = True
             self._touch_board(board)
             return group
+
+    def create_column(
+        self,
+        board_id: Any,
+        title: Any,
+        column_type: str,
+        *,
+        column_id: str | None = None,
+        after_column_id: str | None = None,
+        labels: Mapping[int, str] | None = None,
+    ) -> Column:
+        """Add a column to a board, as create_column does (column_ids.py for its id: the
+        caller's, checked, or one generated like monday's); after `after_column_id`, else
+        last. Columns of a reset board go back to the layout's."""
+        with self.lock:
+            board = self.board(board_id)
+            if not isinstance(title, str) or not title.strip():
+                raise invalid_argument("A column title can't be blank", board_id=board.id)
+            if column_type not in WRITABLE_TYPES:
+                raise invalid_argument(
+                    f"Columns of type {column_type} can't be created on this board",
+                    board_id=board.id,
+                    column_type=column_type,
+                )
+            taken = [c.id for c in board.columns]
+            if column_id is not None:
+                new_id = check_custom_id(column_id, taken)
+            else:
+                rng = random.Random(f"{board.id}:{len(board.columns)}:{title}")
+                new_id = generated_id(column_type, rng, set(taken))
+            position = len(board.columns)
+            if after_column_id is not None:
+                if str(after_column_id) not in taken:
+                    raise invalid_column(str(after_column_id), board.id)
+                position = taken.index(str(after_column_id)) + 1
+            column = Column(new_id, title, column_type, dict(labels or {}))
+            if column_type == "status" and not column.labels:
+                column.labels = dict(DEFAULT_STATUS_LABELS)
+            board.columns.insert(position, column)
+            self._touch_board(board)
+            return column
 
     # ----------------------------------------------------------------- searches and pages
     def find_by_column_values(
