@@ -319,7 +319,10 @@ def test_roll_back_unpushed_and_undo_pushed(qtbot, window, sandbox):
     first = window.batch.batch_id
     seen: list[str] = []
     answer_dialog(qtbot, seen=seen)
-    window.rollback()
+    # The customer's change set is read again after the rollback (a job of the customer's:
+    # the next stage waits for it).
+    with qtbot.waitSignal(window.preview_shown, timeout=30_000):
+        window.rollback()
     qtbot.waitUntil(
         lambda: not window.runner.busy() and _status(window) == "ROLLED_BACK", timeout=30_000
     )
