@@ -78,6 +78,13 @@ class Slot:
         """The path as text: `columns[3]`, `record_uuid_column`, `subitems.qty_column`."""
         return _path_text(self.path)
 
+    def to_dict(self, *, wanted: bool = True) -> dict[str, Any]:
+        """Where the slot is; with `wanted`, the title and type the mapping asks for."""
+        out: dict[str, Any] = {"source": self.source, "slot": self.slot, "board": self.board}
+        if wanted:
+            out |= {"title": self.title, "type": self.type}
+        return out
+
 
 def _path_text(path: Path) -> str:
     out = ""
@@ -108,12 +115,7 @@ class Matched:
     column: FoundColumn
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "source": self.slot.source,
-            "slot": self.slot.slot,
-            "board": self.slot.board,
-            **self.column.to_dict(),
-        }
+        return {**self.slot.to_dict(wanted=False), **self.column.to_dict()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,14 +124,7 @@ class Ambiguous:
     candidates: tuple[FoundColumn, ...]
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "source": self.slot.source,
-            "slot": self.slot.slot,
-            "board": self.slot.board,
-            "title": self.slot.title,
-            "type": self.slot.type,
-            "candidates": [c.to_dict() for c in self.candidates],
-        }
+        return {**self.slot.to_dict(), "candidates": [c.to_dict() for c in self.candidates]}
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,14 +133,7 @@ class Unmatched:
     reason: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "source": self.slot.source,
-            "slot": self.slot.slot,
-            "board": self.slot.board,
-            "title": self.slot.title,
-            "type": self.slot.type,
-            "reason": self.reason,
-        }
+        return {**self.slot.to_dict(), "reason": self.reason}
 
 
 @dataclass(frozen=True, slots=True)
