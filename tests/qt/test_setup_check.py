@@ -6,11 +6,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from orders_sync_gui.paths import log_dir
+from orders_sync_gui.qt.main_window import MainWindow
+from orders_sync_gui.qt.session import Session
 from orders_sync_gui.qt.setup_check import SetupCheckDialog
 from orders_sync_gui.resources import resource_path
 from tests.qt.conftest import TOKEN
@@ -123,3 +125,27 @@ def test_the_window_answers_while_the_checks_wait_on_monday(qtbot, window, sandb
         assert dialog.report is None and dialog.runner.busy()
     qtbot.waitUntil(lambda: dialog.report is not None, timeout=60_000)
     assert dialog.report.ok and dialog.live.isEnabled()
+
+
+def test_a_window_whose_database_did_not_open_can_still_check_its_setup(
+    qtbot, pane_handler, isolated_home, monkeypatch
+):
+    missing = isolated_home / "nowhere" / "orders.db"
+    monkeypatch.setenv("ORDERS_SYNC_DB_URL", f"sqlite:///{missing}")
+
+    def opener() -> Session:
+        raise RuntimeError(f"no database at {missing}")
+
+    settings = QSettings(str(isolated_home / "window.ini"), QSettings.Format.IniFormat)
+    win = MainWindow(opener, pane_handler, settings, demo=False)
+    qtbot.addWidget(win)
+    win.show()
+    win.start()
+    qtbot.waitUntil(lambda: "failed" in win.job_label.text(), timeout=30_000)
+    assert win.session is None
+
+    dialog = _open_checked(qtbot, win)
+    assert dialog.shown[0].name == "database" and dialog.shown[0].status == "fail"
+    assert str(missing) in dialog.shown[0].detail
+    assert "Settings" in dialog.shown[0].fix
+    win.close()
