@@ -4,7 +4,8 @@
 
 Drives the window as an operator would: loads the customer list, pushes a first GREYSON
 batch to an in-process sandbox, changes a few orders in the source, previews the changes,
-pushes them (captured mid-push, with the log), and shows the batch history.
+pushes them (captured mid-push, with the log), shows the batch history, and runs Check
+setup with its live test.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from orders_sync_gui.monday.sandbox import FaultConfig, SandboxConfig, SandboxSe
 from orders_sync_gui.qt.log_pane import SignalLogHandler  # noqa: E402
 from orders_sync_gui.qt.main_window import MainWindow  # noqa: E402
 from orders_sync_gui.qt.session import Session  # noqa: E402
+from orders_sync_gui.qt.setup_check import SetupCheckDialog  # noqa: E402
 from orders_sync_gui.services.context import open_context  # noqa: E402
 from orders_sync_gui.services.demo import demo_init  # noqa: E402
 from orders_sync_gui.services.monday_setup import monday_setup  # noqa: E402
@@ -54,6 +56,29 @@ def say_yes() -> None:
         box.button(QMessageBox.StandardButton.Yes).click()
     else:
         QTimer.singleShot(20, say_yes)
+
+
+def check_setup(app: QApplication, window: MainWindow, out: Path) -> None:
+    """Check setup, then its live test (confirmed), as the operator sees the result."""
+    dialog: SetupCheckDialog = window.check_setup()
+    dialog.resize(940, 720)
+    wait_until(app, lambda: dialog.report is not None and not dialog.runner.busy())
+
+    def confirm() -> None:
+        box = QApplication.activeModalWidget()
+        if isinstance(box, QMessageBox):
+            dialog.run_button.click()
+        else:
+            QTimer.singleShot(20, confirm)
+
+    tested: list[object] = []
+    dialog.live_tested.connect(tested.append)
+    QTimer.singleShot(0, confirm)
+    dialog.ask_live_test()
+    wait_until(app, lambda: bool(tested) and not dialog.runner.busy())
+    app.processEvents()
+    dialog.grab().save(str(out / "check_setup.png"))
+    dialog.close()
 
 
 def batch_status(window: MainWindow) -> str | None:
@@ -177,6 +202,7 @@ def main() -> int:
     window.history.view.selectRow(0)
     wait_until(app, lambda: not window.runner.busy())
     window.grab().save(str(args.out / "batch-history.png"))
+    check_setup(app, window, args.out)
 
     window.close()
     sandbox.stop()

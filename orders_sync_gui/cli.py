@@ -396,7 +396,9 @@ def cmd_estimate(args: argparse.Namespace, ctx: Context) -> int:
             f"batch {est.batch_id} ({_shown(est.customer)}): {est.mutations} mutations "
             f"({est.items} items, {est.subitems} subitems) in {est.requests} requests, "
             f"{est.complexity:,} complexity points, about {est.minutes:.1f} min, "
-            f"{est.daily_share:.1%} of the daily request quota"
+            f"{est.daily_share:.1%} of the daily request quota; it adds {est.new_items} "
+            f"items and {est.new_subitems} subitems to the board (checked against its room "
+            "before anything is sent)"
             + "".join(f"\n  cannot be undone: {_shown(n)}" for n in est.not_undoable)
         ),
     )

@@ -19,6 +19,8 @@ def push_text(batch: BatchInfo, est: Estimate) -> str:
         f"Requests: {est.requests:,}  ·  complexity: {est.complexity:,} points",
         f"Time: about {_minutes(est.minutes)}  ·  {est.daily_share:.1%} of the account's "
         "daily request quota",
+        f"Adds to the board: {est.new_items:,} items and {est.new_subitems:,} subitems (a "
+        "push the board has no room for is refused before anything is sent).",
     ]
     if est.not_undoable:
         lines += ["", "What undo cannot restore afterwards:"]

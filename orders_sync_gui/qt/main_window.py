@@ -23,6 +23,7 @@ from .log_pane import LogPane, SignalLogHandler
 from .panels import BatchesPanel, ChangeSetPanel, CustomerPanel, StagedPanel
 from .selection import Selection
 from .session import Session
+from .setup_check import SetupCheckDialog, open_setup_check
 from .window_layout import restore_layout, save_layout
 from .workers import Job, JobRunner
 
@@ -131,7 +132,7 @@ class MainWindow(QMainWindow):
         self,
         text: str,
         icon: QStyle.StandardPixmap,
-        slot: Callable[[], None],
+        slot: Callable[[], object],
         tip: str,
         shortcut: str | None = None,
     ) -> QAction:
@@ -181,6 +182,12 @@ class MainWindow(QMainWindow):
             self.open_settings,
             "Database, monday.com, mapping",
         )
+        self.act_check = self._action(
+            "Check setup",
+            sp.SP_DialogApplyButton,
+            self.check_setup,
+            "Check the database, the files, the token and the board (as orders-sync doctor)",
+        )
         bar = QToolBar("Actions")
         bar.setObjectName("actions")
         bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
@@ -188,7 +195,7 @@ class MainWindow(QMainWindow):
         bar.addActions([self.act_refresh, self.act_preview, self.act_stage, self.act_push])
         bar.addActions([self.act_retry, self.act_rollback])
         bar.addSeparator()
-        bar.addAction(self.act_settings)
+        bar.addActions([self.act_settings, self.act_check])
         self.addToolBar(bar)
 
     def _splitters(self) -> dict[str, QSplitter]:
@@ -256,6 +263,10 @@ class MainWindow(QMainWindow):
         from .settings_dialog import SettingsDialog
 
         SettingsDialog(self, demo=self.demo).exec()
+
+    def check_setup(self) -> SetupCheckDialog:
+        """The Check setup dialog (the toolbar's action; a menu can call it too)."""
+        return open_setup_check(self, lambda: self.session)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         # Short jobs (a refresh, loading rows) are let finish; only a long one is asked about.

@@ -13,11 +13,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from requests.adapters import HTTPAdapter
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 
 from ..core.columns import CUSTOMER_NAME, ORDER_NUMBER, Kind
 from ..core.customers import CustomerMap
@@ -102,7 +103,7 @@ class _Source:
 
 @dataclass(slots=True)
 class _Doctor:
-    db: str | None
+    db: str | URL | None
     setup: MondaySetup | None = None
     adapter: HTTPAdapter | None = None
     runner: CheckRunner = field(default_factory=CheckRunner)
@@ -578,7 +579,7 @@ CHECKS: tuple[tuple[str, Callable[[_Doctor], Outcome]], ...] = (
 
 
 def doctor(
-    db: str | None = None,
+    db: str | URL | None = None,
     *,
     live_test: bool = False,
     setup: MondaySetup | None = None,
@@ -591,7 +592,7 @@ def doctor(
     run = _Doctor(db, setup=setup, adapter=adapter)
     try:
         for name, check in CHECKS:
-            run.runner.run(name, lambda check=check: check(run))
+            run.runner.run(name, partial(check, run))
         transcript = None
         if live_test:
             transcript = _live(run)

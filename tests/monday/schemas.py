@@ -5,6 +5,8 @@
 - monday's own SDL for the same version, where it is at hand: $ORDERS_SYNC_MONDAY_SCHEMA,
   else `schema-<version>*.graphql` in shared/monday/ beside the repository. It is monday's
   data and is not copied into the project; the tests that need it say so when they skip.
+  None of monday's npm packages carries it (docs/monday-api.md says which were looked at),
+  so the setup cannot fetch it from a registry as pip fetches packages.
 
 (A module of its own, not conftest.py, for the reason pushkit.py gives.)
 """
@@ -44,7 +46,9 @@ def mondays_schema(version: str = SCHEMA_VERSION) -> graphql.GraphQLSchema:
             f"monday's published schema for API version {version} was not found "
             f"(schema-{version}*.graphql in {SHARED}, or $ORDERS_SYNC_MONDAY_SCHEMA): the "
             "check against monday's own SDL did not run; the one against the sandbox's "
-            "subset of it did"
+            "subset of it did. monday serves it at https://api.monday.com/v2/get_schema?"
+            f"format=sdl&version={version} (no npm package of monday's ships it: "
+            "docs/monday-api.md)"
         )
     return graphql.build_schema(path.read_text("utf-8"))  # big: once per module
 

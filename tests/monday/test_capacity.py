@@ -21,8 +21,12 @@ def test_a_push_the_board_cannot_hold_is_refused_before_any_mutation(
     monkeypatch.setenv("ORDERS_SYNC_BOARD_ID", server.board_id)
     batch = staging.stage(ctx, CUSTOMER)
     assert batch.new_count > 12
-    assert estimate(ctx, batch.batch_id).new_items == batch.new_count
+    est = estimate(ctx, batch.batch_id)
+    assert est.new_items == batch.new_count and est.new_subitems == batch.subitem_count
     capsys.readouterr()
+    assert main(["--db", str(ctx.store.url), "estimate", "--batch", str(batch.batch_id)]) == 0
+    shown = capsys.readouterr().out
+    assert f"adds {batch.new_count} items and {batch.subitem_count} subitems" in shown
 
     code = main(["--db", str(ctx.store.url), "push", "--batch", str(batch.batch_id)])
     _, err = capsys.readouterr()

@@ -4,7 +4,9 @@ send valid against monday's published schema."""
 
 from __future__ import annotations
 
+import importlib
 import json
+import pkgutil
 import random
 import threading
 import traceback
@@ -24,9 +26,12 @@ from pushkit import (
 from requests.adapters import BaseAdapter
 from schemas import mondays_schema, problems, sandbox_schema
 
+import orders_sync_gui.monday
 from orders_sync_gui.core.board_values import compact_json, item_values, subitem_values
 from orders_sync_gui.core.models import ChangeType
 from orders_sync_gui.monday import board as board_module
+from orders_sync_gui.monday import columns as columns_module
+from orders_sync_gui.monday import probe as probe_module
 from orders_sync_gui.monday import versions as versions_module
 from orders_sync_gui.monday.client import (
     ClientSettings,
@@ -40,6 +45,8 @@ from orders_sync_gui.monday.sandbox import FaultConfig, SandboxServer
 from orders_sync_gui.monday.sandbox.app import SCHEMA_VERSION
 from orders_sync_gui.monday.versions import DEFAULT_API_VERSION
 from orders_sync_gui.services import undo as undo_service
+from orders_sync_gui.services.checks import CheckRunner
+from orders_sync_gui.services.live_test import run_live_test
 from orders_sync_gui.services.push import push
 
 BASE = 0.05  # the unit tests' base backoff
@@ -97,8 +104,14 @@ def test_the_validation_catches_what_the_schema_lacks(schema):
 
 
 def _sent_constants() -> dict[str, str]:
-    """Every query and mutation the monday package keeps as a constant."""
-    modules = (board_module, versions_module)
+    """Every query and mutation the monday package (the sandbox aside) keeps as a constant."""
+    names = [
+        f"orders_sync_gui.monday.{m.name}"
+        for m in pkgutil.iter_modules(orders_sync_gui.monday.__path__)
+        if m.name != "sandbox"
+    ]
+    modules = [importlib.import_module(name) for name in names]
+    assert board_module in modules and probe_module in modules
     return {
         f"{m.__name__}.{name}": value
         for m in modules
@@ -107,7 +120,9 @@ def _sent_constants() -> dict[str, str]:
     }
 
 
-def test_every_document_the_client_sends_validates_against_the_pinned_schema(schema, ctx, sandbox):
+def test_every_document_the_client_sends_validates_against_the_pinned_schema(
+    schema, ctx, sandbox, tmp_path
+):
     mapping = ctx.mapping
     board, sub_board = sandbox.board_id, sandbox.subitems_board_id
     values = item_values(
@@ -130,6 +145,10 @@ def test_every_document_the_client_sends_validates_against_the_pinned_schema(sch
         ),
         (board_module.SUBITEMS_QUERY, {"ids": ["1900000001", "1900000002"]}),
         (versions_module.VERSION_QUERY, {}),
+        (probe_module.ME_QUERY, {}),
+        (probe_module.ITEMS_QUERY, {"ids": ["1900000001"], "columns": ["text_record_uuid"]}),
+        (probe_module.DELETE_GROUP_MUTATION, {"board": board, "group": "new_group1"}),
+        (columns_module.CREATE_COLUMN_MUTATION, {"board": board, "title": "Port", "type": "text"}),
     ]
     # A query or mutation added to the package without a line above fails here.
     assert set(_sent_constants().values()) <= {query for query, _ in fixed}
@@ -197,9 +216,14 @@ def test_every_document_the_client_sends_validates_against_the_pinned_schema(sch
     second = stage(ctx, types=(ChangeType.CHANGED,))
     push(ctx, second, setup)
     undo_service.undo(ctx, second, setup)
+    live = CheckRunner()
+    assert run_live_test(ctx.mapping, setup, live, folder=tmp_path) is not None
+    assert [c for c in live.checks if c.status == "fail"] == []
+    assert any("delete_group(" in q for q, _ in sent)  # the live test's documents too
     kinds_sent = {k for q, _ in sent for k in kinds if f"{k}(" in q}
-    # (the shipped mapping marks a deleted order with a status: no archive_item in a run)
-    assert kinds_sent == set(kinds) - {"archive_item"}
+    # (the shipped mapping marks a deleted order with a status: archive_item is the live
+    # test's)
+    assert kinds_sent == set(kinds)
     assert any("create_group(" in q for q, _ in sent) and len(sent) >= 8
     for query, variables in [*fixed, *rendered, *sent]:
         assert problems(schema, query, variables) == [], query

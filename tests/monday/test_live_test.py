@@ -22,9 +22,11 @@ from typing import Any
 import graphql
 import pytest
 from pushkit import TOKEN
+from schemas import mondays_schema, sandbox_schema
 
 from orders_sync_gui.cli import main
 from orders_sync_gui.monday import probe, versions
+from orders_sync_gui.monday.sandbox.app import SCHEMA_VERSION
 from orders_sync_gui.monday.transcript import Replayer, replay_id
 from orders_sync_gui.services.checks import Check, CheckRunner
 from orders_sync_gui.services.live_test import run_live_test
@@ -33,7 +35,6 @@ from orders_sync_gui.settings import load_mapping
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "live_test_transcript.json"
 RECORD_ENV = "ORDERS_SYNC_RECORD_TRANSCRIPT"
-SCHEMA = Path(__file__).resolve().parents[3] / "shared" / "monday" / "schema-2025-04-dev.graphql"
 # Labels on the sandbox's dropdown columns, so the item gets a value of every mapped type.
 LABELS = {"dropdown_aag_season": ["SS26", "FW26"], "dropdown_category": ["TOP", "BOTTOM"]}
 STEPS = [
@@ -202,10 +203,9 @@ def test_a_changed_response_shape_fails_its_step(recorded, tmp_path, change, ste
     assert all(steps[s][0] == "pass" for s in before), steps
 
 
-def test_the_doctors_own_documents_validate_against_mondays_schema():
-    if not SCHEMA.is_file():
-        pytest.skip(f"monday's published schema is not at {SCHEMA}")
-    schema = graphql.build_schema(SCHEMA.read_text("utf-8"))
+@pytest.mark.parametrize("which", ["sandbox SDL", "monday's SDL"])
+def test_the_doctors_own_documents_validate_against_the_pinned_schema(which):
+    schema = sandbox_schema() if which == "sandbox SDL" else mondays_schema(SCHEMA_VERSION)
     for query in (
         probe.ME_QUERY,
         versions.VERSION_QUERY,

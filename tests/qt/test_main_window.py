@@ -149,6 +149,7 @@ def test_stage_push_progress_log_and_board(qtbot, window, sandbox):
         timeout=60_000,
     )
     assert "Requests:" in seen[0] and "daily request quota" in seen[0]
+    assert f"Adds to the board: {batch.new_count:,} items and " in seen[0]
     assert progress_values and progress_values[-1][0] == progress_values[-1][1]
     log_text = window.log_pane.text()
     assert f"batch {batch.batch_id} push-items" in log_text
