@@ -206,6 +206,8 @@ class Drift:
     unknown: list[Unknown] = field(default_factory=list)
     duplicates: list[Duplicate] = field(default_factory=list)
     subitems: list[SubitemDrift] = field(default_factory=list)
+    # {record_uuid: order number} of the synced orders looked at (for the faces to name them)
+    numbers: dict[str, str | None] = field(default_factory=dict)
 
     @property
     def clean(self) -> bool:
@@ -318,6 +320,7 @@ def compare(
             by_uuid.setdefault(uid, []).append(item)
     drift = Drift(customer)
     mine = {r.record.record_uuid: r for r in rows}
+    drift.numbers = {u: r.record.fields.get(ORDER_NUMBER) for u, r in mine.items()}
     for row in rows:
         uid, item_id = row.record.record_uuid, row.monday_item_id
         if not item_id or row.deleted_action == DELETED_GONE:
