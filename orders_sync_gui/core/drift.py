@@ -280,7 +280,9 @@ def _size_drift(
             )
         elif on_board[size][1] != qty:
             sub_id, held = on_board[size]
-            out.append(SubitemDrift(uid, item.item_id, size, "qty", sub_id, held, qty, now.get(size)))
+            out.append(
+                SubitemDrift(uid, item.item_id, size, "qty", sub_id, held, qty, now.get(size))
+            )
     for size, (sub_id, held) in on_board.items():
         if size not in pushed:
             out.append(
@@ -325,14 +327,14 @@ def compare(
         uid, item_id = row.record.record_uuid, row.monday_item_id
         if not item_id or row.deleted_action == DELETED_GONE:
             continue  # never pushed, or known to be gone (accepted)
-        item = by_id.get(item_id)
-        if item is None:
+        found_item = by_id.get(item_id)
+        if found_item is None:
             order = row.record.fields.get(ORDER_NUMBER)
             drift.gone.append(Gone(uid, item_id, item_states.get(item_id, "deleted"), order))
             continue
         drift.checked += 1
-        drift.changed += _field_drift(mapping, row, item, source.get(uid))
-        drift.subitems += _size_drift(mapping, row, item, source.get(uid))
+        drift.changed += _field_drift(mapping, row, found_item, source.get(uid))
+        drift.subitems += _size_drift(mapping, row, found_item, source.get(uid))
     all_known = set(known) | set(mine)
     for uid, found in sorted(by_uuid.items()):
         in_scope = customer is None or uid in mine or any(i.group == group for i in found)

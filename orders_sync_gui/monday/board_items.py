@@ -52,7 +52,10 @@ def _item(raw: dict[str, Any], qty_column: str) -> BoardItem:
         BoardSubitem(
             str(s["id"]),
             str(s.get("name") or ""),
-            next((cv.get("text") for cv in s.get("column_values") or [] if cv["id"] == qty_column), None),
+            next(
+                (cv.get("text") for cv in s.get("column_values") or [] if cv["id"] == qty_column),
+                None,
+            ),
         )
         for s in raw.get("subitems") or []
         if (s.get("state") or "active") == "active"

@@ -38,7 +38,9 @@ def accepted_state(ctx: Context, row: StateRow, item_fields_now: dict, sizes: di
     """The state row with the board's values as last pushed."""
     fields = {**row.record.fields, **item_fields_now}
     qty = {s: q for s, (_, q) in sizes.items() if q}
-    record = Record(row.record.record_uuid, row.record.customer, fields, qty, hash_record(fields, qty))
+    record = Record(
+        row.record.record_uuid, row.record.customer, fields, qty, hash_record(fields, qty)
+    )
     ids = {s: sub_id for s, (sub_id, _) in sizes.items()}
     return replace(row, record=record, subitem_ids=ids)
 
@@ -57,7 +59,10 @@ def accept_board(
     finally:
         client.close()
     out, saved = Accepted(), []
-    out.left_out = [f"order {u}: not synced for {customer}" for u in sorted(wanted - {r.record.record_uuid for r in rows})]
+    out.left_out = [
+        f"order {u}: not synced for {customer}"
+        for u in sorted(wanted - {r.record.record_uuid for r in rows})
+    ]
     for row in rows:
         item = items.get(row.monday_item_id or "")
         if item is None or item.state != "active":

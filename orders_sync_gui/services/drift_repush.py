@@ -70,20 +70,26 @@ def _change(
     has them); None when the item already says what the source says."""
     if item is None or item.state != "active":
         # Gone by hand: the push's pre-flight finds it so and makes a new item.
-        return RowChange(row.record.record_uuid, ChangeType.CHANGED, record.customer, record, row.record), row
+        return RowChange(
+            row.record.record_uuid, ChangeType.CHANGED, record.customer, record, row.record
+        ), row
     fields, sizes, ids = _diffs(ctx, item, record)
     if not fields and not sizes:
         return None
     previous = replace(row, subitem_ids={**row.subitem_ids, **ids})
     change = RowChange(
-        row.record.record_uuid, ChangeType.CHANGED, record.customer, record, row.record, fields, sizes
+        row.record.record_uuid,
+        ChangeType.CHANGED,
+        record.customer,
+        record,
+        row.record,
+        fields,
+        sizes,
     )
     return change, previous
 
 
-def stage_repush(
-    ctx: Context, setup: MondaySetup, customer: str, uuids: Collection[str]
-) -> Repush:
+def stage_repush(ctx: Context, setup: MondaySetup, customer: str, uuids: Collection[str]) -> Repush:
     """Stage the chosen orders of a customer to get the database's values back onto their
     items. Orders no longer in the source, or held by another open batch, are left out
     with the reason."""
@@ -101,7 +107,10 @@ def stage_repush(
         client.close()
     changes: list[RowChange] = []
     previous: dict[str, StateRow] = {}
-    left_out = [f"order {u}: not synced for {customer}" for u in sorted(wanted - {r.record.record_uuid for r in rows})]
+    left_out = [
+        f"order {u}: not synced for {customer}"
+        for u in sorted(wanted - {r.record.record_uuid for r in rows})
+    ]
     for row in rows:
         uid = row.record.record_uuid
         who = row.record.fields.get(ORDER_NUMBER) or uid
@@ -109,7 +118,9 @@ def stage_repush(
         if uid in held:
             left_out.append(str(held[uid]))
         elif record is None:
-            left_out.append(f"order {who}: no longer in the source (its delete is a push of its own)")
+            left_out.append(
+                f"order {who}: no longer in the source (its delete is a push of its own)"
+            )
         elif (made := _change(ctx, row, items.get(row.monday_item_id or ""), record)) is None:
             left_out.append(f"order {who}: its item already holds the database's values")
         else:

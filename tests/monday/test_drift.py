@@ -8,8 +8,8 @@ import json
 from typing import Any
 
 import pytest
-from sqlalchemy import update
 from pushkit import CUSTOMER, TOKEN, quick_setup, stage
+from sqlalchemy import update
 
 from orders_sync_gui.cli import main
 from orders_sync_gui.monday.client import ClientSettings, MondayClient
@@ -24,7 +24,8 @@ from orders_sync_gui.services.rollback import roll_back
 from orders_sync_gui.store.syncstate import load_state
 
 EDIT = """mutation ($board: ID!, $item: ID!, $values: JSON!) {
-  change_multiple_column_values(board_id: $board, item_id: $item, column_values: $values) { id } }"""
+  change_multiple_column_values(board_id: $board, item_id: $item, column_values: $values) {
+    id } }"""
 ARCHIVE = """mutation ($item: ID!) { archive_item(item_id: $item) { id } }"""
 DELETE = """mutation ($item: ID!) { delete_item(item_id: $item) { id } }"""
 FIELD, COLUMN = "DESTINATION", "text_destination"
@@ -65,7 +66,7 @@ def test_a_clean_board_shows_no_drift(ctx, pushed):
 def test_a_hand_edit_is_one_changed_field_and_an_archived_item_is_gone(
     ctx, sandbox, pushed, monkeypatch, capsys
 ):
-    setup, state = pushed
+    _setup, state = pushed
     edited, archived = state[0], state[1]
     was = edited.record.fields[FIELD]
     by_hand(
@@ -195,7 +196,11 @@ def test_a_push_finds_an_item_archived_by_hand_before_changing_it(ctx, sandbox, 
     report = push(ctx, batch, setup)
     assert report.status == "PUSHED"
     with ctx.store.engine.connect() as conn:
-        [now] = [s for s in load_state(conn, CUSTOMER) if s.record.record_uuid == target.record.record_uuid]
+        [now] = [
+            s
+            for s in load_state(conn, CUSTOMER)
+            if s.record.record_uuid == target.record.record_uuid
+        ]
     assert now.monday_item_id != target.monday_item_id
     assert item_text(sandbox, now.monday_item_id, COLUMN) == "NEW PORT"
     archived = next(i for i in sandbox.dump()["items"] if i["id"] == target.monday_item_id)
