@@ -103,6 +103,10 @@ def drift_lines(drift: Drift) -> list[tuple[str, str | None, list[str]]]:
     return out
 
 
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
 class DriftView(QDialog):
     """A window of its own over the main window (not modal: the log stays in view)."""
 
@@ -216,12 +220,17 @@ class DriftView(QDialog):
                 f"{who}: the board says what was last pushed for all {drift.checked} "
                 f"orders checked ({requests} requests)."
             )
+        counts = [
+            _count(len(drift.changed), "value edited by hand", "values edited by hand"),
+            _count(len(drift.gone), "item gone", "items gone"),
+            _count(len(drift.subitems), "subitem difference", "subitem differences"),
+            _count(len(drift.unknown), "unknown item", "unknown items"),
+            _count(len(drift.duplicates), "order with several items", "orders with several items"),
+        ]
         return (
             f"{who}: {drift.checked} orders checked ({requests} requests) — "
-            f"{len(drift.changed)} values edited by hand, {len(drift.gone)} items gone, "
-            f"{len(drift.subitems)} subitem differences, {len(drift.unknown)} unknown "
-            f"items, {len(drift.duplicates)} orders with several items. Select orders to "
-            "push the database's values back, or to accept the board's."
+            f"{', '.join(counts)}. Select orders to push the database's values back, or to "
+            "accept the board's."
         )
 
     # --- selection -------------------------------------------------------------------------

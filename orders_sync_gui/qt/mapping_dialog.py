@@ -117,7 +117,10 @@ class MappingDialog(QDialog):
     def show_choices(self, choices: MappingChoices) -> None:
         kept = {path: column.column_id for path, column in self.picks().items()}
         self.choices, match = choices, choices.match
-        lines: list[tuple[str, Slot, str]] = [("ambiguous", a.slot, "") for a in match.ambiguous]
+        lines: list[tuple[str, Slot, str]] = [
+            ("ambiguous", a.slot, f"{len(a.candidates)} columns titled alike: choose one")
+            for a in match.ambiguous
+        ]
         lines += [("unmatched", u.slot, u.reason) for u in match.unmatched]
         lines += [("matched", m.slot, "") for m in match.matched]
         found = {m.slot.path: m.column for m in match.matched}
