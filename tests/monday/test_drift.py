@@ -229,3 +229,77 @@ def test_the_estimate_counts_the_pre_flight_read_the_push_makes(ctx, sandbox, pu
     assert report.requests == sandbox.stats()["requests"] - before == 2
     assert guess.board_reads == 1 and guess.requests >= report.requests
     assert guess.mutations == report.mutations == 3
+
+
+CREATE = """mutation ($board: ID!, $group: String!, $name: String!, $values: JSON!) {
+  create_item(board_id: $board, group_id: $group, item_name: $name, column_values: $values) {
+    id } }"""
+SUBITEM = """mutation ($parent: ID!, $name: String!, $values: JSON!) {
+  create_subitem(parent_item_id: $parent, item_name: $name, column_values: $values) { id } }"""
+
+
+def test_unknown_and_duplicated_items_are_listed_and_left_alone(ctx, sandbox, pushed):
+    setup, state = pushed
+    group = next(g["id"] for g in sandbox.dump()["board"]["groups"] if g["title"] == CUSTOMER)
+    copied = state[0].record.record_uuid
+    for name, uid in (("a copy", copied), ("made by hand", "not-a-known-uuid")):
+        by_hand(
+            sandbox,
+            CREATE,
+            board=sandbox.board_id,
+            group=group,
+            name=name,
+            values=json.dumps({"text_record_uuid": uid}),
+        )
+    drift = read_drift(ctx, setup, CUSTOMER).drift
+    [unknown] = drift.unknown
+    assert (unknown.record_uuid, unknown.name, unknown.group) == (
+        "not-a-known-uuid",
+        "made by hand",
+        CUSTOMER,
+    )
+    [twice] = drift.duplicates
+    assert twice.record_uuid == copied and twice.known_item_id == state[0].monday_item_id
+    assert len(twice.item_ids) == 2
+    # Neither can be pushed back or accepted: no synced order of theirs differs.
+    assert drift.orders() == []
+
+
+def test_subitems_added_and_re_quantified_by_hand_are_put_right_and_undone(ctx, sandbox, pushed):
+    setup, state = pushed
+    row = state[3]
+    size, sub_id = sorted(row.subitem_ids.items())[0]
+    by_hand(
+        sandbox,
+        EDIT,
+        board=sandbox.subitems_board_id,
+        item=sub_id,
+        values=json.dumps({"numeric_order_qty": "999"}),
+    )
+    by_hand(
+        sandbox,
+        SUBITEM,
+        parent=row.monday_item_id,
+        name="EXTRA",
+        values=json.dumps({"text_size": "EXTRA", "numeric_order_qty": "5"}),
+    )
+    drift = read_drift(ctx, setup, CUSTOMER).drift
+    assert {(s.size, s.kind, s.board) for s in drift.subitems} == {
+        (size, "qty", 999),
+        ("EXTRA", "added", 5),
+    }
+    batch = stage_repush(ctx, setup, CUSTOMER, drift.orders()).batch.batch_id
+    assert push(ctx, batch, setup).status == "PUSHED"
+    assert read_drift(ctx, setup, CUSTOMER).drift.clean
+
+    def subitems() -> dict[str, str | None]:
+        [item] = [i for i in sandbox.dump()["items"] if i["id"] == row.monday_item_id]
+        return {
+            s["name"]: s["column_values"]["numeric_order_qty"]["text"]
+            for s in item["subitems"]
+            if s["state"] == "active"
+        }
+
+    assert subitems()[size] == str(row.record.sizes[size]) and "EXTRA" not in subitems()
+    roll_back(ctx, batch, lambda: setup)
+    assert subitems()[size] == "999" and subitems()["EXTRA"] == "5"
