@@ -27,6 +27,7 @@ from schemas import mondays_schema, problems, sandbox_schema
 from orders_sync_gui.core.board_values import compact_json, item_values, subitem_values
 from orders_sync_gui.core.models import ChangeType
 from orders_sync_gui.monday import board as board_module
+from orders_sync_gui.monday import board_items as board_items_module
 from orders_sync_gui.monday import versions as versions_module
 from orders_sync_gui.monday.client import (
     ClientSettings,
@@ -98,7 +99,7 @@ def test_the_validation_catches_what_the_schema_lacks(schema):
 
 def _sent_constants() -> dict[str, str]:
     """Every query and mutation the monday package keeps as a constant."""
-    modules = (board_module, versions_module)
+    modules = (board_module, board_items_module, versions_module)
     return {
         f"{m.__name__}.{name}": value
         for m in modules
@@ -114,6 +115,7 @@ def test_every_document_the_client_sends_validates_against_the_pinned_schema(sch
         mapping, "u-1", {"PO NUMBER": "4755", "EX FACTORY DATE": "2026-06-15"}, {"M": 6}
     )
     sub_values = compact_json(subitem_values(mapping, "M", 6))
+    item_columns = {"columns": ["text_record_uuid", "text_po_number"], "subcolumns": ["text_size"]}
     fixed: list[tuple[str, dict[str, Any]]] = [
         (board_module.BOARD_QUERY, {"ids": [board]}),
         (board_module.SUBITEM_BOARD_QUERY, {"ids": [sub_board]}),
@@ -130,6 +132,12 @@ def test_every_document_the_client_sends_validates_against_the_pinned_schema(sch
         ),
         (board_module.SUBITEMS_QUERY, {"ids": ["1900000001", "1900000002"]}),
         (versions_module.VERSION_QUERY, {}),
+        *[
+            (board_items_module.PAGE_QUERY, {"ids": [board], "limit": 200, **item_columns}),
+            (board_items_module.NEXT_PAGE_QUERY, {"cursor": "abc", "limit": 200, **item_columns}),
+            (board_items_module.BY_ID_QUERY, {"ids": ["1900000001"], **item_columns}),
+            (board_items_module.STATES_QUERY, {"ids": ["1900000001", "1900000002"]}),
+        ],
     ]
     # A query or mutation added to the package without a line above fails here.
     assert set(_sent_constants().values()) <= {query for query, _ in fixed}
