@@ -119,15 +119,16 @@ def test_choose_create_and_save_writes_the_users_mapping(qtbot, dialog, generate
     assert by_source["DROP"] == drop[0]["id"]
     assert session.ctx.mapping == written  # the window's next push uses it
     # The saved mapping passes the push's check against the board, and `mapping
-    # --from-board` finds every column but the look-alikes the operator chose between.
+    # --from-board` now matches every column (the operator's choice stands).
     client = setup.client()
     try:
         check_mapping(fetch_board(client, setup.board_id), written)
     finally:
         client.close()
     report = mapping_from_board(setup=setup)
-    assert [a.slot.source for a in report.match.ambiguous] == ["PLANNER"]
-    assert report.match.unmatched == ()
+    assert report.complete and len(report.match.matched) == report.match.slots
+    chosen = {m.slot.source: m.column.column_id for m in report.match.matched}
+    assert chosen["PLANNER"] == LOOK_ALIKE["column_id"]
 
 
 def test_cancel_creates_nothing(qtbot, dialog, generated_board):
