@@ -34,7 +34,11 @@ class Accepted:
     left_out: list[str] = field(default_factory=list)
 
 
-def accepted_state(ctx: Context, row: StateRow, item_fields_now: dict, sizes: dict) -> StateRow:
+def accepted_state(
+    row: StateRow,
+    item_fields_now: dict[str, str | None],
+    sizes: dict[str, tuple[str, int | None]],
+) -> StateRow:
     """The state row with the board's values as last pushed."""
     fields = {**row.record.fields, **item_fields_now}
     qty = {s: q for s, (_, q) in sizes.items() if q}
@@ -70,7 +74,7 @@ def accept_board(
             out.gone += 1
             continue
         fields = item_fields(ctx.mapping, item)
-        saved.append(accepted_state(ctx, row, fields, item_sizes(ctx.mapping, item)))
+        saved.append(accepted_state(row, fields, item_sizes(ctx.mapping, item)))
         out.orders += 1
     with ctx.store.engine.begin() as conn:
         save_state(conn, saved, now=datetime.now().replace(microsecond=0))
