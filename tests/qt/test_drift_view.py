@@ -140,3 +140,15 @@ def test_the_toolbar_opens_the_view_for_the_selected_customer(qtbot, window, edi
     qtbot.waitSignal(view.shown, timeout=30_000).wait()
     assert view.windowTitle() == f"Drift — {CUSTOMER}"
     view.close()
+
+
+def test_every_customer_is_listed_read_only(qtbot, window, edited):
+    view = DriftView(window, lambda: window.session, window.jobs, None)
+    with qtbot.waitSignal(view.shown, timeout=30_000) as shown:
+        view.show()
+        view.load()
+    assert {c.field for c in shown.args[0].changed} == {FIELD}
+    assert view.windowTitle() == "Drift — every customer"
+    view.table.selectAll()
+    assert not view.push_button.isEnabled() and not view.accept_button.isEnabled()
+    view.close()
