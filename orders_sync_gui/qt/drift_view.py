@@ -328,8 +328,8 @@ class DriftView(QDialog):
         text = (
             f"Accept what the items of {len(uuids)} {customer} orders hold as last pushed?\n\n"
             "Nothing is sent to monday.com. Where the database says otherwise, the order "
-            "then shows as CHANGED, and its next push writes the database's value. An item "
-            "gone from the board is recorded as gone: its order's next push makes a new one."
+            "then shows as CHANGED, and its next push writes the database's value. An order "
+            "whose item is gone from the board shows as NEW: its next push makes a new item."
         )
         if not confirm_outward(self, "Accept board values", text, ok="Accept"):
             return
@@ -338,7 +338,10 @@ class DriftView(QDialog):
             return accept_board(session.ctx, session.monday(), customer, uuids)
 
         def done(accepted: Accepted) -> None:
-            line = f"{accepted.orders} orders take the board's values; {accepted.gone} items gone"
+            line = (
+                f"{accepted.orders} orders take the board's values; {accepted.gone} whose "
+                "item is gone are NEW again"
+            )
             self.jobs.idle(line)
             self.recount(customer)
             self.acted.emit(line)

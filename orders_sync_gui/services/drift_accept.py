@@ -4,8 +4,9 @@ For each chosen order the item is read again; its mapped columns and subitems be
 order's last pushed values (and the hash is made from them, so both ways of detection
 agree), its subitems' ids are taken as the board has them. Nothing is sent to monday.com.
 The next detect then shows the order CHANGED exactly where the database differs from the
-board. An item archived or deleted by hand is recorded as gone: drift no longer lists it,
-and the order's next push makes it a new item.
+board. An order whose item was archived or deleted by hand is no longer on the board: the
+sync state forgets it, so it shows as NEW and its next push makes it a new item (with every
+size; an archived one stays in the board's archive).
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ from datetime import datetime
 from ..core.drift import item_fields, item_sizes
 from ..core.hashing import hash_record
 from ..core.models import Record
-from ..core.staged import DELETED_GONE, StateRow
+from ..core.staged import StateRow
 from ..monday.board_items import items_by_id
-from ..store.syncstate import load_state, save_state
+from ..store.syncstate import forget_state, load_state, save_state
 from .context import Context
 from .monday_setup import MondaySetup
 
@@ -30,7 +31,7 @@ log = logging.getLogger(__name__)
 @dataclass(slots=True)
 class Accepted:
     orders: int = 0  # whose state now holds the board's values
-    gone: int = 0  # whose item is recorded as gone
+    gone: int = 0  # whose item is gone: forgotten by the sync state (NEW again)
     left_out: list[str] = field(default_factory=list)
 
 
@@ -62,7 +63,7 @@ def accept_board(
         items = items_by_id(client, ids, ctx.mapping) if ids else {}
     finally:
         client.close()
-    out, saved = Accepted(), []
+    out, saved, forgotten = Accepted(), [], []
     out.left_out = [
         f"order {u}: not synced for {customer}"
         for u in sorted(wanted - {r.record.record_uuid for r in rows})
@@ -70,7 +71,7 @@ def accept_board(
     for row in rows:
         item = items.get(row.monday_item_id or "")
         if item is None or item.state != "active":
-            saved.append(replace(row, deleted_action=DELETED_GONE))
+            forgotten.append(row.record.record_uuid)
             out.gone += 1
             continue
         fields = item_fields(ctx.mapping, item)
@@ -78,6 +79,7 @@ def accept_board(
         out.orders += 1
     with ctx.store.engine.begin() as conn:
         save_state(conn, saved, now=datetime.now().replace(microsecond=0))
+        forget_state(conn, forgotten)
     log.info(
         "drift: the board's values accepted as last pushed for %d %s orders (%d items gone)",
         out.orders,

@@ -12,9 +12,10 @@ from pushkit import CUSTOMER, TOKEN, quick_setup, stage
 from sqlalchemy import update
 
 from orders_sync_gui.cli import main
+from orders_sync_gui.core.models import ChangeType
 from orders_sync_gui.monday.client import ClientSettings, MondayClient
 from orders_sync_gui.monday.sandbox import SandboxServer
-from orders_sync_gui.services import detection
+from orders_sync_gui.services import detection, staging
 from orders_sync_gui.services.drift import read_drift
 from orders_sync_gui.services.drift_accept import accept_board
 from orders_sync_gui.services.drift_repush import stage_repush
@@ -303,3 +304,29 @@ def test_subitems_added_and_re_quantified_by_hand_are_put_right_and_undone(ctx, 
     assert subitems()[size] == str(row.record.sizes[size]) and "EXTRA" not in subitems()
     roll_back(ctx, batch, lambda: setup)
     assert subitems()[size] == "999" and subitems()["EXTRA"] == "5"
+
+
+def test_accepting_a_gone_item_makes_the_order_new_and_its_push_a_new_item(ctx, sandbox, pushed):
+    setup, state = pushed
+    target = state[0]
+    by_hand(sandbox, DELETE, item=target.monday_item_id)
+    accepted = accept_board(ctx, setup, CUSTOMER, [target.record.record_uuid])
+    assert (accepted.orders, accepted.gone) == (0, 1)
+    assert read_drift(ctx, setup, CUSTOMER).drift.clean
+    # Not on the board: the order is NEW again, in both ways of detection.
+    news = [c for c in detection.preview(ctx, CUSTOMER).changes if c.change_type == "NEW"]
+    assert target.record.record_uuid in {c.record_uuid for c in news}
+    [counts], _ = detection.detect_counts(ctx, CUSTOMER)
+    assert counts.new == len(news)
+
+    batch = staging.stage(ctx, CUSTOMER, types=(ChangeType.NEW,))
+    assert push(ctx, batch.batch_id, setup).status == "PUSHED"
+    with ctx.store.engine.connect() as conn:
+        [now] = [
+            s
+            for s in load_state(conn, CUSTOMER)
+            if s.record.record_uuid == target.record.record_uuid
+        ]
+    assert now.monday_item_id != target.monday_item_id
+    assert item_text(sandbox, now.monday_item_id, COLUMN) == target.record.fields[FIELD]
+    assert read_drift(ctx, setup, CUSTOMER).drift.clean  # every size made with it
