@@ -5,12 +5,14 @@
 Drives the window as an operator would: loads the customer list, pushes a first GREYSON
 batch to an in-process sandbox, changes a few orders in the source, previews the changes,
 pushes them (captured mid-push, with the log), shows the batch history, and runs Check
-setup with its live test.
+setup with its live test; then edits GREYSON's items by hand and opens the Drift view, and
+opens the mapping dialog on a board laid out with generated column ids.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import sys
@@ -25,15 +27,19 @@ sys.path.insert(0, str(ROOT))
 from PySide6.QtCore import QEventLoop, QSettings, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication, QMessageBox  # noqa: E402
 
+from orders_sync_gui.monday.client import ClientSettings, MondayClient  # noqa: E402
 from orders_sync_gui.monday.sandbox import FaultConfig, SandboxConfig, SandboxServer  # noqa: E402
+from orders_sync_gui.qt.drift_view import open_drift  # noqa: E402
 from orders_sync_gui.qt.log_pane import SignalLogHandler  # noqa: E402
 from orders_sync_gui.qt.main_window import MainWindow  # noqa: E402
+from orders_sync_gui.qt.mapping_dialog import MappingDialog  # noqa: E402
 from orders_sync_gui.qt.session import Session  # noqa: E402
 from orders_sync_gui.qt.setup_check import SetupCheckDialog  # noqa: E402
 from orders_sync_gui.services.context import open_context  # noqa: E402
 from orders_sync_gui.services.demo import demo_init  # noqa: E402
 from orders_sync_gui.services.monday_setup import monday_setup  # noqa: E402
 from orders_sync_gui.store.demo import mutate_orders  # noqa: E402
+from orders_sync_gui.store.syncstate import load_state  # noqa: E402
 
 TOKEN = "screenshot-token"
 
@@ -85,6 +91,79 @@ def batch_status(window: MainWindow) -> str | None:
     if window.batch is None:
         return None
     return next((b.status for b in window.batches if b.batch_id == window.batch.batch_id), None)
+
+
+def by_hand(sandbox: SandboxServer, query: str, **variables: object) -> None:
+    """What someone does on the board: a GraphQL request of their own."""
+    client = MondayClient(TOKEN, ClientSettings(url=sandbox.url))
+    try:
+        client.execute(query, dict(variables), mutation=True)
+    finally:
+        client.close()
+
+
+def drift_view_shot(
+    app: QApplication, window: MainWindow, sandbox: SandboxServer, out: Path
+) -> None:
+    """Hand edits on GREYSON's items (two values, an archived item, a removed size), then
+    the Drift view with the edited rows selected."""
+    session = window.session
+    assert session is not None
+    with session.ctx.store.engine.connect() as conn:
+        rows = sorted(load_state(conn, "GREYSON"), key=lambda s: int(s.monday_item_id or 0))
+    edit = """mutation ($board: ID!, $item: ID!, $values: JSON!) {
+      change_multiple_column_values(board_id: $board, item_id: $item, column_values: $values)
+      { id } }"""
+    for row, values in (
+        (rows[0], {"text_destination": "ROTTERDAM (per Jana, call)"}),
+        (rows[2], {"date_ex_factory": {"date": "2027-09-01"}}),
+    ):
+        by_hand(
+            sandbox,
+            edit,
+            board=sandbox.board_id,
+            item=row.monday_item_id,
+            values=json.dumps(values),
+        )
+    by_hand(
+        sandbox,
+        "mutation ($item: ID!) { archive_item(item_id: $item) { id } }",
+        item=rows[5].monday_item_id,
+    )
+    sub = next(iter(rows[7].subitem_ids.values()))
+    by_hand(sandbox, "mutation ($item: ID!) { delete_item(item_id: $item) { id } }", item=sub)
+    view = open_drift(window)
+    wait_until(app, lambda: view.drift is not None and not window.runner.busy())
+    view.resize(1180, 420)
+    view.table.selectRow(0)
+    app.processEvents()
+    view.grab().save(str(out / "drift_view.png"))
+    view.close()
+
+
+def mapping_dialog_shot(app: QApplication, window: MainWindow, out: Path) -> None:
+    """The mapping dialog against a board laid out with generated ids, one column missing
+    and two look-alikes: the operator's choices still open."""
+    session = window.session
+    assert session is not None
+    config = SandboxConfig(
+        token=TOKEN,
+        column_ids="generated",
+        missing_columns=("text_drop",),
+        extra_columns=({"column_id": "text_mkplanner2", "title": "Planner", "type": "text"},),
+    )
+    with SandboxServer(config) as board:
+        setup = monday_setup(session.ctx, url=board.url, token=TOKEN, board_id=board.board_id)
+        other = Session(session.ctx, "mapping", True, lambda: setup)
+        dialog = MappingDialog(window, lambda: other, window.jobs)
+        dialog.resize(1180, 560)
+        dialog.show()
+        dialog.load()
+        wait_until(app, lambda: dialog.choices is not None and not window.runner.busy())
+        dialog.table.selectRow(1)
+        app.processEvents()
+        dialog.grab().save(str(out / "mapping_dialog.png"))
+        dialog.close()
 
 
 def main() -> int:
@@ -204,6 +283,8 @@ def main() -> int:
     window.grab().save(str(args.out / "batch-history.png"))
     check_setup(app, window, args.out)
 
+    drift_view_shot(app, window, sandbox, args.out)
+    mapping_dialog_shot(app, window, args.out)
     window.close()
     sandbox.stop()
     for name in sorted(p.name for p in args.out.glob("*.png")):

@@ -17,6 +17,8 @@ from typing import Any
 from sqlalchemy.exc import DBAPIError
 
 from . import __version__
+from .cli_drift import add_parser as add_drift_parser
+from .cli_drift import cmd_drift
 from .core.models import STAGEABLE, BatchStatus, ChangeType, Record, RowChange, RowError
 from .core.text import escape_for_terminal
 from .services import detection, staging
@@ -529,6 +531,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch", type=int, metavar="ID", required=True)
     p = add("batches", "batch history")
     p.add_argument("--customer", metavar="NAME")
+    add_drift_parser(add)
     return parser
 
 
@@ -540,6 +543,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Context], int]] = {
     "push": cmd_push,
     "estimate": cmd_estimate,
     "batches": cmd_batches,
+    "drift": cmd_drift,
 }
 
 

@@ -68,7 +68,15 @@ def test_every_headless_command_of_the_readme_works(tmp_path, monkeypatch, capsy
 
 
 @pytest.mark.parametrize(
-    "name", ["main-window", "preview-with-diffs", "push-in-progress", "batch-history"]
+    "name",
+    [
+        "main-window",
+        "preview-with-diffs",
+        "push-in-progress",
+        "batch-history",
+        "drift_view",
+        "mapping_dialog",
+    ],
 )
 def test_the_readme_screenshots_exist(name):
     path = README.parent / "docs" / "screenshots" / f"{name}.png"

@@ -11,6 +11,9 @@ the columns of a compatible type:
 - several: ambiguous (two columns titled alike): the operator picks, nothing is guessed;
 - none: unmatched, with the reason (no such title, or a title whose type does not fit).
 
+Where several (or none) fit, a column with the id the mapping already names is its match:
+the operator's choice, saved by the mapping dialog, stands on the next reading.
+
 Types are compatible when a value formatted for one is accepted by the other: the same
 type (monday's older names, `color` and `numeric`, are the same types), text and long
 text, status and dropdown (one label each). A match of another compatible type gives
@@ -193,6 +196,11 @@ def _one(slot: Slot, columns: Sequence[FoundColumn]) -> Matched | Ambiguous | Un
     fitting = [c for c in titled if compatible(slot.type, c.type)]
     if len(fitting) == 1:
         return Matched(slot, fitting[0])
+    # The column the mapping names already settles a choice: one the operator picked among
+    # look-alikes (the mapping dialog), or one retitled since. Nothing is guessed.
+    own = next((c for c in columns if c.column_id == slot.column_id), None)
+    if own is not None and compatible(slot.type, own.type):
+        return Matched(slot, own)
     if fitting:
         return Ambiguous(slot, tuple(fitting))
     where = "subitems board" if slot.board == SUBITEMS else "board"

@@ -134,6 +134,18 @@ class StagedSubitem:
         return self.change_type is ChangeType.NEW or parent.creates_item
 
 
+def existing_item(row: StagedRow) -> str | None:
+    """The item already on the board that a row still to send would change (None: it
+    creates one, or is done)."""
+    if row.status not in RETRYABLE:
+        return None
+    if row.kept_item_id:
+        return row.kept_item_id
+    if row.creates_item or row.previous is None:
+        return None
+    return row.previous.monday_item_id
+
+
 def complete(row: StagedRow, subs: Iterable[StagedSubitem]) -> bool:
     """A row that is on the board as staged: its item and every one of its sizes pushed."""
     return row.status is RowStatus.PUSHED and all(s.status is RowStatus.PUSHED for s in subs)

@@ -18,8 +18,10 @@ from .actions import PushAction, RollbackAction, StageAction, Workbench
 from .batch_views import HistoryView, StagedView
 from .change_set_view import ChangeSetView
 from .customers_view import CustomersView
+from .drift_view import DRIFT_TIP, open_drift
 from .job_status import JobStatus
 from .log_pane import LogPane, SignalLogHandler
+from .mapping_dialog import MAPPING_TIP, open_mapping
 from .panels import BatchesPanel, ChangeSetPanel, CustomerPanel, StagedPanel
 from .selection import Selection
 from .session import Session
@@ -195,7 +197,13 @@ class MainWindow(QMainWindow):
         bar.addActions([self.act_refresh, self.act_preview, self.act_stage, self.act_push])
         bar.addActions([self.act_retry, self.act_rollback])
         bar.addSeparator()
-        bar.addActions([self.act_settings, self.act_check])
+        self.act_drift = self._action(
+            "Drift", sp.SP_MessageBoxWarning, lambda: open_drift(self), DRIFT_TIP
+        )
+        self.act_mapping = self._action(
+            "Map columns", sp.SP_FileDialogListView, lambda: open_mapping(self), MAPPING_TIP
+        )
+        bar.addActions([self.act_drift, self.act_mapping, self.act_settings, self.act_check])
         self.addToolBar(bar)
 
     def _splitters(self) -> dict[str, QSplitter]:
@@ -218,6 +226,8 @@ class MainWindow(QMainWindow):
         )
         self.act_rollback.setEnabled(RollbackAction(self.bench).ok_to_run())
         self.act_settings.setEnabled(not busy())
+        self.act_drift.setEnabled(ready)
+        self.act_mapping.setEnabled(ready)
         self.jobs.update()
 
     # --- the operator's commands --------------------------------------------------------

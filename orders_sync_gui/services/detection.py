@@ -9,7 +9,7 @@ from datetime import datetime
 from ..core.columns import CUSTOMER_NAME, ORDER_NUMBER, PO_NUMBER
 from ..core.detect import classify_by_join, count_by_customer
 from ..core.mapping import ITEM_VALUES_BYTES
-from ..core.models import ChangeType, CustomerCounts, RowChange, RowError
+from ..core.models import ChangeType, CustomerCounts, Record, RowChange, RowError
 from ..core.records import SourceSpec, hash_frame, records_of
 from ..core.staged import StateRow
 from ..store.source import customer_spellings, existing_uuids, read_rows
@@ -197,3 +197,13 @@ def preview(
         previous=previous,
         warnings=warnings,
     )
+
+
+def source_records(ctx: Context, customer: str | None = None) -> dict[str, Record]:
+    """The valid source rows as they are now (one customer's, or all), by record_uuid:
+    what drift shows as the database's value, and what a drift re-push sends."""
+    spec = _spec(ctx)
+    spellings = _spellings(ctx, _canonical(ctx, customer)) if customer else None
+    with ctx.store.engine.connect() as conn:
+        frame = read_rows(conn, ctx.store.source(), _columns(ctx), spellings=spellings)
+    return {r.record_uuid: r for r in records_of(hash_frame(frame, spec), spec)}

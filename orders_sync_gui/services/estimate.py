@@ -6,6 +6,8 @@ import math
 from dataclasses import asdict, dataclass, field
 
 from ..core.models import ChangeType, RowStatus
+from ..core.staged import existing_item
+from ..monday.board_items import reads_for
 from ..store import pushing
 from ..store.staging import get_batch
 from .capacity import additions
@@ -31,6 +33,8 @@ class Estimate:
     new_items: int = 0  # items the push adds to the board (at most): its capacity check
     new_subitems: int = 0  # and subitems, to the subitems board
     not_undoable: list[str] = field(default_factory=list)
+    # Reads of the board's items before anything is changed (the pre-flight): in requests.
+    board_reads: int = 0
 
     def to_dict(self) -> dict[str, object]:
         out = asdict(self)
@@ -62,15 +66,15 @@ def estimate(ctx: Context, batch_id: int, limits: Limits | None = None) -> Estim
             ceiling // max(1, limits.mutation_cost),
         ),
     )
-    # Orders that come back to their labelled items: one lookup (per LOOKUP_CHUNK) that those are
-    # still on the board (PushHooks.check_kept_items).
-    kept = sum(
-        1 for r in rows if r.kept_item_id and r.status in (RowStatus.PENDING, RowStatus.FAILED)
-    )
+    # The pre-flight: the items the push is about to change (changed and deleted orders',
+    # returning records' labelled ones) are read as they are now, 100 a read
+    # (PushHooks.check_items_on_board), so one archived or deleted by hand is found first.
+    touched = len({item for r in rows if (item := existing_item(r))})
+    board_reads = reads_for(touched)
     # Look before creating: every item the push would create is first looked up on the
     # board by its record_uuid, in bulk (PushHooks.items_on_board).
     creates = sum(1 for r in rows if r.creates_item and r.status in TO_SEND)
-    reads = READS + math.ceil(kept / LOOKUP_CHUNK) + math.ceil(creates / LOOKUP_CHUNK)
+    reads = READS + board_reads + math.ceil(creates / LOOKUP_CHUNK)
     requests = math.ceil(items / chunk) + math.ceil(subitems / chunk) + reads
     complexity = (items + subitems) * limits.mutation_cost
     window_minutes = limits.window_seconds / 60
@@ -104,4 +108,5 @@ def estimate(ctx: Context, batch_id: int, limits: Limits | None = None) -> Estim
         not_undoable=notes,
         new_items=new_items,
         new_subitems=new_subitems,
+        board_reads=board_reads,
     )

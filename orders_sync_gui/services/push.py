@@ -15,9 +15,10 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from ..core.models import BatchStatus, RowStatus
-from ..core.staged import RETRYABLE, complete
+from ..core.models import BatchStatus, ChangeType, RowStatus
+from ..core.staged import RETRYABLE, complete, existing_item
 from ..monday.board import find_items, subitems_of
+from ..monday.board_items import item_states
 from ..store.staging import BatchInfo, BatchStateError, get_batch
 from .batch_run import BatchBusyError, BatchRun, Progress, RunHooks, Step, end_run, execute
 from .capacity import additions, board_capacity
@@ -94,30 +95,41 @@ class PushHooks(RunHooks[PushReport]):
 
     def recover(self) -> None:
         recover_in_flight(self.run, self.recorder)
-        self.check_kept_items()
+        self.check_items_on_board()
 
-    def check_kept_items(self) -> None:
-        """Returning records about to take up their labelled items: are those still on the
-        board? One lookup by record_uuid (only for batches that have such rows). An item
-        archived by hand since would otherwise take the order's values out of sight (monday
-        lets archived items be changed, and cannot unarchive them), and a deleted one would
-        refuse the change; either way the order gets a new item instead."""
+    def check_items_on_board(self) -> None:
+        """Pre-flight: the items this push is about to change (a changed order's, a
+        deleted order's, a returning record's labelled one) are read as they are now, in
+        one read per 100 (monday/board_items.item_states, the reading drift uses too). An
+        item archived or deleted by hand is found here, before it is updated in vain
+        (monday lets an archived item be changed while it stays out of sight, and cannot
+        unarchive it): a changed or returning order gets a new item with every size,
+        as when monday answers that the item is gone; a deleted order's item is already
+        off the board, which is what its delete wanted: done."""
         run = self.run
-        rows = [r for r in run.rows.values() if r.kept_item_id and r.status in RETRYABLE]
+        rows = {r.stg_id: item for r in run.rows.values() if (item := existing_item(r))}
         if not rows:
             return
-        found = find_items(
-            run.client,
-            run.board_id,
-            run.mapping.record_uuid_column.column_id,
-            [r.record_uuid for r in rows],
-        )
-        on_board = {hit.item_id for hit in found.values()}
-        lost = [r for r in rows if r.kept_item_id not in on_board]
-        if lost:
-            with run.engine.begin() as conn:
-                for row in lost:
+        states = item_states(run.client, sorted(set(rows.values())))
+        lost = [run.rows[i] for i, item in rows.items() if states.get(item) != "active"]
+        if not lost:
+            return
+        with run.engine.begin() as conn:
+            for row in lost:
+                item = rows[row.stg_id]
+                if row.change_type is ChangeType.DELETED:
+                    log.warning(
+                        "order %s: its item %s is %s on monday.com already: the delete is done",
+                        row.who,
+                        item,
+                        states[item],
+                    )
+                    row.status, row.item_id, row.error = RowStatus.PUSHED, item, None
+                    self.recorder.gone.add(row.stg_id)
+                    run.save_row(conn, row)
+                else:
                     self.recorder.give_up_item(conn, row)
+            self.recorder.promote_complete(conn, [r.stg_id for r in lost])
 
     def steps(self) -> Iterator[Step]:
         run, recorder = self.run, self.recorder

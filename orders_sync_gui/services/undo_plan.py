@@ -60,16 +60,21 @@ def _undo_row(target: Target, plan: Plan, row: StagedRow) -> None:
     else:
         assert row.diff is not None
         fields = [d["field"] for d in row.diff.get("fields", [])]
+        # What the item held before the push: the diff's "old" side. For a change that is
+        # the last pushed value; for a drift re-push (services/drift_repush.py), the value
+        # someone had typed on the board, which the undo gives back.
+        before = {**row.previous.record.fields}
+        before |= {d["field"]: d["old"] for d in row.diff.get("fields", [])}
         values = item_values(
             mapping,
             row.record_uuid,
-            row.previous.record.fields,
+            before,
             row.previous.record.sizes,
             only=fields,
             with_qty=bool(row.diff.get("sizes")),
         )
         # The push renamed the item when a name field changed: give the old name back.
-        old_name = renamed(mapping, fields, row.previous.record.fields, row.order_number)
+        old_name = renamed(mapping, fields, before, row.order_number)
         if old_name is not None:
             values["name"] = old_name
     if values:

@@ -206,3 +206,19 @@ def test_with_column_ids_sets_ids_by_path(template):
     assert out["columns"][0]["column_id"] == "text_mkaaaaaa"
     assert out["subitems"]["size_column"]["column_id"] == "x"
     assert template["columns"][0]["column_id"] == "text_order_number"
+
+
+def test_the_column_the_mapping_names_settles_look_alikes_and_a_retitled_column(template):
+    """What the operator chose (the mapping dialog saves the column id) stands."""
+    parent, sub = board_of(template, rename={"PO NUMBER": "Customer PO #"})
+    parent.append(FoundColumn("text_mkdouble", "CATEGORY", "dropdown"))
+    raw = json.loads(json.dumps(template))
+    slots = mapping_slots(raw)
+    po = next(s for s in slots if s.source == "PO NUMBER")
+    category = next(s for s in slots if s.source == "CATEGORY")
+    assert {a.slot.source for a in match_columns(slots, parent, sub).ambiguous} == {"CATEGORY"}
+    chosen = with_column_ids(raw, {po.path: "c2", category.path: "text_mkdouble"})
+    match = match_columns(mapping_slots(chosen), parent, sub)
+    assert match.complete
+    found = {m.slot.source: m.column.column_id for m in match.matched}
+    assert (found["PO NUMBER"], found["CATEGORY"]) == ("c2", "text_mkdouble")

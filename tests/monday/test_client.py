@@ -30,6 +30,7 @@ import orders_sync_gui.monday
 from orders_sync_gui.core.board_values import compact_json, item_values, subitem_values
 from orders_sync_gui.core.models import ChangeType
 from orders_sync_gui.monday import board as board_module
+from orders_sync_gui.monday import board_items as board_items_module
 from orders_sync_gui.monday import columns as columns_module
 from orders_sync_gui.monday import probe as probe_module
 from orders_sync_gui.monday import versions as versions_module
@@ -129,6 +130,7 @@ def test_every_document_the_client_sends_validates_against_the_pinned_schema(
         mapping, "u-1", {"PO NUMBER": "4755", "EX FACTORY DATE": "2026-06-15"}, {"M": 6}
     )
     sub_values = compact_json(subitem_values(mapping, "M", 6))
+    item_columns = {"columns": ["text_record_uuid", "text_po_number"], "subcolumns": ["text_size"]}
     fixed: list[tuple[str, dict[str, Any]]] = [
         (board_module.BOARD_QUERY, {"ids": [board]}),
         (board_module.SUBITEM_BOARD_QUERY, {"ids": [sub_board]}),
@@ -149,6 +151,12 @@ def test_every_document_the_client_sends_validates_against_the_pinned_schema(
         (probe_module.ITEMS_QUERY, {"ids": ["1900000001"], "columns": ["text_record_uuid"]}),
         (probe_module.DELETE_GROUP_MUTATION, {"board": board, "group": "new_group1"}),
         (columns_module.CREATE_COLUMN_MUTATION, {"board": board, "title": "Port", "type": "text"}),
+        *[
+            (board_items_module.PAGE_QUERY, {"ids": [board], "limit": 200, **item_columns}),
+            (board_items_module.NEXT_PAGE_QUERY, {"cursor": "abc", "limit": 200, **item_columns}),
+            (board_items_module.BY_ID_QUERY, {"ids": ["1900000001"], **item_columns}),
+            (board_items_module.STATES_QUERY, {"ids": ["1900000001", "1900000002"]}),
+        ],
     ]
     # A query or mutation added to the package without a line above fails here.
     assert set(_sent_constants().values()) <= {query for query, _ in fixed}

@@ -11,6 +11,7 @@ mutations on the item it names are gone, the rest go again.
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -144,17 +145,21 @@ def test_an_unknown_gone_style_is_refused(make_sandbox):
 # ---------------------------------------------------------------------- a push, per style
 @pytest.mark.parametrize("style", GONE_STYLES)
 def test_a_changed_order_whose_item_is_gone_gets_a_new_item(ctx, make_sandbox, style):
-    """Two changed orders in one chunk; one's item was deleted by hand. The other is
-    changed once, in place; the gone one gets a new item with every size."""
+    """Two changed orders in one chunk; one's item is deleted by hand after the push's
+    pre-flight read found it there, while the change is on its way. The other is changed
+    once, in place; the gone one gets a new item with every size."""
     server = make_sandbox(gone_style=style)
     setup, (gone_uid, kept_uid), (gone_id, kept_id) = pushed(ctx, server)
-    delete_on_board(server, gone_id)
     change_source(ctx, gone_uid, {"CUSTOMER COLOUR DESCRIPTION": "NEON PINK"})
     change_source(ctx, kept_uid, {"CUSTOMER COLOUR DESCRIPTION": "OCEAN"})
     batch = stage(ctx, types=(ChangeType.CHANGED,))
     errors_before = server.stats()["errors"].get(STYLE_CODES[style], 0)
 
-    report = push(ctx, batch, setup)
+    with ThreadPoolExecutor(1) as pool, server.hold(mutations_only=True):
+        running = pool.submit(push, ctx, batch, setup)
+        assert server.wait_held(1, timeout=30)  # the change is in, the pre-flight read done
+        server.app.state.set_state(gone_id, "deleted")  # someone deletes it meanwhile
+    report = running.result(timeout=60)
     assert (report.status, report.succeeded, report.failed) == ("PUSHED", 2, 0), report.message
     assert row_statuses(ctx, batch) == {"PUSHED": 2}
     assert server.stats()["errors"].get(STYLE_CODES[style], 0) > errors_before

@@ -186,7 +186,8 @@ def test_a_missing_subitems_column_is_created_on_the_subitems_board(make_sandbox
 def test_look_alikes_are_not_joined_by_a_third(make_sandbox, env):
     env(
         make_sandbox(
-            extra_columns=({"column_id": "text_mkdouble", "title": "DROP", "type": "text"},)
+            column_ids="generated",
+            extra_columns=({"column_id": "text_mkdouble", "title": "DROP", "type": "text"},),
         )
     )
     with pytest.raises(MappingFromBoardError, match="several columns titled 'DROP'"):

@@ -46,7 +46,8 @@ class FaultConfig:
     A request is hit when it is the `every_n`-th eligible one (n, 2n, ...) or, with `rate`,
     when a `random.Random(seed)` draw falls under it. Hits take their kind from `kinds` in
     turn (first hit kinds[0], second kinds[1], ...). Only mutations are eligible when
-    `mutations_only` is set.
+    `mutations_only` is set. With `max_hits`, no more requests than that are hit (0: no
+    limit): "the first mutation's answer is lost, once".
     """
 
     every_n: int = 0
@@ -56,6 +57,7 @@ class FaultConfig:
     delay_seconds: float = 1.0
     trickle_seconds: float = 2.0  # between two bytes of a "trickle" answer
     mutations_only: bool = False
+    max_hits: int = 0
 
     def __post_init__(self) -> None:
         unknown = [k for k in self.kinds if k not in FAULT_KINDS]

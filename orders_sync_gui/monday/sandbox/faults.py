@@ -34,7 +34,7 @@ class FaultInjector:
             if config.rate > 0:
                 # Draw on every eligible request so the sequence depends on the seed only.
                 hit = (self._random.random() < config.rate) or hit
-            if not hit:
+            if not hit or (config.max_hits and self._hits >= config.max_hits):
                 return None
             kind = config.kinds[self._hits % len(config.kinds)]
             self._hits += 1
