@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy.exc import DBAPIError
 
-from . import __version__
+from . import __version__, cli_adopt
 from .core.models import STAGEABLE, BatchStatus, ChangeType, Record, RowChange, RowError
 from .core.text import escape_for_terminal
 from .services import detection, staging
@@ -527,6 +527,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch", type=int, metavar="ID", required=True)
     p = add("batches", "batch history")
     p.add_argument("--customer", metavar="NAME")
+    cli_adopt.add_arguments(
+        add("adopt", "tie the board items the earlier scripts made to their orders")
+    )
     return parser
 
 
@@ -538,6 +541,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Context], int]] = {
     "push": cmd_push,
     "estimate": cmd_estimate,
     "batches": cmd_batches,
+    "adopt": cli_adopt.cmd_adopt,
 }
 
 
