@@ -211,3 +211,99 @@ def test_adoption_links_the_legacy_items_and_the_next_push_makes_nothing_twice(
             assert load_state(conn, CUSTOMER) == []
     finally:
         ctx.close()
+
+
+def test_an_ambiguous_order_is_held_until_chosen_and_never_gets_a_third_item(
+    legacy_board, db, capsys
+):
+    server = legacy_board()
+    truth: LegacyTruth = server.app.legacy_truth
+    double = mine(truth.duplicated)[0]
+    first, second = double.item_ids
+    assert run(capsys, "mapping", "--from-board", "--write", "--json")[0] == 0
+    code, report, err = run(capsys, "--db", db, "adopt", "--customer", CUSTOMER, "--json")
+    assert code == 0, err
+    [group] = [
+        a for a in report["ambiguous"] if a["orders"][0]["record_uuid"] == double.record_uuid
+    ]
+    assert "2 board items share the match values" in group["reason"]
+    assert double.order_number in group["reason"]
+
+    # Held: a push of the customer leaves it, and both its items, alone.
+    code, staged, err = run(capsys, "--db", db, "stage", "--customer", CUSTOMER, "--json")
+    assert code == 0, err
+    assert run(capsys, "--db", db, "push", "--batch", str(staged["batch_id"]), "--json")[0] == 0
+    on_board = uuids_on_board(server)
+    assert on_board[first] == on_board[second] == ""
+    assert double.record_uuid not in on_board.values()
+
+    # A choice that names nothing of the customer is refused, naming it.
+    code, _, err = run(
+        capsys, "--db", db, "adopt", "--customer", CUSTOMER, "--choose", f"{double.order_number}=42"
+    )
+    assert code == 1 and "no item 42" in err
+
+    # Chosen: the order adopts that item; the other stays as it was.
+    before = group_items(server)
+    code, chosen, err = run(
+        capsys,
+        "--db",
+        db,
+        "adopt",
+        "--customer",
+        CUSTOMER,
+        "--choose",
+        f"{double.order_number}={second}",
+        "--json",
+    )
+    assert code == 0, err
+    assert chosen["adopted"] == 1 and chosen["status"] == "PUSHED"
+    on_board = uuids_on_board(server)
+    assert (on_board[first], on_board[second]) == ("", double.record_uuid)
+    assert group_items(server)[first] == before[first]
+    code, preview, _ = run(capsys, "--db", db, "preview", "--customer", CUSTOMER, "--json")
+    assert double.record_uuid not in {e["record_uuid"] for e in preview["errors"]}
+    assert double.record_uuid not in {r["record_uuid"] for r in preview["rows"]}  # UNCHANGED
+
+    # The next push makes no item for it: still the two it had.
+    code, staged, err = run(capsys, "--db", db, "stage", "--customer", CUSTOMER, "--json")
+    if code == 0:
+        assert run(capsys, "--db", db, "push", "--batch", str(staged["batch_id"]), "--json")[0] == 0
+    assert Counter(uuids_on_board(server).values())[double.record_uuid] == 1
+    assert len(group_items(server)) == len(before)
+
+
+def test_an_item_whose_match_value_was_edited_can_be_paired_by_hand(legacy_board, db, capsys):
+    server = legacy_board(seed=6)  # GREYSON has an item whose CUSTOMER STYLE was edited
+    truth: LegacyTruth = server.app.legacy_truth
+    [edit] = [e for e in mine(truth.edited) if e.source in DEFAULT_MATCH]
+    assert run(capsys, "mapping", "--from-board", "--write", "--json")[0] == 0
+    code, report, err = run(
+        capsys, "--db", db, "adopt", "--customer", CUSTOMER, "--dry-run", "--json"
+    )
+    assert code == 0, err
+    # Its values no longer match its order's: the item is board only, the order source only.
+    assert edit.item_id in {i["item_id"] for i in report["board_only"]}
+    assert edit.record_uuid in {o["record_uuid"] for o in report["source_only"]}
+
+    code, text_out, err = run(
+        capsys,
+        "--db",
+        db,
+        "adopt",
+        "--customer",
+        CUSTOMER,
+        "--choose",
+        f"{edit.order_number}={edit.item_id}",
+    )
+    assert code == 0, err
+    assert f"board only: item {edit.item_id}" not in text_out
+    assert "board items adopted" in text_out
+    assert uuids_on_board(server)[edit.item_id] == edit.record_uuid
+    # The next detect sees the edit as a change to push back, not as a new order.
+    code, preview, _ = run(capsys, "--db", db, "preview", "--customer", CUSTOMER, "--json")
+    [row] = [r for r in preview["rows"] if r["record_uuid"] == edit.record_uuid]
+    assert row["change_type"] == "CHANGED"
+    assert [(f["field"], f["old"], f["new"]) for f in row["fields"]] == [
+        (edit.source, edit.new, edit.old)
+    ]
