@@ -4,7 +4,8 @@
 
 Drives the window as an operator would: loads the customer list, pushes a first GREYSON
 batch to an in-process sandbox, changes a few orders in the source, previews the changes,
-pushes them (captured mid-push, with the log), and shows the batch history.
+pushes them (captured mid-push, with the log), and shows the batch history; then, on a
+board filled as the earlier scripts left it, the Adopt board items preview.
 """
 
 from __future__ import annotations
@@ -25,11 +26,14 @@ from PySide6.QtCore import QEventLoop, QSettings, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication, QMessageBox  # noqa: E402
 
 from orders_sync_gui.monday.sandbox import FaultConfig, SandboxConfig, SandboxServer  # noqa: E402
+from orders_sync_gui.monday.sandbox.config import LegacyMess  # noqa: E402
+from orders_sync_gui.qt.adopt_view import open_adopt  # noqa: E402
 from orders_sync_gui.qt.log_pane import SignalLogHandler  # noqa: E402
 from orders_sync_gui.qt.main_window import MainWindow  # noqa: E402
 from orders_sync_gui.qt.session import Session  # noqa: E402
 from orders_sync_gui.services.context import open_context  # noqa: E402
 from orders_sync_gui.services.demo import demo_init  # noqa: E402
+from orders_sync_gui.services.legacy_source import legacy_records  # noqa: E402
 from orders_sync_gui.services.monday_setup import monday_setup  # noqa: E402
 from orders_sync_gui.store.demo import mutate_orders  # noqa: E402
 
@@ -180,9 +184,49 @@ def main() -> int:
 
     window.close()
     sandbox.stop()
+    adopt_preview(app, handler, home, args.out)
     for name in sorted(p.name for p in args.out.glob("*.png")):
         print(args.out / name)
     return 0
+
+
+def adopt_preview(app: QApplication, handler: SignalLogHandler, home: Path, out: Path) -> None:
+    """The Adopt board items preview, on a board the earlier scripts filled (GREYSON's
+    orders with the seeded mess: values edited, orders doubled, missing and orphaned)."""
+    url = f"sqlite:///{home / 'legacy.db'}"
+    demo_init(url, orders=1500, seed=4755)
+    records = tuple(legacy_records(url, ["GREYSON"]))
+    mess = LegacyMess(edited=0.06, duplicated=0.03, missing=0.03, orphan=0.03)
+    config = SandboxConfig(token=TOKEN, board_seed=3, legacy_records=records, legacy_mess=mess)
+    sandbox = SandboxServer(config).start()
+
+    def opener() -> Session:
+        ctx = open_context(url)
+        setup = monday_setup(ctx, url=sandbox.url, token=TOKEN, board_id=sandbox.board_id)
+        return Session(ctx, "DEMO · legacy board", True, lambda: setup, ctx.close)
+
+    settings = QSettings(str(home / "legacy-window.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(opener, handler, settings, demo=True)
+    window.resize(1440, 880)
+    window.show()
+    loaded: list[int] = []
+    window.loaded.connect(loaded.append)
+    window.start()
+    wait_until(app, lambda: loaded and not window.runner.busy())
+    model = window.customers.model
+    row = next(r for r in range(model.rowCount()) if model.record(r)["customer"] == "GREYSON")
+    window.customers.view.selectRow(row)
+    wait_until(app, lambda: window.act_adopt.isEnabled())
+    dialog = open_adopt(window.bench)
+    assert dialog is not None
+    wait_until(app, lambda: dialog.report is not None and not window.runner.busy())
+    for combo in list(dialog.combos.values())[:1]:
+        combo.setCurrentIndex(1)
+    app.processEvents()
+    dialog.grab().save(str(out / "adopt_preview.png"))
+    dialog.close()
+    window.close()
+    sandbox.stop()
 
 
 if __name__ == "__main__":
