@@ -156,21 +156,26 @@ def stage_adoption(
 
 def held_back(conn: Connection, customer: str | None = None) -> dict[str, str]:
     """{record_uuid: why} of the orders standing adoption batches hold back (see the
-    module's rule)."""
-    stmt = (
-        select(staged_rows.c.source_uuid, staged_rows.c.stg_error_message)
-        .join(batches, batches.c.batch_id == staged_rows.c.stg_batch_id)
-        .outerjoin(sync_state, sync_state.c.record_uuid == staged_rows.c.source_uuid)
-        .where(
-            batches.c.change_types == ADOPTION,
-            batches.c.status.in_(_STANDING),
-            staged_rows.c.change_type == ChangeType.HELD.value,
-            sync_state.c.record_uuid.is_(None),
-        )
+    module's rule). The batches first: without an adoption, no staged row is read."""
+    stmt = select(batches.c.batch_id).where(
+        batches.c.change_types == ADOPTION, batches.c.status.in_(_STANDING)
     )
     if customer is not None:
         stmt = stmt.where(batches.c.customer == customer)
-    return {str(u): r or "held by an adoption" for u, r in conn.execute(stmt)}
+    ids = list(conn.execute(stmt).scalars())
+    held: dict[str, str] = {}
+    for i in range(0, len(ids), 1000):  # SQL Server takes at most 2,100 parameters
+        rows = (
+            select(staged_rows.c.source_uuid, staged_rows.c.stg_error_message)
+            .outerjoin(sync_state, sync_state.c.record_uuid == staged_rows.c.source_uuid)
+            .where(
+                staged_rows.c.stg_batch_id.in_(ids[i : i + 1000]),
+                staged_rows.c.change_type == ChangeType.HELD.value,
+                sync_state.c.record_uuid.is_(None),
+            )
+        )
+        held.update({str(u): r or "held by an adoption" for u, r in conn.execute(rows)})
+    return held
 
 
 def open_adoption(conn: Connection, customer: str) -> BatchInfo | None:
