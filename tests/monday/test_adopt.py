@@ -148,6 +148,20 @@ def test_adoption_links_the_legacy_items_and_the_next_push_makes_nothing_twice(
         assert on_board[pair["item_id"]] == pair["record_uuid"]
     assert {i for i, u in on_board.items() if not u} == doubled_items | {o.item_id for o in orphans}
 
+    # The sync state names each order's item, and its subitems by size.
+    ctx = open_context(db)
+    try:
+        with ctx.store.engine.connect() as conn:
+            state = {s.record.record_uuid: s for s in load_state(conn, CUSTOMER)}
+    finally:
+        ctx.close()
+    assert set(state) == {p["record_uuid"] for p in report["matched"]}
+    for pair in report["matched"]:
+        linked = state[pair["record_uuid"]]
+        subitems = before[pair["item_id"]]["subitems"]
+        assert linked.monday_item_id == pair["item_id"]
+        assert linked.subitem_ids == {s["name"]: s["id"] for s in subitems} != {}
+
     # detect: CHANGED exactly where the board was edited, NEW exactly the missing orders,
     # the doubled orders held out (as invalid rows, with the reason).
     code, preview, err = run(capsys, "--db", db, "preview", "--customer", CUSTOMER, "--json")
