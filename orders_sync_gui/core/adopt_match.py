@@ -8,7 +8,9 @@ case and spacing folded), and classified:
 - matched: one item and one order share a key (or the item already carries the order's
   record_uuid, or the sync state names it);
 - ambiguous: several items, or several orders, share a key: never guessed;
-- board only: an item no order matches; source only: an order no item matches.
+- board only: an item no order matches (or one carrying the record_uuid of an order that
+  is not this customer's to adopt: it is never given a second); source only: an order no
+  item matches.
 
 An operator's choice ({record_uuid: item id}) settles an ambiguous order, or pairs a
 source-only order with a board-only item; the other members of its group are then left as
@@ -131,6 +133,11 @@ def classify(
     for item in items:
         if item.item_id in paired_items:
             continue
+        if item.record_uuid:
+            # It says it is another order's (synced, or of another customer now): never
+            # given a second identity.
+            out.board_only.append(item)
+            continue
         key = match_key(item.fields, columns)
         if key is None or key not in groups:
             out.board_only.append(item)
@@ -156,6 +163,11 @@ def _check_choices(
             raise ChoiceError(f"no order {uid} of this customer to choose an item for")
         if item_id not in items:
             raise ChoiceError(f"no item {item_id} in this customer's group on the board")
+        if items[item_id].record_uuid and items[item_id].record_uuid != uid:
+            raise ChoiceError(
+                f"item {item_id} carries the record_uuid {items[item_id].record_uuid}: "
+                "it is another order's"
+            )
         if item_id in taken:
             raise ChoiceError(f"item {item_id} is chosen for two orders")
         taken[item_id] = uid

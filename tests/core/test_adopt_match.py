@@ -81,6 +81,9 @@ def test_a_record_uuid_on_the_item_or_the_sync_state_wins_over_the_keys():
         ("u2", "10", True),
     ]
     assert not found.ambiguous and not found.board_only and not found.source_only
+    # An item that says it is an order this customer does not have is never re-identified.
+    other = classify([order("u3", "3")], [item("30", "3", uid="elsewhere")], MATCH)
+    assert [i.item_id for i in other.board_only] == ["30"] and not other.matched
 
 
 def test_a_choice_settles_an_ambiguous_order_and_leaves_the_other_item():
