@@ -44,10 +44,17 @@ def _undo_row(target: Target, plan: Plan, row: StagedRow) -> None:
     kw = {"attempt": row.retry_count, "cost": target.cost}
     if row.change_type is ChangeType.ADOPTED:
         # An adopted item (services/adopt_run.py) had no record_uuid before: it is cleared.
-        values = {mapping.record_uuid_column.column_id: ""}
-        plan.ops.append(
-            change_op(key, target.board_id, row.item_id, values, create_labels=False, **kw)
+        cleared: dict[str, object] = {mapping.record_uuid_column.column_id: ""}
+        op = change_op(
+            key,
+            target.board_id,
+            row.item_id,
+            cleared,
+            attempt=row.retry_count,
+            cost=target.cost,
+            create_labels=False,
         )
+        plan.ops.append(op)
         return
     if row.creates_item:
         plan.ops.append(Operation(key, "delete_item", {"item_id": row.item_id}, **kw))
