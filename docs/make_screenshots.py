@@ -4,8 +4,7 @@
 
 Drives the window as an operator would: loads the customer list, pushes a first GREYSON
 batch to an in-process sandbox, changes a few orders in the source, previews the changes,
-pushes them (captured mid-push, with the log), and shows the batch history; then, on a
-board filled as the earlier scripts left it, the Adopt board items preview.
+pushes them (captured mid-push, with the log), and shows the batch history.
 """
 
 from __future__ import annotations
