@@ -10,7 +10,10 @@ a push (nothing made twice, the unadopted items untouched), the undo of both.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,6 +32,7 @@ from orders_sync_gui.settings import load_customer_map
 from orders_sync_gui.store.syncstate import load_state
 
 CUSTOMER = "GREYSON"
+REPO = Path(__file__).resolve().parents[2]
 # More mess than the default 2%/1%, so that GREYSON's 35 orders get some of every kind;
 # the seed is one where no edit falls on a match column (see the test of that case).
 MESS = LegacyMess(edited=0.08, duplicated=0.03, missing=0.03, orphan=0.03)
@@ -321,3 +325,50 @@ def test_an_item_whose_match_value_was_edited_can_be_paired_by_hand(legacy_board
     assert [(f["field"], f["old"], f["new"]) for f in row["fields"]] == [
         (edit.source, edit.new, edit.old)
     ]
+
+
+def test_on_the_orders_sync_sandbox_with_its_legacy_options(db, tmp_path, monkeypatch, capsys):
+    """The same, on `orders-sync sandbox --column-ids generated --legacy-from DB` as an
+    operator starts it (its default mess; the seed gives GREYSON an edit, a doubled and a
+    missing order), checked against the truth file it writes."""
+    truth_file = tmp_path / "truth.json"
+    command = [sys.executable, "-m", "orders_sync_gui.cli", "sandbox", "--port", "0"]
+    command += ["--column-ids", "generated", "--legacy-from", db, "--seed", "10"]
+    command += ["--legacy-truth", str(truth_file)]
+    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        ready = json.loads(process.stdout.readline())
+        monkeypatch.setenv("ORDERS_SYNC_MONDAY_URL", ready["url"])
+        monkeypatch.setenv("MONDAY_API_TOKEN", ready["token"])
+        monkeypatch.setenv("ORDERS_SYNC_BOARD_ID", str(ready["board_id"]))
+        truth = json.loads(truth_file.read_text("utf-8"))
+        edited = [e for e in truth["edited"] if e["customer"] == CUSTOMER]
+        doubled = [d for d in truth["duplicated"] if d["customer"] == CUSTOMER]
+        missing = [m for m in truth["missing"] if m["customer"] == CUSTOMER]
+        assert edited and doubled and missing
+        assert not any(e["source"] in DEFAULT_MATCH for e in edited)
+
+        code, mapped, err = run(capsys, "mapping", "--from-board", "--write", "--json")
+        assert code == 0 and not mapped["ambiguous"] and not mapped["unmatched"], err
+        code, report, err = run(capsys, "--db", db, "adopt", "--customer", CUSTOMER, "--json")
+        assert code == 0, err
+        counts = report["counts"]
+        items = truth["customers"][CUSTOMER]["items"]
+        assert counts["matched"] + counts["ambiguous_items"] + counts["board_only"] == items
+        assert counts["matched"] + counts["ambiguous_orders"] + counts["source_only"] + counts[
+            "invalid"
+        ] == source_rows(db)
+        assert {o["record_uuid"] for a in report["ambiguous"] for o in a["orders"]} == {
+            d["record_uuid"] for d in doubled
+        }
+        assert {o["record_uuid"] for o in report["source_only"]} == {
+            m["record_uuid"] for m in missing
+        }
+        code, preview, err = run(capsys, "--db", db, "preview", "--customer", CUSTOMER, "--json")
+        kinds = {r["record_uuid"]: r["change_type"] for r in preview["rows"]}
+        assert {u for u, k in kinds.items() if k == "CHANGED"} == {e["record_uuid"] for e in edited}
+        assert {u for u, k in kinds.items() if k == "NEW"} == {m["record_uuid"] for m in missing}
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
