@@ -22,7 +22,7 @@ from ..core.board_read import BoardItem, cells_from_json, item_of, record_of
 from ..core.columns import COLOUR, ORDER_NUMBER, PO_NUMBER, STYLE
 from ..core.models import BatchStatus, Record, RowError
 from ..monday.board import fetch_board
-from ..monday.board_items import group_items
+from ..monday.group_items import group_items
 from ..store.adopting import AdoptRow, HeldRow, held_back, open_adoption, stage_adoption
 from ..store.syncstate import load_state
 from .adopt_run import AdoptHooks
