@@ -16,7 +16,9 @@ from typing import Any
 
 from sqlalchemy.exc import DBAPIError
 
-from . import __version__, cli_adopt
+from . import __version__
+from .cli_adopt import add_arguments as add_adopt_arguments
+from .cli_adopt import cmd_adopt
 from .core.models import STAGEABLE, BatchStatus, ChangeType, Record, RowChange, RowError
 from .core.text import escape_for_terminal
 from .services import detection, staging
@@ -508,6 +510,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="when every column matched, write your copy of the mapping with the board's ids",
     )
+    adopt_help = "tie the board items the earlier scripts made to their orders"
+    add_adopt_arguments(add("adopt", adopt_help))
     p = add("detect", "count NEW / CHANGED / DELETED / UNCHANGED rows per customer")
     p.add_argument("--customer", metavar="NAME")
     p = add("preview", "list a customer's changed rows with their field diffs")
@@ -527,13 +531,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch", type=int, metavar="ID", required=True)
     p = add("batches", "batch history")
     p.add_argument("--customer", metavar="NAME")
-    cli_adopt.add_arguments(
-        add("adopt", "tie the board items the earlier scripts made to their orders")
-    )
     return parser
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace, Context], int]] = {
+    "adopt": cmd_adopt,
     "detect": cmd_detect,
     "preview": cmd_preview,
     "stage": cmd_stage,
@@ -541,7 +543,6 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Context], int]] = {
     "push": cmd_push,
     "estimate": cmd_estimate,
     "batches": cmd_batches,
-    "adopt": cli_adopt.cmd_adopt,
 }
 
 
