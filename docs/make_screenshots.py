@@ -25,14 +25,11 @@ from PySide6.QtCore import QEventLoop, QSettings, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication, QMessageBox  # noqa: E402
 
 from orders_sync_gui.monday.sandbox import FaultConfig, SandboxConfig, SandboxServer  # noqa: E402
-from orders_sync_gui.monday.sandbox.config import LegacyMess  # noqa: E402
-from orders_sync_gui.qt.adopt_view import open_adopt  # noqa: E402
 from orders_sync_gui.qt.log_pane import SignalLogHandler  # noqa: E402
 from orders_sync_gui.qt.main_window import MainWindow  # noqa: E402
 from orders_sync_gui.qt.session import Session  # noqa: E402
 from orders_sync_gui.services.context import open_context  # noqa: E402
 from orders_sync_gui.services.demo import demo_init  # noqa: E402
-from orders_sync_gui.services.legacy_source import legacy_records  # noqa: E402
 from orders_sync_gui.services.monday_setup import monday_setup  # noqa: E402
 from orders_sync_gui.store.demo import mutate_orders  # noqa: E402
 
@@ -192,6 +189,10 @@ def main() -> int:
 def adopt_preview(app: QApplication, handler: SignalLogHandler, home: Path, out: Path) -> None:
     """The Adopt board items preview, on a board the earlier scripts filled (GREYSON's
     orders with the seeded mess: values edited, orders doubled, missing and orphaned)."""
+    from orders_sync_gui.monday.sandbox.config import LegacyMess
+    from orders_sync_gui.qt.adopt_view import open_adopt
+    from orders_sync_gui.services.legacy_source import legacy_records
+
     url = f"sqlite:///{home / 'legacy.db'}"
     demo_init(url, orders=1500, seed=4755)
     records = tuple(legacy_records(url, ["GREYSON"]))

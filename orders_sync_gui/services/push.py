@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from ..core.models import BatchStatus, ChangeType, RowStatus
+from ..core.models import BatchStatus, RowStatus
 from ..core.staged import RETRYABLE, complete
 from ..monday.board import find_items, subitems_of
 from ..store.staging import BatchInfo, BatchStateError, get_batch
@@ -328,7 +328,7 @@ def push(
         )
     if batch.status not in (BatchStatus.STAGED, BatchStatus.PUSHING, BatchStatus.PARTIAL):
         raise BatchStateError(f"batch {batch_id} is {batch.status}: it cannot be pushed")
-    if batch.change_types == ChangeType.ADOPTED.value:  # services/adopt.py finishes it
+    if batch.adoption:  # services/adopt.py finishes it
         raise BatchStateError(
             f"batch {batch_id} adopts board items: finish it with "
             f"`orders-sync adopt --customer {batch.customer}`"

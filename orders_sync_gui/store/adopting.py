@@ -51,10 +51,6 @@ class HeldRow:
     item_ids: tuple[str, ...]
 
 
-def is_adoption(batch: BatchInfo) -> bool:
-    return batch.change_types == ADOPTION
-
-
 def _clip(value: str | None, column: str) -> str | None:
     length = getattr(staged_rows.c[column].type, "length", None)
     return value[:length] if value is not None and length else value
@@ -186,4 +182,4 @@ def open_adoption(conn: Connection, customer: str) -> BatchInfo | None:
     if batch_id is None:
         return None
     batch = get_batch(conn, batch_id)
-    return batch if is_adoption(batch) else None
+    return batch if batch.adoption else None

@@ -67,6 +67,11 @@ class BatchInfo:
     # was staged (not stored: only the stage that made the batch knows them).
     held: tuple[HeldOrder, ...] = field(default=(), compare=False)
 
+    @property
+    def adoption(self) -> bool:
+        """An adoption batch (store/adopting.py): board items linked to their orders."""
+        return self.change_types == ChangeType.ADOPTED.value
+
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out.pop("held")
