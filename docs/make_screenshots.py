@@ -287,9 +287,53 @@ def main() -> int:
     mapping_dialog_shot(app, window, args.out)
     window.close()
     sandbox.stop()
+    adopt_preview(app, handler, home, args.out)
     for name in sorted(p.name for p in args.out.glob("*.png")):
         print(args.out / name)
     return 0
+
+
+def adopt_preview(app: QApplication, handler: SignalLogHandler, home: Path, out: Path) -> None:
+    """The Adopt board items preview, on a board the earlier scripts filled (GREYSON's
+    orders with the seeded mess: values edited, orders doubled, missing and orphaned)."""
+    from orders_sync_gui.monday.sandbox.config import LegacyMess
+    from orders_sync_gui.qt.adopt_view import open_adopt
+    from orders_sync_gui.services.legacy_source import legacy_records
+
+    url = f"sqlite:///{home / 'legacy.db'}"
+    demo_init(url, orders=1500, seed=4755)
+    records = tuple(legacy_records(url, ["GREYSON"]))
+    mess = LegacyMess(edited=0.06, duplicated=0.03, missing=0.03, orphan=0.03)
+    config = SandboxConfig(token=TOKEN, board_seed=3, legacy_records=records, legacy_mess=mess)
+    sandbox = SandboxServer(config).start()
+
+    def opener() -> Session:
+        ctx = open_context(url)
+        setup = monday_setup(ctx, url=sandbox.url, token=TOKEN, board_id=sandbox.board_id)
+        return Session(ctx, "DEMO · legacy board", True, lambda: setup, ctx.close)
+
+    settings = QSettings(str(home / "legacy-window.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(opener, handler, settings, demo=True)
+    window.resize(1440, 880)
+    window.show()
+    loaded: list[int] = []
+    window.loaded.connect(loaded.append)
+    window.start()
+    wait_until(app, lambda: loaded and not window.runner.busy())
+    model = window.customers.model
+    row = next(r for r in range(model.rowCount()) if model.record(r)["customer"] == "GREYSON")
+    window.customers.view.selectRow(row)
+    wait_until(app, lambda: window.act_adopt.isEnabled())
+    dialog = open_adopt(window.bench)
+    assert dialog is not None
+    wait_until(app, lambda: dialog.report is not None and not window.runner.busy())
+    for combo in list(dialog.combos.values())[:1]:
+        combo.setCurrentIndex(1)
+    app.processEvents()
+    dialog.grab().save(str(out / "adopt_preview.png"))
+    dialog.close()
+    window.close()
+    sandbox.stop()
 
 
 if __name__ == "__main__":

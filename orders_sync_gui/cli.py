@@ -17,6 +17,8 @@ from typing import Any
 from sqlalchemy.exc import DBAPIError
 
 from . import __version__
+from .cli_adopt import add_arguments as add_adopt_arguments
+from .cli_adopt import cmd_adopt
 from .cli_drift import add_parser as add_drift_parser
 from .cli_drift import cmd_drift
 from .core.models import STAGEABLE, BatchStatus, ChangeType, Record, RowChange, RowError
@@ -512,6 +514,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="when every column matched, write your copy of the mapping with the board's ids",
     )
+    adopt_help = "tie the board items the earlier scripts made to their orders"
+    add_adopt_arguments(add("adopt", adopt_help))
     p = add("detect", "count NEW / CHANGED / DELETED / UNCHANGED rows per customer")
     p.add_argument("--customer", metavar="NAME")
     p = add("preview", "list a customer's changed rows with their field diffs")
@@ -536,6 +540,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace, Context], int]] = {
+    "adopt": cmd_adopt,
     "detect": cmd_detect,
     "preview": cmd_preview,
     "stage": cmd_stage,

@@ -11,9 +11,16 @@ class ChangeType(StrEnum):
     CHANGED = "CHANGED"
     UNCHANGED = "UNCHANGED"
     DELETED = "DELETED"
+    # An adoption batch's rows (services/adopt.py): an item the earlier scripts made, given
+    # its order's record_uuid; and an order left out because several items (or several
+    # orders) share its match values, held out of staging until the operator chooses.
+    ADOPTED = "ADOPTED"
+    HELD = "HELD"
 
 
 STAGEABLE = (ChangeType.NEW, ChangeType.CHANGED, ChangeType.DELETED)
+# What detection can say of a row (CustomerCounts has a count of each).
+DETECTED = (ChangeType.NEW, ChangeType.CHANGED, ChangeType.UNCHANGED, ChangeType.DELETED)
 
 
 class BatchStatus(StrEnum):

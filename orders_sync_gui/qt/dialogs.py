@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from ..core.models import BatchStatus
+from ..core.models import BatchStatus, ChangeType
 from ..services.estimate import Estimate
 from ..services.staging import BatchInfo
 
@@ -48,6 +48,15 @@ def rollback_text(batch: BatchInfo) -> str:
             f"{batch.item_count} staged rows are discarded. Nothing was sent, so nothing "
             "changes on monday.com; the orders stay as they are in the source and can be "
             "staged again."
+        )
+    if batch.change_types == ChangeType.ADOPTED.value:
+        return (
+            f"Undo adoption batch {batch.batch_id} of {batch.customer} on monday.com?\n\n"
+            f"• the {batch.item_count} board items it adopted get their record_uuid cleared "
+            "(nothing else on them changes);\n"
+            "• their orders lose the sync state the adoption gave them, and the orders it "
+            "held are no longer held: a push would create their items again, so adopt again "
+            "before pushing."
         )
     return (
         f"Undo batch {batch.batch_id} of {batch.customer} on monday.com?\n\n"

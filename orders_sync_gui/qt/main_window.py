@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QMainWindow, QMessageBox, QSplitter, QStyle, QTabW
 
 from ..services.staging import BatchInfo
 from .actions import PushAction, RollbackAction, StageAction, Workbench
+from .adopt_view import open_adopt
 from .batch_views import HistoryView, StagedView
 from .change_set_view import ChangeSetView
 from .customers_view import CustomersView
@@ -178,6 +179,10 @@ class MainWindow(QMainWindow):
             self.rollback,
             "Discard a staged batch, or undo a pushed one on monday.com",
         )
+        adopt_tip = "Link the board items the earlier scripts made to their orders"
+        self.act_adopt = self._action(
+            "Adopt board items", sp.SP_DialogApplyButton, self.adopt, adopt_tip
+        )
         self.act_settings = self._action(
             "Settings",
             sp.SP_FileDialogDetailedView,
@@ -195,7 +200,7 @@ class MainWindow(QMainWindow):
         bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         bar.setMovable(False)
         bar.addActions([self.act_refresh, self.act_preview, self.act_stage, self.act_push])
-        bar.addActions([self.act_retry, self.act_rollback])
+        bar.addActions([self.act_retry, self.act_rollback, self.act_adopt])
         bar.addSeparator()
         self.act_drift = self._action(
             "Drift", sp.SP_MessageBoxWarning, lambda: open_drift(self), DRIFT_TIP
@@ -225,6 +230,7 @@ class MainWindow(QMainWindow):
             can_push and self.batch is not None and self.batch.failed_count > 0
         )
         self.act_rollback.setEnabled(RollbackAction(self.bench).ok_to_run())
+        self.act_adopt.setEnabled(ready and customer is not None and not busy(customer))
         self.act_settings.setEnabled(not busy())
         self.act_drift.setEnabled(ready)
         self.act_mapping.setEnabled(ready)
@@ -265,6 +271,9 @@ class MainWindow(QMainWindow):
 
     def rollback(self) -> None:
         RollbackAction(self.bench).do()
+
+    def adopt(self) -> None:
+        open_adopt(self.bench)
 
     def cancel_jobs(self) -> None:
         self.jobs.cancel_jobs()

@@ -21,6 +21,8 @@ TINTS = {
     "NEW": "#e3f4e1",
     "CHANGED": "#fff3d6",
     "DELETED": "#fbe0e0",
+    "ADOPTED": "#e3f4e1",
+    "HELD": "#fff3d6",
     "PUSHED": "#e3f4e1",
     "FAILED": "#fbe0e0",
     "SENDING": "#fff3d6",

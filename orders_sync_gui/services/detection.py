@@ -6,12 +6,14 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from ..core.adopt_match import withhold
 from ..core.columns import CUSTOMER_NAME, ORDER_NUMBER, PO_NUMBER
 from ..core.detect import classify_by_join, count_by_customer
 from ..core.mapping import ITEM_VALUES_BYTES
 from ..core.models import ChangeType, CustomerCounts, Record, RowChange, RowError
 from ..core.records import SourceSpec, hash_frame, records_of
 from ..core.staged import StateRow
+from ..store.adopting import held_back
 from ..store.source import customer_spellings, existing_uuids, read_rows
 from ..store.staging import open_batches
 from ..store.syncstate import last_synced, load_state, load_state_hashes
@@ -109,6 +111,7 @@ def detect_counts(
         frame = read_rows(conn, ctx.store.source(), _columns(ctx), spellings=spellings)
         state = load_state_hashes(conn)
         hashed = hash_frame(frame, spec, with_sizes=False)
+        withhold(hashed, held_back(conn, customer))  # orders an adoption holds back
         source = [
             (u, c, h)
             for u, c, h in zip(hashed.uuids, hashed.customers, hashed.hashes, strict=True)
@@ -138,6 +141,20 @@ def detect_counts(
     return sorted(counts.values(), key=lambda c: c.customer), hashed.errors
 
 
+def customer_records(ctx: Context, customer: str) -> tuple[list[Record], list[RowError]]:
+    """Every valid row of a customer as a Record, and the errors of the others: the orders
+    as the source has them, whatever the sync state says (adoption matches them)."""
+    customer = _canonical(ctx, customer)
+    spellings = _spellings(ctx, customer)
+    if not spellings:
+        raise UnknownCustomerError(f"no customer {customer!r} in the source")
+    spec = _spec(ctx)
+    with ctx.store.engine.connect() as conn:
+        frame = read_rows(conn, ctx.store.source(), _columns(ctx), spellings=spellings)
+    hashed = hash_frame(frame, spec)
+    return records_of(hashed, spec), hashed.errors
+
+
 def preview(
     ctx: Context, customer: str, *, po_number: str | None = None, limit: int | None = None
 ) -> Preview:
@@ -151,6 +168,7 @@ def preview(
     with ctx.store.engine.connect() as conn:
         frame = read_rows(conn, ctx.store.source(), _columns(ctx), spellings=spellings)
         hashed = hash_frame(frame, spec)
+        withhold(hashed, held_back(conn, customer))  # orders an adoption holds back
         records, errors = records_of(hashed, spec), hashed.errors
         present = {r.record_uuid for r in records} | {e.record_uuid for e in errors}
         rows: dict[str, StateRow] = {}

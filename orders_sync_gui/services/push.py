@@ -340,6 +340,11 @@ def push(
         )
     if batch.status not in (BatchStatus.STAGED, BatchStatus.PUSHING, BatchStatus.PARTIAL):
         raise BatchStateError(f"batch {batch_id} is {batch.status}: it cannot be pushed")
+    if batch.adoption:  # services/adopt.py finishes it
+        raise BatchStateError(
+            f"batch {batch_id} adopts board items: finish it with "
+            f"`orders-sync adopt --customer {batch.customer}`"
+        )
     run = BatchRun(ctx, setup, batch, progress, should_cancel)
     return execute(PushHooks(run))
 

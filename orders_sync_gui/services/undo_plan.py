@@ -1,7 +1,8 @@
 """What an undo sends: the inverse of each pushed row and size. Pure, as push_plan.py.
 
 Items the batch created are deleted (their subitems with them); items it changed get their
-previous values (and name) back; a status-label delete is reverted; an item a returning
+previous values (and name) back; a status-label delete is reverted; an adopted item's
+record_uuid is cleared; an item a returning
 record took up gets the tombstone's values and label back. Sizes of an item that was there
 before the batch are undone one by one: a new subitem deleted, a changed one given its
 previous quantity, a deleted one created again. What the API cannot undo is a note.
@@ -41,6 +42,20 @@ def undo_plan(target: Target, rows: dict[int, StagedRow], subs: dict[int, Staged
 def _undo_row(target: Target, plan: Plan, row: StagedRow) -> None:
     mapping, key = target.mapping, f"r{row.stg_id}"
     kw = {"attempt": row.retry_count, "cost": target.cost}
+    if row.change_type is ChangeType.ADOPTED:
+        # An adopted item (services/adopt_run.py) had no record_uuid before: it is cleared.
+        cleared: dict[str, object] = {mapping.record_uuid_column.column_id: ""}
+        op = change_op(
+            key,
+            target.board_id,
+            row.item_id,
+            cleared,
+            attempt=row.retry_count,
+            cost=target.cost,
+            create_labels=False,
+        )
+        plan.ops.append(op)
+        return
     if row.creates_item:
         plan.ops.append(Operation(key, "delete_item", {"item_id": row.item_id}, **kw))
         return

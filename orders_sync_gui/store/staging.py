@@ -67,6 +67,11 @@ class BatchInfo:
     # was staged (not stored: only the stage that made the batch knows them).
     held: tuple[HeldOrder, ...] = field(default=(), compare=False)
 
+    @property
+    def adoption(self) -> bool:
+        """An adoption batch (store/adopting.py): board items linked to their orders."""
+        return self.change_types == ChangeType.ADOPTED.value
+
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out.pop("held")
@@ -141,7 +146,8 @@ def open_batches(conn: Connection) -> dict[str, int]:
     }
 
 
-def _conflict(engine: Engine, customer: str) -> BatchConflictError | None:
+def conflict_error(engine: Engine, customer: str) -> BatchConflictError | None:
+    """The error naming the customer's open batch; None when it has none."""
     with engine.connect() as conn:
         lock = conn.execute(
             select(customer_locks).where(customer_locks.c.customer == customer)
@@ -333,7 +339,7 @@ def stage_batch(
                 conn.execute(staged_subitems.insert(), sub_rows)
             return get_batch(conn, batch_id)
     except IntegrityError:
-        conflict = _conflict(engine, customer)
+        conflict = conflict_error(engine, customer)
         if conflict is not None:
             raise conflict from None
         raise

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from orders_sync_gui.core.detect import classify_by_hash, classify_by_join, count_by_customer
 from orders_sync_gui.core.hashing import hash_record
-from orders_sync_gui.core.models import ChangeType, FieldDiff, Record, SizeDiff
+from orders_sync_gui.core.models import DETECTED, ChangeType, FieldDiff, Record, SizeDiff
 
 FIELDS = ("PO NUMBER", "CUSTOMER STYLE", "NOTES")
 SIZES = ("S", "M", "L", "32/34")
@@ -52,8 +52,8 @@ def test_method_1_and_method_2_agree(data):
         [(r.record_uuid, r.customer, r.hash) for r in source],
         [(r.record_uuid, r.customer, r.hash) for r in state],
     )
-    total = {t: sum(getattr(c, t.value.lower()) for c in counts.values()) for t in ChangeType}
-    assert total == {t: list(by_hash.values()).count(t) for t in ChangeType}
+    total = {t: sum(getattr(c, t.value.lower()) for c in counts.values()) for t in DETECTED}
+    assert total == {t: list(by_hash.values()).count(t) for t in DETECTED}
 
 
 def test_changed_rows_carry_field_and_size_diffs():

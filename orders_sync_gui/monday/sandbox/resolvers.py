@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -247,10 +247,32 @@ class BoardView:
     ) -> list[dict[str, Any]]:
         wanted = set(ids) if ids is not None else None
         return [
-            group_json(g)
+            {**group_json(g), "items_page": self._group_items_page(g)}
             for g in self._board.groups
             if not g.deleted and (wanted is None or g.id in wanted)
         ]
+
+    def _group_items_page(self, group: Group) -> Callable[..., dict[str, Any]]:
+        """A group's items_page, as monday serves it on the Group type
+        (https://developer.monday.com/api-reference/reference/groups): the board's
+        items_page narrowed to the group's items, with the same cursor and limits."""
+
+        def items_page(
+            info: GraphQLResolveInfo,
+            limit: int = 25,
+            cursor: str | None = None,
+            query_params: Mapping[str, Any] | None = None,
+        ) -> dict[str, Any]:
+            ctx = _ctx(info)
+            limit = _check_limit(limit, ctx.config)
+            if cursor:
+                key, offset = _decode_cursor(cursor)
+                return _items_response(ctx, key, offset, limit)
+            ids = _filter_items(ctx.state, self._board, query_params)
+            ids = [i for i in ids if ctx.state.items[i].group_id == group.id]
+            return _first_page(ctx, self._board, ids, limit)
+
+        return items_page
 
     def top_group(self, info: GraphQLResolveInfo) -> dict[str, Any]:
         return group_json(next(g for g in self._board.groups if not g.deleted))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
-from ...core.models import BatchStatus
+from ...core.models import BatchStatus, ChangeType
 from ...services.batch_run import Progress
 from ...services.estimate import Estimate, estimate
 from ...services.monday_setup import MondaySetup
@@ -31,6 +31,7 @@ class PushAction(BatchRunAction):
             self.session is not None
             and self.batch is not None
             and self.batch.status in OPEN
+            and self.batch.change_types != ChangeType.ADOPTED.value  # Adopt board items' own
             and self.idle_customer()
         )
 
