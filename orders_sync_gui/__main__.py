@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from .qt.app import main
-
 if __name__ == "__main__":
+    # Imported here, not above: a spawned child (the demo sandbox) imports this module as
+    # `__mp_main__`, and must not pay for the window's modules.
+    from .qt.app import main
+
     sys.exit(main())

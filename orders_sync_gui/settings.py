@@ -20,6 +20,7 @@ from .resources import resource_path
 MAPPING_FILE = "board_mapping.json"
 SETTINGS_FILE = "settings.json"
 CUSTOMER_MAP_FILE = "customer_map.json"
+DB_URL_ENV = "ORDERS_SYNC_DB_URL"
 
 
 class SettingsError(RuntimeError):
