@@ -4,12 +4,15 @@ run from there, where no `resources/` folder of a checkout is in reach."""
 
 from __future__ import annotations
 
+import ast
+import importlib.util
 import json
 import os
 import subprocess
 import sys
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -85,7 +88,67 @@ def test_the_installed_commands_run_outside_the_checkout(
         _run([str(bin_dir / "orders-sync"), "detect", "--json"], cwd=tmp_path, env=env)
     )
     assert counts["customers"] and sum(c["new"] for c in counts["customers"]) == 300
+    shown_version = _run([str(bin_dir / "orders-sync"), "--version"], cwd=tmp_path, env=env)
+    assert shown_version.split() == ["orders-sync", _project()["version"]]
     smoke = _run([str(bin_dir / "orders-sync-gui"), "--smoke"], cwd=tmp_path, env=env)
     shown = json.loads(smoke.strip().splitlines()[-1])
     assert shown["customers"] == len(counts["customers"])
     assert "DEMO" in shown["title"]
+
+
+def _project() -> dict[str, object]:
+    return tomllib.loads((REPO / "pyproject.toml").read_text("utf-8"))["project"]
+
+
+def test_the_version_is_written_once_in_pyproject() -> None:
+    import orders_sync_gui
+
+    assert "version" not in _project().get("dynamic", [])  # type: ignore[operator]
+    assert orders_sync_gui.__version__ == _project()["version"]
+    init = (REPO / "orders_sync_gui" / "__init__.py").read_text("utf-8")
+    assert f'"{_project()["version"]}"' not in init
+
+
+def _version_info() -> object:
+    spec = importlib.util.spec_from_file_location(
+        "version_info", REPO / "packaging" / "windows" / "version_info.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_windows_version_resource_carries_pyprojects_version() -> None:
+    info: Any = _version_info()
+    version = str(_project()["version"])
+    text = info.version_text(version, exe_name="orders-sync-gui", description="the window")
+    tree = ast.parse(text, mode="eval")  # PyInstaller evaluates this text
+    assert isinstance(tree.body, ast.Call) and ast.unparse(tree.body.func) == "VSVersionInfo"
+    numbers = info.version_tuple(version)
+    assert f"filevers={numbers}" in text and f"prodvers={numbers}" in text
+    assert f"StringStruct('ProductVersion', '{version}')" in text
+    assert "StringStruct('OriginalFilename', 'orders-sync-gui.exe')" in text
+    assert info.version_tuple("1.2") == (1, 2, 0, 0)
+    assert info.version_tuple("2.10.3rc1") == (2, 10, 3, 0)
+    with pytest.raises(ValueError, match="65535"):
+        info.version_tuple("1.70000")
+    spec = (REPO / "build.spec").read_text("utf-8")
+    assert "version=version_file(" in spec and 'PROJECT["version"]' in spec
+
+
+def test_the_installer_script_is_per_user_with_shortcut_and_uninstaller() -> None:
+    iss = (REPO / "packaging" / "windows" / "orders-sync.iss").read_text("utf-8")
+    setup = dict(
+        line.split("=", 1)
+        for line in iss.split("[Setup]")[1].split("\n[")[0].splitlines()
+        if "=" in line and not line.startswith(";")
+    )
+    assert setup["PrivilegesRequired"] == "lowest"  # no administrator rights
+    assert setup["DefaultDirName"].startswith("{autopf}")  # %LOCALAPPDATA%\Programs
+    assert "GetVersionNumbersString" in iss  # the version comes from the built exe
+    assert '#define GuiExe "orders-sync-gui.exe"' in iss
+    assert '#define CliExe "orders-sync.exe"' in iss
+    assert '"{group}\\{#AppName}"; Filename: "{app}\\{#GuiExe}"' in iss  # Start menu
+    assert 'Filename: "{uninstallexe}"' in iss
+    assert 'Source: "{#DistDir}\\{#CliExe}"' in iss
