@@ -30,7 +30,7 @@ from ..settings import DB_URL_ENV, load_settings
 from .log_pane import SignalLogHandler
 
 if TYPE_CHECKING:
-    from ..monday.sandbox import SandboxProcess
+    from ..services.demo_sandbox import LaunchedSandbox
     from .main_window import MainWindow
 
 log = logging.getLogger("orders_sync_gui.gui")
@@ -108,7 +108,7 @@ def make_window(
     handler: SignalLogHandler,
     *,
     demo: bool,
-    launched: SandboxProcess | None = None,
+    launched: LaunchedSandbox | None = None,
 ) -> MainWindow:
     # The window's modules (pandas, SQLAlchemy...) load here, once the demo's sandbox is
     # launched: its child boots on another core meanwhile.

@@ -11,7 +11,7 @@ from ..services.context import Context, open_context
 from ..services.monday_setup import MondaySetup, monday_setup
 
 if TYPE_CHECKING:
-    from ..monday.sandbox import SandboxProcess
+    from ..services.demo_sandbox import LaunchedSandbox
 
 
 @dataclass(slots=True)
@@ -30,7 +30,7 @@ class Session:
         self._close()
 
 
-def open_demo_session(launched: SandboxProcess | None = None) -> Session:
+def open_demo_session(launched: LaunchedSandbox | None = None) -> Session:
     """The demo (`launched`: its sandbox, when the app launched it at start-up)."""
     from ..services.demo import start_demo  # demo mode only
 

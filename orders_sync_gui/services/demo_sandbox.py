@@ -14,6 +14,10 @@ from ..paths import data_dir
 # spawned); by default it runs in a child process of its own.
 DEMO_SANDBOX_ENV = "ORDERS_SYNC_DEMO_SANDBOX"
 
+# What the window holds between launching the sandbox and opening the demo (qt/ names it
+# through services, never monday/ itself).
+LaunchedSandbox = SandboxProcess
+
 
 def demo_sandbox_config() -> SandboxConfig:
     """The demo board, kept in the data folder. Each mutation request's changes are on disk
@@ -30,7 +34,7 @@ def sandbox_inline() -> bool:
     return os.environ.get(DEMO_SANDBOX_ENV, "").strip().lower() == "inline"
 
 
-def launch_demo_sandbox() -> SandboxProcess | None:
+def launch_demo_sandbox() -> LaunchedSandbox | None:
     """The demo sandbox's child process, launched without waiting for it (None when it runs
     inline)."""
     if sandbox_inline():
