@@ -26,7 +26,7 @@ from PySide6.QtWidgets import QApplication
 from .. import __version__
 from ..paths import config_dir, log_dir
 from ..resources import resource_path
-from ..settings import DB_URL_ENV, load_settings
+from ..settings import DB_URL_ENV, SettingsError, file_problems, load_settings
 from .log_pane import SignalLogHandler
 
 if TYPE_CHECKING:
@@ -89,7 +89,10 @@ def wants_demo(args: argparse.Namespace) -> bool:
         return True
     if args.db or os.environ.get(DB_URL_ENV):
         return False
-    return not (load_settings().get("database") or {})
+    try:
+        return not (load_settings().get("database") or {})
+    except SettingsError:  # refused: the settings dialog says why (main), not the demo
+        return False
 
 
 def install_crash_hook(window: MainWindow, log_file: Path, *, interactive: bool) -> None:
@@ -172,10 +175,14 @@ SETTLE_AFTER_MS = 200
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    gc.disable()
     args = parse_args(list(sys.argv[1:] if argv is None else argv))
     if args.smoke:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    problems = file_problems()
+    if problems and (args.smoke or args.screenshot):
+        print(json.dumps({"error": "; ".join(problems)}), flush=True)
+        return 1
+    gc.disable()
     demo = wants_demo(args)
     launched = None
     if demo:
@@ -228,7 +235,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.smoke or args.screenshot:
         QTimer.singleShot(SMOKE_TIMEOUT_MS, timed_out)
     window.show()
-    window.start()
+    if problems:  # a refused settings file: the dialog shows why first, then the session
+
+        def fix_then_start() -> None:
+            window.open_settings()
+            window.start()
+
+        QTimer.singleShot(0, fix_then_start)
+    else:
+        window.start()
     code = app.exec()
     gc.enable()
     return exit_code or code
