@@ -73,7 +73,9 @@ def setup_cli_logging(command: str, *, verbose: bool) -> Path:
     to_file = RotatingFileHandler(path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8")
     to_file.setLevel(logging.DEBUG)
     to_file.setFormatter(logging.Formatter(FILE_FORMAT))
-    for handler in (terminal, to_file):
+    # The terminal's handler as logging.basicConfig adds it: only where nothing handles the
+    # root logger yet (a host such as pytest keeps its own).
+    for handler in (to_file, terminal) if not root.handlers else (to_file,):
         root.addHandler(handler)
         _installed.append(handler)
     for noisy in ("urllib3", "PIL"):

@@ -189,7 +189,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from ..services.demo_sandbox import launch_demo_sandbox
 
         launched = launch_demo_sandbox()  # boots while the window's modules load
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     app.setApplicationName("orders-sync")
     app.setApplicationVersion(__version__)
     app.setWindowIcon(app_icon())

@@ -38,6 +38,7 @@ from ..secrets import (
 from ..services.connection import (
     DEFAULT_API_URL,
     DEFAULT_API_VERSION,
+    DEFAULT_ODBC_DRIVER,
     ConnectionTestError,
     SqlServerSettings,
     default_url,
@@ -112,9 +113,9 @@ class SettingsDialog(QDialog):
         self.driver = QComboBox()
         self.driver.setEditable(True)
         drivers = odbc_drivers()
-        self.driver.addItems(drivers or [SqlServerSettings.driver])
+        self.driver.addItems(drivers or [DEFAULT_ODBC_DRIVER])
         self.driver.setCurrentText(
-            str(db.get("driver") or (drivers[0] if drivers else SqlServerSettings.driver))
+            str(db.get("driver") or (drivers[0] if drivers else DEFAULT_ODBC_DRIVER))
         )
         self.trusted = QCheckBox("Windows authentication (trusted connection)")
         self.trusted.setChecked(bool(db.get("trusted_connection", True)))
@@ -261,8 +262,9 @@ class SettingsDialog(QDialog):
 
     def save(self) -> None:
         section = self._database_section()
+        url = self.api_url.text().strip() or DEFAULT_API_URL
         mon = {
-            "url": self.api_url.text().strip() or DEFAULT_API_URL,
+            "url": url,
             "api_version": self.api_version.text().strip() or DEFAULT_API_VERSION,
             "board_id": self.board_id.text().strip() or None,
         }
@@ -273,7 +275,7 @@ class SettingsDialog(QDialog):
             new["mapping_file"] = self.mapping.text().strip()
         secrets = []
         if self.token.text():
-            secrets.append((monday_token_key(mon["url"]), self.token.text()))
+            secrets.append((monday_token_key(url), self.token.text()))
         if section.get("kind") == "sqlserver" and section.get("username") and self.password.text():
             secrets.append(
                 (sql_login_key(section["server"], section["username"]), self.password.text())

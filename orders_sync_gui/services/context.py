@@ -21,7 +21,7 @@ from ..settings import (
 )
 from ..store.database import Store
 from ..store.demo import DEFAULT_ORDERS, DEFAULT_SEED, generate_orders, load_orders
-from ..store.engine import SqlServerSettings, default_url, sqlserver_url
+from ..store.engine import DEFAULT_ODBC_DRIVER, SqlServerSettings, default_url, sqlserver_url
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ def sqlserver_settings(raw: dict[str, Any]) -> SqlServerSettings:
     return SqlServerSettings(
         server=str(raw.get("server") or ""),
         database=str(raw.get("database") or ""),
-        driver=str(raw.get("driver") or SqlServerSettings.driver),
+        driver=str(raw.get("driver") or DEFAULT_ODBC_DRIVER),
         trusted_connection=bool(raw.get("trusted_connection", True)),
         username=raw.get("username") or None,
         encrypt=bool(raw.get("encrypt", True)),

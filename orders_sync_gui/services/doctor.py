@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -591,7 +592,7 @@ def doctor(
     run = _Doctor(db, setup=setup, adapter=adapter)
     try:
         for name, check in CHECKS:
-            run.runner.run(name, lambda check=check: check(run))
+            run.runner.run(name, partial(check, run))
         transcript = None
         if live_test:
             transcript = _live(run)
