@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import URL
 
-from ..monday.sandbox import SandboxProcess, SandboxServer
+from ..monday.sandbox import SandboxProcess
 from ..store.database import Store, record_versions
 from ..store.demo import generate_orders, load_orders
 from ..store.engine import default_url
@@ -14,6 +15,9 @@ from ..store.schema import app_metadata
 from .context import Context, open_context, resolve_db_url
 from .demo_sandbox import demo_sandbox_config, launch_demo_sandbox
 from .monday_setup import MondaySetup, monday_setup
+
+if TYPE_CHECKING:  # served in this process only inline: its modules load then (graphql-core)
+    from ..monday.sandbox import SandboxServer
 
 
 class DemoExistsError(RuntimeError):
@@ -45,6 +49,8 @@ def start_demo(launched: SandboxProcess | None = None) -> DemoSession:
     try:
         ctx = open_context(default_url())
         if process is None:
+            from ..monday.sandbox import SandboxServer
+
             sandbox: SandboxServer | SandboxProcess = SandboxServer(demo_sandbox_config()).start()
         else:
             sandbox = process.start()  # waits until it serves
