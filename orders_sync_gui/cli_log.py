@@ -67,20 +67,28 @@ def setup_cli_logging(command: str, *, verbose: bool) -> Path:
     terminal.setLevel(logging.INFO if verbose else logging.WARNING)
     terminal.setFormatter(logging.Formatter(TERMINAL_FORMAT))
     directory = log_dir()
-    directory.mkdir(parents=True, exist_ok=True)
-    started = datetime.now()
-    path = directory / log_file_name(command, started, os.getpid())
-    to_file = RotatingFileHandler(path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8")
-    to_file.setLevel(logging.DEBUG)
-    to_file.setFormatter(logging.Formatter(FILE_FORMAT))
+    path = directory / log_file_name(command, datetime.now(), os.getpid())
+    handlers: list[logging.Handler] = []
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        to_file = RotatingFileHandler(
+            path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8"
+        )
+        to_file.setLevel(logging.DEBUG)
+        to_file.setFormatter(logging.Formatter(FILE_FORMAT))
+        handlers.append(to_file)
+        prune(directory)
+    except OSError as exc:  # a log folder that cannot be written: the command still runs
+        print(f"orders-sync: no log file ({exc.strerror}: {directory})", file=sys.stderr)
     # The terminal's handler as logging.basicConfig adds it: only where nothing handles the
     # root logger yet (a host such as pytest keeps its own).
-    for handler in (to_file, terminal) if not root.handlers else (to_file,):
+    if not root.handlers:
+        handlers.append(terminal)
+    for handler in handlers:
         root.addHandler(handler)
         _installed.append(handler)
     for noisy in ("urllib3", "PIL"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    prune(directory)
     _current.update(command=command, started=time.monotonic())
     log.info("orders-sync %s: %s started (pid %d)", __version__, command, os.getpid())
     return path

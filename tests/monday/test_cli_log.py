@@ -3,6 +3,7 @@ the run's own lines, failures with their traceback, its exit code; never the tok
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -77,3 +78,11 @@ def test_names_sort_by_start_time(command):
     early = log_file_name(command, datetime(2026, 1, 2, 9, 59, 59), 99999)
     late = log_file_name(command, datetime(2026, 1, 2, 10, 0, 0), 1)
     assert early < late and NAME.fullmatch(early)
+
+
+def test_a_log_folder_that_cannot_be_written_does_not_stop_the_command(capsys, db):
+    log_dir().parent.mkdir(parents=True, exist_ok=True)
+    log_dir().write_text("a file where the folder should be")
+    assert main(["--db", db, "detect", "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["customers"] and err.startswith("orders-sync: no log file (")
