@@ -120,3 +120,14 @@ def test_the_bundled_files_and_the_known_limits_fit():
     load_customer_map()  # its "_comment" is a comment
     limits = SETTINGS_SCHEMA.keys["monday"].keys["limits"].keys  # type: ignore[union-attr]
     assert set(limits) == {f.name for f in fields(Limits)}
+
+
+def test_the_window_says_so_before_it_would_fail_later(config, capsys):
+    """--smoke (what CI and scripts run) ends at once with the message; an operator's window
+    opens the Settings dialog with it (tests/qt/test_settings_dialog.py)."""
+    from orders_sync_gui.qt.app import main as window
+
+    write(config / "settings.json", {"monday": {"limits": {"complexity_per_minute": "1e6"}}})
+    assert window(["--smoke"]) == 1
+    shown = json.loads(capsys.readouterr().out)
+    assert '"monday.limits.complexity_per_minute": expected a whole number' in shown["error"]
