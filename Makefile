@@ -78,4 +78,4 @@ dist-check: dist
 	echo "dist-check: OK, $(DIST_DIR) is $$(du -sm $(DIST_DIR) | cut -f1) MB"
 
 clean:
-	rm -rf $(VENV) build dist .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) build dist .pytest_cache .ruff_cache .mypy_cache .hypothesis
