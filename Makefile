@@ -24,8 +24,11 @@ system-packages:
 run: $(STAMP)
 	$(BIN)/python -m orders_sync_gui $(RUN_ARGS)
 
+# Lint, format, types ([tool.mypy] in pyproject.toml), then the suite.
 test: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check orders_sync_gui tests bench packaging
+	$(BIN)/python -m mypy
 	$(BIN)/python -m pytest --ignore=tests/reliability
 
 # Kills, faults, races, hostile rows, secrets (tests/reliability, a few minutes); ends with
@@ -43,10 +46,11 @@ soak: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check orders_sync_gui tests bench
+	$(BIN)/ruff format --check orders_sync_gui tests bench packaging
+	$(BIN)/python -m mypy
 
 format: $(STAMP)
-	$(BIN)/ruff format orders_sync_gui tests bench
+	$(BIN)/ruff format orders_sync_gui tests bench packaging
 	$(BIN)/ruff check --fix .
 
 bench: $(STAMP)
@@ -74,4 +78,4 @@ dist-check: dist
 	echo "dist-check: OK, $(DIST_DIR) is $$(du -sm $(DIST_DIR) | cut -f1) MB"
 
 clean:
-	rm -rf $(VENV) build dist .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) build dist .pytest_cache .ruff_cache .mypy_cache .hypothesis

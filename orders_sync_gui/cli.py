@@ -21,6 +21,7 @@ from .cli_adopt import add_arguments as add_adopt_arguments
 from .cli_adopt import cmd_adopt
 from .cli_drift import add_parser as add_drift_parser
 from .cli_drift import cmd_drift
+from .cli_log import log_exit, setup_cli_logging
 from .core.models import STAGEABLE, BatchStatus, ChangeType, Record, RowChange, RowError
 from .core.text import escape_for_terminal
 from .services import detection, staging
@@ -568,7 +569,7 @@ def _one_line(exc: BaseException) -> str:
     return text.replace("\n", "; ") if len(text.splitlines()) > 1 else text
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def run_command(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["sandbox"]:  # the sandbox has its own options (--port, --state ...)
         from .monday.sandbox import serve_forever_cli
@@ -576,11 +577,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return serve_forever_cli(argv[1:], legacy_reader=_legacy_records)
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    setup_cli_logging(args.command, verbose=args.verbose)  # and this run's log file
     try:
         if args.command == "demo-init":
             return cmd_demo_init(args)
@@ -605,6 +602,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"orders-sync: {_shown(_one_line(exc))}", file=sys.stderr)
         return 1
     return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The `orders-sync` command; its exit code ends the run's log file."""
+    code = 1
+    try:
+        code = run_command(argv)
+        return code
+    except SystemExit as exc:  # usage errors (2), --help and --version (0)
+        code = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
+        raise
+    finally:
+        log_exit(code)
 
 
 if __name__ == "__main__":

@@ -14,16 +14,109 @@ from typing import Any
 
 from .core.customers import CustomerMap
 from .core.mapping import BoardMapping, MappingError, parse_mapping
+from .core.schema import (
+    FLAG,
+    NUMBER,
+    TEXT,
+    WHOLE,
+    ListOf,
+    Obj,
+    SchemaError,
+    Spec,
+    check,
+    either,
+    one_of,
+    optional,
+)
 from .paths import config_dir
 from .resources import resource_path
 
 MAPPING_FILE = "board_mapping.json"
 SETTINGS_FILE = "settings.json"
 CUSTOMER_MAP_FILE = "customer_map.json"
+DB_URL_ENV = "ORDERS_SYNC_DB_URL"
 
 
 class SettingsError(RuntimeError):
     pass
+
+
+# Every key settings.json may hold, and of what kind: anything else is refused when the file
+# is read or written (core/schema.py). `limits` are services.monday_setup.Limits' fields.
+_WHOLE_LIMITS = (
+    "complexity_per_minute",
+    "max_complexity_per_request",
+    "requests_per_minute",
+    "mutations_per_minute",
+    "daily_requests",
+    "mutation_cost",
+    "max_mutations_per_request",
+    "max_items_per_board",
+)
+_NUMBER_LIMITS = ("seconds_per_request", "window_seconds")
+SETTINGS_SCHEMA = Obj(
+    {
+        "database": Obj(
+            {
+                "kind": one_of("sqlite", "sqlserver"),
+                "path": TEXT,
+                "server": TEXT,
+                "database": TEXT,
+                "driver": TEXT,
+                "trusted_connection": FLAG,
+                "username": optional(TEXT),
+                "encrypt": FLAG,
+                "trust_server_certificate": FLAG,
+            }
+        ),
+        "monday": Obj(
+            {
+                "url": TEXT,
+                "api_version": optional(TEXT),
+                "board_id": optional(either(TEXT, WHOLE)),
+                "limits": Obj(
+                    {
+                        **dict.fromkeys(_WHOLE_LIMITS, WHOLE),
+                        **dict.fromkeys(_NUMBER_LIMITS, NUMBER),
+                    }
+                ),
+                "timeout_seconds": NUMBER,
+                "deadline_seconds": NUMBER,
+                "max_attempts": WHOLE,
+                "max_wait_seconds": NUMBER,
+                "base_backoff_seconds": NUMBER,
+                "max_backoff_seconds": NUMBER,
+            }
+        ),
+        "mapping_file": TEXT,
+        # `orders-sync run --notify` (services/notify.py); the webhook's URL is a secret.
+        "notify": Obj(
+            {
+                "webhook": one_of("teams", "slack"),
+                "smtp": Obj(
+                    {
+                        "host": TEXT,
+                        "port": WHOLE,
+                        "starttls": FLAG,
+                        "username": optional(TEXT),
+                        "sender": TEXT,
+                        "to": ListOf(TEXT),
+                    }
+                ),
+            }
+        ),
+    }
+)
+CUSTOMER_MAP_SCHEMA = Obj({"aliases": Obj(values=TEXT)})
+
+
+def _checked(path: Path, data: dict[str, Any], schema: Spec) -> dict[str, Any]:
+    """`data` once it fits `schema`; else one SettingsError naming the file and each key."""
+    try:
+        check(data, schema)
+    except SchemaError as exc:
+        raise SettingsError(f"{path}: {exc}") from exc
+    return data
 
 
 def _user_or_default(name: str) -> Path:
@@ -83,10 +176,20 @@ def save_mapping(raw: dict[str, Any]) -> Path:
 
 def load_customer_map(path: Path | None = None) -> CustomerMap:
     path = path or _user_or_default(CUSTOMER_MAP_FILE)
-    aliases = _read_json(path).get("aliases", {})
-    if not isinstance(aliases, dict):
-        raise SettingsError(f"{path}: 'aliases' must map spellings to customer names")
+    aliases = _checked(path, _read_json(path), CUSTOMER_MAP_SCHEMA).get("aliases", {})
     return CustomerMap({str(k): str(v) for k, v in aliases.items()})
+
+
+def file_problems() -> list[str]:
+    """What is wrong with the operator's files (settings.json, the board mapping, the
+    customer map): one message each, naming the file and every key; empty when all load."""
+    problems = []
+    for load in (load_settings, load_mapping, load_customer_map):
+        try:
+            load()
+        except SettingsError as exc:
+            problems.append(str(exc))
+    return problems
 
 
 def operator_name() -> str:
@@ -103,7 +206,7 @@ def operator_name() -> str:
 def load_settings() -> dict[str, Any]:
     """The operator's settings.json (database, monday.com); empty on first run."""
     path = config_dir() / SETTINGS_FILE
-    return _read_json(path) if path.is_file() else {}
+    return _checked(path, _read_json(path), SETTINGS_SCHEMA) if path.is_file() else {}
 
 
 def save_settings(settings: dict[str, Any]) -> Path:
@@ -112,6 +215,7 @@ def save_settings(settings: dict[str, Any]) -> Path:
         if isinstance(section, dict) and {"password", "token"} & set(section):
             raise SettingsError("secrets belong in the keyring, not in settings.json")
     path = config_dir() / SETTINGS_FILE
+    _checked(path, settings, SETTINGS_SCHEMA)  # never writes what would be refused
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(settings, indent=2, ensure_ascii=False), encoding="utf-8")

@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from .schema import TEXT, WHOLE, ListOf, Obj, SchemaError, Spec, check, either, one_of, optional
+
 MONDAY_TYPES = frozenset({"text", "numbers", "date", "status", "dropdown", "long_text"})
 
 # What a value of each column type may hold at monday.com, in characters (counted in UTF-16
@@ -93,8 +95,39 @@ def _board_column(raw: Any, where: str) -> BoardColumn:
     return col
 
 
+# A type's and an overflow's values are checked with their meaning (parse_mapping).
+_COLUMN_KEYS: dict[str, Spec] = {"column_id": TEXT, "title": TEXT, "type": TEXT}
+_COLUMN = Obj(_COLUMN_KEYS)
+# The file's shape: every key it may hold, and of what kind (core/schema.py); what must be
+# there, and what the values mean, parse_mapping checks.
+MAPPING_SCHEMA = Obj(
+    {
+        "version": WHOLE,
+        "board_name": TEXT,
+        "board_id": optional(either(TEXT, WHOLE)),
+        "item_name_template": TEXT,
+        "group_title_template": TEXT,
+        "record_uuid_column": _COLUMN,
+        "order_qty_column": _COLUMN,
+        "columns": ListOf(Obj({"source": TEXT, **_COLUMN_KEYS, "overflow": TEXT})),
+        "deleted_action": Obj(
+            {"kind": one_of("status", "archive"), "column_id": TEXT, "title": TEXT, "label": TEXT}
+        ),
+        "subitems": Obj(
+            {"size_column": _COLUMN, "qty_column": _COLUMN, "production_columns": ListOf(_COLUMN)}
+        ),
+    }
+)
+
+
 def parse_mapping(raw: dict[str, Any]) -> BoardMapping:
     """Build a mapping from its JSON form, naming every problem found at once."""
+    try:
+        check(raw, MAPPING_SCHEMA)  # unknown keys and wrong types, before their meaning
+    except SchemaError as exc:
+        raise MappingError(
+            "the board mapping has problems:\n  " + "\n  ".join(exc.problems)
+        ) from exc
     problems: list[str] = []
     columns: list[MappedColumn] = []
     seen_sources: set[str] = set()

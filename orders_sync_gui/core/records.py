@@ -218,8 +218,9 @@ def _size_cells(
     # INT column: a row whose sizes add up beyond it fails here, alone and named, rather than
     # fail the staging INSERT (on PostgreSQL and SQL Server) and the customer's whole batch.
     totals = np.bincount(rows[keep], weights=vals[keep], minlength=len(frame))
-    for r in np.flatnonzero(totals > MAX_QTY):
-        bad[int(r)] = RowError(
+    for over in np.flatnonzero(totals > MAX_QTY):
+        r = int(over)
+        bad[r] = RowError(
             None, None, TOTAL_QTY, f"the sizes add up to {int(totals[r]):,}, beyond an INT column"
         )
         keep &= rows != r
@@ -290,7 +291,7 @@ def hash_frame(frame: pd.DataFrame, spec: SourceSpec, *, with_sizes: bool = True
                         ),
                     )
 
-    customers = (
+    customers: list[str | None] = (
         _canonical_customers(frame[CUSTOMER_NAME], spec.customers)
         if CUSTOMER_NAME in frame.columns
         else [None] * n
@@ -339,8 +340,8 @@ def hash_frame(frame: pd.DataFrame, spec: SourceSpec, *, with_sizes: bool = True
             errors.setdefault(
                 i, RowError(uuids[i], order_numbers[i], CUSTOMER_NAME, "has no customer name")
             )
-        elif (problem := too_long[c]) is not None:
-            errors.setdefault(i, RowError(uuids[i], order_numbers[i], CUSTOMER_NAME, problem))
+        elif (name_problem := too_long[c]) is not None:
+            errors.setdefault(i, RowError(uuids[i], order_numbers[i], CUSTOMER_NAME, name_problem))
 
     cells, size_errors = _size_cells(frame, spec.sizes)
     for r, err in size_errors.items():
@@ -379,8 +380,8 @@ def _item_size_errors(
     names = list(sized)
     block = np.vstack([sized[n] for n in names])  # fields x rows
     totals = block.sum(axis=0) + ITEM_MARGIN_BYTES
-    for r in np.flatnonzero(totals > limit):
-        r = int(r)
+    for over in np.flatnonzero(totals > limit):
+        r = int(over)
         largest = names[int(np.argmax(block[:, r]))]
         errors.setdefault(
             r,

@@ -190,13 +190,12 @@ def run_operations(
         for op in chunk:
             error = result.field_errors.get(op.key)
             node = result.data.get(op.key)
-            if error is None and not isinstance(node, dict):
-                error = FieldError(op.key, "NoResult", "monday.com returned no item", {})
-            if error is not None:
+            if error is None and isinstance(node, dict):
+                out.append(OperationResult(op, item_id=str(node["id"]), replayed=result.replayed))
+            else:
+                error = error or FieldError(op.key, "NoResult", "monday.com returned no item", {})
                 stats.failed += 1
                 out.append(OperationResult(op, error=error, replayed=result.replayed))
-            else:
-                out.append(OperationResult(op, item_id=str(node["id"]), replayed=result.replayed))
         if result.replayed:
             stats.replayed += 1
         yield out

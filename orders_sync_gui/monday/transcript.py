@@ -56,8 +56,10 @@ _PLACEHOLDER = re.compile(r"<(board|group|item|subitem|user|account) (\d+)>")
 _REPLAY_BASE = {"board": 5_100_000_000, "item": 5_200_000_000, "subitem": 5_300_000_000}
 
 
-def _json_or_text(raw: bytes | str | None) -> Any:
-    if raw is None:
+def _json_or_text(raw: object) -> Any:
+    """A request's or answer's body (bytes or str as requests builds them; None) as JSON,
+    or as text when it is not JSON."""
+    if not isinstance(raw, bytes | str):
         return None
     text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
     try:

@@ -13,10 +13,11 @@ import logging
 import os
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, QSize, QTimer
 from PySide6.QtGui import QIcon
@@ -25,12 +26,12 @@ from PySide6.QtWidgets import QApplication
 from .. import __version__
 from ..paths import config_dir, log_dir
 from ..resources import resource_path
-from ..secrets import monday_token_key
-from ..services.context import DB_URL_ENV
-from ..settings import load_settings
+from ..settings import DB_URL_ENV, SettingsError, file_problems, load_settings
 from .log_pane import SignalLogHandler
-from .main_window import MainWindow
-from .session import Session, open_configured_session, open_demo_session
+
+if TYPE_CHECKING:
+    from ..services.demo_sandbox import LaunchedSandbox
+    from .main_window import MainWindow
 
 log = logging.getLogger("orders_sync_gui.gui")
 SMOKE_TIMEOUT_MS = 180_000
@@ -88,7 +89,10 @@ def wants_demo(args: argparse.Namespace) -> bool:
         return True
     if args.db or os.environ.get(DB_URL_ENV):
         return False
-    return not (load_settings().get("database") or {})
+    try:
+        return not (load_settings().get("database") or {})
+    except SettingsError:  # refused: the settings dialog says why (main), not the demo
+        return False
 
 
 def install_crash_hook(window: MainWindow, log_file: Path, *, interactive: bool) -> None:
@@ -102,10 +106,25 @@ def install_crash_hook(window: MainWindow, log_file: Path, *, interactive: bool)
     sys.excepthook = hook
 
 
-def make_window(args: argparse.Namespace, handler: SignalLogHandler) -> MainWindow:
-    demo = wants_demo(args)
+def make_window(
+    args: argparse.Namespace,
+    handler: SignalLogHandler,
+    *,
+    demo: bool,
+    launched: LaunchedSandbox | None = None,
+) -> MainWindow:
+    # The window's modules (pandas, SQLAlchemy...) load here, once the demo's sandbox is
+    # launched: its child boots on another core meanwhile.
+    from ..secrets import monday_token_key
+    from .main_window import MainWindow
+    from .session import Session, open_configured_session, open_demo_session
+
+    opener: Callable[[], Session]
     if demo:
-        opener = open_demo_session
+
+        def opener() -> Session:
+            return open_demo_session(launched)
+
     else:
 
         def opener() -> Session:
@@ -147,21 +166,48 @@ def tune_interpreter() -> None:
     gc.freeze()
 
 
+# Start-up makes hundreds of thousands of objects that live as long as the process (the
+# modules, the first count's rows); the collector walking them again and again cost about
+# 0.2 s of the start. It is off until the customer list shows, then tune_interpreter
+# collects once and freezes them (or after this long, if the list never comes).
+START_GC_OFF_MS = 60_000
+SETTLE_AFTER_MS = 200
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(list(sys.argv[1:] if argv is None else argv))
     if args.smoke:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    problems = file_problems()
+    if problems and (args.smoke or args.screenshot):
+        print(json.dumps({"error": "; ".join(problems)}), flush=True)
+        return 1
+    gc.disable()
+    demo = wants_demo(args)
+    launched = None
+    if demo:
+        from ..services.demo_sandbox import launch_demo_sandbox
+
+        launched = launch_demo_sandbox()  # boots while the window's modules load
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     app.setApplicationName("orders-sync")
     app.setApplicationVersion(__version__)
     app.setWindowIcon(app_icon())
     handler, log_file = setup_logging()
-    window = make_window(args, handler)
+    window = make_window(args, handler, demo=demo, launched=launched)
     install_crash_hook(window, log_file, interactive=not (args.smoke or args.screenshot))
-    tune_interpreter()
     exit_code = 0
 
+    def settle() -> None:
+        if not gc.isenabled():
+            tune_interpreter()
+            gc.enable()
+
+    QTimer.singleShot(START_GC_OFF_MS, settle)
+
     def loaded(count: int) -> None:
+        QTimer.singleShot(SETTLE_AFTER_MS, settle)  # once the list is painted
         # Run after the job that emitted `loaded` has finished: the window is idle then,
         # and closing has nothing left to ask about.
         QTimer.singleShot(0, lambda: finish(count))
@@ -190,6 +236,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.smoke or args.screenshot:
         QTimer.singleShot(SMOKE_TIMEOUT_MS, timed_out)
     window.show()
-    window.start()
+    if problems:  # a refused settings file: the dialog shows why first, then the session
+
+        def fix_then_start() -> None:
+            window.open_settings()
+            window.start()
+
+        QTimer.singleShot(0, fix_then_start)
+    else:
+        window.start()
     code = app.exec()
+    gc.enable()
     return exit_code or code

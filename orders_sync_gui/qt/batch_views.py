@@ -139,7 +139,7 @@ class StagedView(QObject):
             return
         rows, subs = self.panel.rows.frame, self.panel.subitems.frame
         counts = rows["stg_status"].value_counts().to_dict() if len(rows) else {}
-        described = ", ".join(f"{n} {s.lower()}" for s, n in sorted(counts.items()))
+        described = ", ".join(f"{n} {str(s).lower()}" for s, n in sorted(counts.items()))
         batch = self.selection.batch
         batch = batch if batch is not None and batch.batch_id == batch_id else None
         self.panel.title.setText(

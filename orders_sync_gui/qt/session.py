@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ..services.context import Context, open_context
-from ..services.demo import DemoSession, start_demo
 from ..services.monday_setup import MondaySetup, monday_setup
+
+if TYPE_CHECKING:
+    from ..services.demo_sandbox import LaunchedSandbox
 
 
 @dataclass(slots=True)
@@ -27,8 +30,11 @@ class Session:
         self._close()
 
 
-def open_demo_session() -> Session:
-    demo: DemoSession = start_demo()
+def open_demo_session(launched: LaunchedSandbox | None = None) -> Session:
+    """The demo (`launched`: its sandbox, when the app launched it at start-up)."""
+    from ..services.demo import start_demo  # demo mode only
+
+    demo = start_demo(launched)
     label = f"DEMO · sandbox {demo.sandbox.url.split('//')[1].split('/')[0]}"
     return Session(demo.ctx, label, True, lambda: demo.setup, demo.close)
 

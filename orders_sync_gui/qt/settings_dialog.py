@@ -5,9 +5,11 @@ Tests of a connection run on the pool: the dialog never freezes on an unreachabl
 
 from __future__ import annotations
 
+import html
 import logging
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -36,6 +38,7 @@ from ..secrets import (
 from ..services.connection import (
     DEFAULT_API_URL,
     DEFAULT_API_VERSION,
+    DEFAULT_ODBC_DRIVER,
     ConnectionTestError,
     SqlServerSettings,
     default_url,
@@ -44,7 +47,7 @@ from ..services.connection import (
     test_database,
 )
 from ..services.context import sqlserver_settings
-from ..settings import load_settings, save_settings
+from ..settings import SettingsError, file_problems, load_settings, save_settings
 from .workers import Job, JobRunner
 
 log = logging.getLogger("orders_sync_gui.gui")
@@ -68,7 +71,11 @@ class SettingsDialog(QDialog):
         self.setWindowTitle("Settings")
         self.setMinimumWidth(620)
         self.runner = JobRunner(self)
-        self.settings = load_settings()
+        try:
+            self.settings = load_settings()
+        except SettingsError:  # shown below; Save writes a valid file in its place
+            self.settings = {}
+        self.problems = file_problems()
         self.keyring_ok = backend_available()
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
@@ -76,10 +83,25 @@ class SettingsDialog(QDialog):
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
+        if self.problems:
+            layout.addWidget(self._problems_label(self.problems))
         layout.addWidget(self._database_box(self.settings.get("database") or {}))
         layout.addWidget(self._monday_box(self.settings.get("monday") or {}, demo=demo))
         layout.addWidget(self._mapping_box())
         layout.addWidget(buttons)
+
+    def _problems_label(self, problems: list[str]) -> QLabel:
+        """Why a file was refused: settings.json's form then starts empty (Save writes a
+        valid one); a mapping or customer map is fixed in its file."""
+        label = QLabel(
+            "<b>A settings file was refused:</b><br>"
+            + "<br>".join(html.escape(p) for p in problems)
+        )
+        label.setObjectName("settings_problem")
+        label.setWordWrap(True)
+        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        label.setStyleSheet("QLabel { color: #a40000; }")
+        return label
 
     def _database_box(self, db: dict[str, Any]) -> QGroupBox:
         self.use_sqlite = QRadioButton("Embedded SQLite file")
@@ -91,9 +113,9 @@ class SettingsDialog(QDialog):
         self.driver = QComboBox()
         self.driver.setEditable(True)
         drivers = odbc_drivers()
-        self.driver.addItems(drivers or [SqlServerSettings.driver])
+        self.driver.addItems(drivers or [DEFAULT_ODBC_DRIVER])
         self.driver.setCurrentText(
-            str(db.get("driver") or (drivers[0] if drivers else SqlServerSettings.driver))
+            str(db.get("driver") or (drivers[0] if drivers else DEFAULT_ODBC_DRIVER))
         )
         self.trusted = QCheckBox("Windows authentication (trusted connection)")
         self.trusted.setChecked(bool(db.get("trusted_connection", True)))
@@ -240,8 +262,9 @@ class SettingsDialog(QDialog):
 
     def save(self) -> None:
         section = self._database_section()
+        url = self.api_url.text().strip() or DEFAULT_API_URL
         mon = {
-            "url": self.api_url.text().strip() or DEFAULT_API_URL,
+            "url": url,
             "api_version": self.api_version.text().strip() or DEFAULT_API_VERSION,
             "board_id": self.board_id.text().strip() or None,
         }
@@ -252,7 +275,7 @@ class SettingsDialog(QDialog):
             new["mapping_file"] = self.mapping.text().strip()
         secrets = []
         if self.token.text():
-            secrets.append((monday_token_key(mon["url"]), self.token.text()))
+            secrets.append((monday_token_key(url), self.token.text()))
         if section.get("kind") == "sqlserver" and section.get("username") and self.password.text():
             secrets.append(
                 (sql_login_key(section["server"], section["username"]), self.password.text())

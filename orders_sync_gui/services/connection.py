@@ -8,6 +8,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from ..monday.board import check_mapping, fetch_board
 from ..monday.client import DEFAULT_API_URL, DEFAULT_API_VERSION, MondayError, served_version
 from ..store.engine import (
+    DEFAULT_ODBC_DRIVER,
     SqlServerSettings,
     default_url,
     describe_url,
@@ -100,6 +101,7 @@ def test_monday(ctx: Context, setup: MondaySetup) -> str:
 __all__ = [
     "DEFAULT_API_URL",
     "DEFAULT_API_VERSION",
+    "DEFAULT_ODBC_DRIVER",
     "ConnectionTestError",
     "SqlServerSettings",
     "default_url",

@@ -12,14 +12,18 @@ from sqlalchemy import URL
 from ..core.customers import CustomerMap
 from ..core.mapping import BoardMapping
 from ..secrets import get_secret, sql_login_key
-from ..settings import load_customer_map, load_mapping, load_settings, operator_name
+from ..settings import (
+    DB_URL_ENV,
+    load_customer_map,
+    load_mapping,
+    load_settings,
+    operator_name,
+)
 from ..store.database import Store
 from ..store.demo import DEFAULT_ORDERS, DEFAULT_SEED, generate_orders, load_orders
-from ..store.engine import SqlServerSettings, default_url, sqlserver_url
+from ..store.engine import DEFAULT_ODBC_DRIVER, SqlServerSettings, default_url, sqlserver_url
 
 log = logging.getLogger(__name__)
-
-DB_URL_ENV = "ORDERS_SYNC_DB_URL"
 
 
 @dataclass(slots=True)
@@ -37,7 +41,7 @@ def sqlserver_settings(raw: dict[str, Any]) -> SqlServerSettings:
     return SqlServerSettings(
         server=str(raw.get("server") or ""),
         database=str(raw.get("database") or ""),
-        driver=str(raw.get("driver") or SqlServerSettings.driver),
+        driver=str(raw.get("driver") or DEFAULT_ODBC_DRIVER),
         trusted_connection=bool(raw.get("trusted_connection", True)),
         username=raw.get("username") or None,
         encrypt=bool(raw.get("encrypt", True)),

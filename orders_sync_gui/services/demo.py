@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-import os
-import secrets
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import URL
 
-from ..monday.sandbox import SandboxConfig, SandboxProcess, SandboxServer
-from ..paths import data_dir
+from ..monday.sandbox import SandboxProcess
 from ..store.database import Store, record_versions
 from ..store.demo import generate_orders, load_orders
 from ..store.engine import default_url
 from ..store.schema import app_metadata
 from .context import Context, open_context, resolve_db_url
+from .demo_sandbox import demo_sandbox_config, launch_demo_sandbox
 from .monday_setup import MondaySetup, monday_setup
+
+if TYPE_CHECKING:  # served in this process only inline: its modules load then (graphql-core)
+    from ..monday.sandbox import SandboxServer
 
 
 class DemoExistsError(RuntimeError):
@@ -35,32 +37,30 @@ class DemoSession:
         self.ctx.close()
 
 
-# "inline" runs the demo sandbox in the app's process (where a child process cannot be
-# spawned); by default it runs in a child process of its own.
-DEMO_SANDBOX_ENV = "ORDERS_SYNC_DEMO_SANDBOX"
-
-
-def start_demo() -> DemoSession:
+def start_demo(launched: SandboxProcess | None = None) -> DemoSession:
     """Demo mode, for both faces: the demo database (made on first use) and a sandbox whose
-    board survives restarts in the data folder. The token is random and lives in memory.
+    board survives restarts in the data folder.
 
-    The sandbox runs in a child process: in this one its request handling competed with the
-    window for the interpreter (stalls of 140-260 ms during a push, bench_gui.py)."""
-    ctx = open_context(default_url())
-    token = secrets.token_urlsafe(24)
-    # Each mutation request's changes are on disk before its answer: the board never lags
-    # the database.
-    config = SandboxConfig(
-        token=token, state_file=data_dir() / "sandbox-board.json", state_save_interval=0
-    )
+    The sandbox runs in a child process (`launched`, or one launched here): in this one its
+    request handling competed with the window for the interpreter (stalls of 140-260 ms
+    during a push, bench_gui.py)."""
+    process = launched or launch_demo_sandbox()
+    ctx: Context | None = None
     try:
-        if os.environ.get(DEMO_SANDBOX_ENV, "").strip().lower() == "inline":
-            sandbox: SandboxServer | SandboxProcess = SandboxServer(config).start()
+        ctx = open_context(default_url())
+        if process is None:
+            from ..monday.sandbox import SandboxServer
+
+            sandbox: SandboxServer | SandboxProcess = SandboxServer(demo_sandbox_config()).start()
         else:
-            sandbox = SandboxProcess(config).start()
+            sandbox = process.start()  # waits until it serves
     except BaseException:
-        ctx.close()
+        if process is not None:
+            process.stop()
+        if ctx is not None:
+            ctx.close()
         raise
+    token = sandbox.config.token
     setup = monday_setup(ctx, url=sandbox.url, token=token, board_id=sandbox.board_id)
     return DemoSession(ctx, setup, sandbox)
 

@@ -115,7 +115,7 @@ def detect_counts(
         source = [
             (u, c, h)
             for u, c, h in zip(hashed.uuids, hashed.customers, hashed.hashes, strict=True)
-            if h is not None
+            if h is not None and u is not None and c is not None
         ]
         invalid_uuids = {e.record_uuid for e in hashed.errors if e.record_uuid}
         if customer:

@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -366,7 +367,7 @@ def run_live_test(
     )
     try:
         for name, step in STEPS:
-            run.step(name, lambda step=step: step(run))
+            run.step(name, partial(step, run))
         run.clean_up()
     finally:
         client.close()

@@ -275,8 +275,10 @@ def _finish(
         # STAGED only while nothing can have reached monday.com: a row left SENDING by a
         # stopped request may be on the board, and a STAGED batch may be discarded without a
         # look at monday.com, orphaning its items.
-        touched = s.stats.requests or any(
-            x.status is not RowStatus.PENDING for x in [*rows, *s.subs.values()]
+        touched = (
+            s.stats.requests
+            or any(r.status is not RowStatus.PENDING for r in rows)
+            or any(x.status is not RowStatus.PENDING for x in s.subs.values())
         )
         status = BatchStatus.PARTIAL if touched else BatchStatus.STAGED
         waiting = len(rows) - len(ok) - len(failed)

@@ -292,7 +292,7 @@ def subitem_plan(
                 )
             continue
         previous_ids = parent.previous.subitem_ids if parent.previous else {}
-        sub_id = sub.subitem_id or previous_ids.get(sub.size)
+        sub_id = sub.subitem_id or previous_ids.get(sub.size) or ""
         if not sub_id:
             plan.failures[key] = f"no subitem is known for size {sub.size}"
             continue

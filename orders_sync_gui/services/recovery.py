@@ -51,7 +51,7 @@ def recover_in_flight(run: BatchRun, recorder: PushRecorder) -> None:
     subs = [x for x in run.subs.values() if x.status is RowStatus.SENDING]
     if not rows and not subs:
         return
-    stamps = [x.updated_at for x in [*rows, *subs]]
+    stamps = [r.updated_at for r in rows] + [x.updated_at for x in subs]
     recent = all(t is not None and now() - t < REPLAY_WINDOW for t in stamps)
     if not recent or (rows and subs) or reached_board(run, rows, subs):
         settle_unknown(run, recorder)
@@ -107,7 +107,7 @@ def reached_board(run: BatchRun, rows: list, subs: list) -> bool:
     ]
     if not made:
         return False
-    existing = subitems_of(run.client, sorted({parent for parent, _ in made}))
+    existing = subitems_of(run.client, sorted({parent for parent, _ in made if parent}))
     return any(size in existing.get(parent or "", {}) for parent, size in made)
 
 

@@ -285,7 +285,9 @@ def _finish_undo(
         if status is BatchStatus.PUSHING:
             # A killed run left the batch PUSHING: a stopped undo ends it PUSHED or PARTIAL,
             # never PUSHING without a live run (every later run would wait for the lease).
-            complete = all(x.status is RowStatus.PUSHED for x in [*rows, *s.subs.values()])
+            complete = all(r.status is RowStatus.PUSHED for r in rows) and all(
+                x.status is RowStatus.PUSHED for x in s.subs.values()
+            )
             status = BatchStatus.PUSHED if complete else BatchStatus.PARTIAL
         message = (
             f"undo incomplete: {len(undone)} reverted, {len(left)} still to revert"

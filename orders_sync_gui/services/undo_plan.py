@@ -93,7 +93,10 @@ def _undo_row(target: Target, plan: Plan, row: StagedRow) -> None:
         if old_name is not None:
             values["name"] = old_name
     if values:
-        plan.ops.append(change_op(key, target.board_id, row.item_id, values, **kw))
+        attempt, cost = kw["attempt"], kw["cost"]
+        plan.ops.append(
+            change_op(key, target.board_id, row.item_id, values, attempt=attempt, cost=cost)
+        )
 
 
 def _undo_subitem(target: Target, plan: Plan, sub: StagedSubitem, parent: StagedRow) -> None:

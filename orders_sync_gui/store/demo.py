@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -271,7 +272,7 @@ def generate_orders(
 def _db_values(frame: pd.DataFrame) -> list[dict[str, object]]:
     """Rows for an INSERT: NaN becomes NULL, whole floats in INT columns become ints."""
     records = frame.astype(object).where(frame.notna(), None)
-    return records.to_dict("records")
+    return cast(list[dict[str, object]], records.to_dict("records"))  # columns are str
 
 
 def load_orders(

@@ -14,11 +14,14 @@ class DatabaseConfigError(ValueError):
     pass
 
 
+DEFAULT_ODBC_DRIVER = "ODBC Driver 18 for SQL Server"
+
+
 @dataclass(frozen=True, slots=True)
 class SqlServerSettings:
     server: str
     database: str
-    driver: str = "ODBC Driver 18 for SQL Server"
+    driver: str = DEFAULT_ODBC_DRIVER  # (a slots dataclass's class attribute is its slot)
     trusted_connection: bool = True
     username: str | None = None
     encrypt: bool = True

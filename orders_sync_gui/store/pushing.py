@@ -259,7 +259,7 @@ def add_subitems(
                     stg_created_at=now,
                     stg_updated_at=now,
                 )
-            ).inserted_primary_key[0]
+            ).inserted_primary_key[0]  # type: ignore[index]  # a one-row INSERT has its key
         )
     return load_subitems(conn, batch_id, ids) if ids else []
 
@@ -390,7 +390,7 @@ def _same(column: Column[Any], value: Any) -> ColumnElement[bool]:
     return column.is_(None) if value is None else column == value
 
 
-def _claim_row(conn: Connection, batch_id: int) -> Row[Any]:
+def _claim_row(conn: Connection, batch_id: int) -> Row[*tuple[Any, ...]]:
     c = batches.c
     return conn.execute(
         select(c.status, c.updated_at, c.message, *_CLAIM).where(c.batch_id == batch_id)

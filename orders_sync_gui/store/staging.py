@@ -278,7 +278,7 @@ def stage_batch(
                     succeeded_count=0,
                     failed_count=0,
                 )
-            ).inserted_primary_key[0]
+            ).inserted_primary_key[0]  # type: ignore[index]  # a one-row INSERT has its key
             # The lock's primary key makes a concurrent second batch fail right here.
             conn.execute(
                 customer_locks.insert().values(

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from orders_sync_gui.core.mapping import parse_mapping
+from orders_sync_gui.core.mapping import MappingError, parse_mapping
 from orders_sync_gui.core.mapping_match import (
     BOARD,
     SUBITEMS,
@@ -196,6 +196,10 @@ def test_applying_the_matches_replaces_every_id_and_keeps_the_rest(template):
     assert written["deleted_action"]["kind"] == "status"
     assert written["deleted_action"]["label"] == template["deleted_action"]["label"]
     assert template["columns"][1]["column_id"] == "text_customer"  # the input is untouched
+    # A key this version does not know is kept in the file, and refused when it is read.
+    with pytest.raises(MappingError, match='"some_setting_of_later": unknown key'):
+        parse_mapping(written)
+    del written["some_setting_of_later"]
     mapping = parse_mapping(written)
     assert mapping.subitem_qty_column.column_id != mapping.order_qty_column.column_id
 

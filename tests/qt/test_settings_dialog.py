@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import html
 import json
 
 import keyring
 import pytest
 from keyring.backends import fail
+from PySide6.QtWidgets import QLabel
 
 from orders_sync_gui.qt import settings_dialog
 from orders_sync_gui.qt.settings_dialog import SettingsDialog
 from orders_sync_gui.secrets import monday_token_key
 from orders_sync_gui.services.connection import odbc_drivers
+from orders_sync_gui.settings import load_settings
 
 TOKEN = "eyJhbGciOiJIUzI1NiJ9.secret-monday-token"
 
@@ -87,3 +90,22 @@ def test_a_missing_odbc_driver_is_named(qtbot, dialog):
     dialog.test_database()
     qtbot.waitUntil(lambda: dialog.db_result.text().startswith("✗"), timeout=30_000)
     assert "not installed" in dialog.db_result.text()
+
+
+def test_a_refused_settings_file_is_shown_in_the_dialog_and_save_replaces_it(qtbot, isolated_home):
+    config = isolated_home / "config"
+    config.mkdir(parents=True, exist_ok=True)
+    (config / "settings.json").write_text(
+        json.dumps({"monday": {"limits": {"complexity_per_minute": "1000000"}}}), "utf-8"
+    )
+    box = SettingsDialog()
+    qtbot.addWidget(box)
+    label = box.findChild(QLabel, "settings_problem")
+    assert label is not None
+    assert '"monday.limits.complexity_per_minute": expected a whole number' in html.unescape(
+        label.text()
+    )
+    box.board_id.setText("1234567890")
+    box.save()
+    assert load_settings()["monday"]["board_id"] == "1234567890"  # valid again
+    assert SettingsDialog().findChild(QLabel, "settings_problem") is None

@@ -43,7 +43,7 @@ from orders_sync_gui.services.context import open_context
 from orders_sync_gui.services.monday_setup import monday_setup
 from orders_sync_gui.services.push import PushStopped, push
 from orders_sync_gui.services.undo import undo
-from orders_sync_gui.settings import save_settings
+from orders_sync_gui.settings import SettingsError, save_settings
 from orders_sync_gui.store.schema import (
     batches,
     customer_locks,
@@ -310,7 +310,17 @@ def test_no_setting_can_turn_certificate_verification_off(ctx, isolated_home):
         "insecure": True, "ssl": False, "ca_bundle": "", "cert": None, "trust_env": False,
         "session": {"verify": False},
     }  # fmt: skip
-    save_settings({"monday": {"url": "https://api.monday.com/v2", **insecure}})
+    # Each such key is refused, written or found in the file (settings are strict).
+    for key, value in insecure.items():
+        with pytest.raises(SettingsError, match=re.escape(f'"monday.{key}": unknown key')):
+            save_settings({"monday": {"url": "https://api.monday.com/v2", key: value}})
+    (isolated_home / "config").mkdir(parents=True, exist_ok=True)
+    (isolated_home / "config" / "settings.json").write_text(
+        json.dumps({"monday": {"url": "https://api.monday.com/v2", **insecure}}), "utf-8"
+    )
+    with pytest.raises(SettingsError, match=r'"monday\.verify": unknown key'):
+        monday_setup(ctx, token=TOKEN, board_id="1")
+    save_settings({"monday": {"url": "https://api.monday.com/v2"}})
     setup = monday_setup(ctx, token=TOKEN, board_id="1")
     client = setup.client()
     assert client._session.verify is True

@@ -244,9 +244,9 @@ class SandboxApp:
         return json_response(status, {"errors": errors}, self.limits.headers())
 
     def _simple_error(self, status: int, code: str, message: str, **extra: Any) -> Response:
-        error = {"message": message, "extensions": {"code": code, "status_code": status}}
-        retry = extra.pop("retry_after", None)
-        error["extensions"].update(extra)
+        extensions: dict[str, Any] = {"code": code, "status_code": status, **extra}
+        retry = extensions.pop("retry_after", None)
+        error = {"message": message, "extensions": extensions}
         self.stats.error(code)
         headers = self.limits.headers()
         if retry is not None:

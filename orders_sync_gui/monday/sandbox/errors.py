@@ -7,9 +7,10 @@ the server module instead.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from graphql import GraphQLError
+if TYPE_CHECKING:  # the config imports this module: it stays free of graphql-core
+    from graphql import GraphQLError
 
 COLUMN_VALUES_DOCS = "https://developer.monday.com/api-reference/docs/change-column-values"
 

@@ -20,7 +20,6 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from .config import SandboxConfig
-from .server import SandboxServer
 
 START_TIMEOUT_SECONDS = 60.0
 
@@ -31,6 +30,8 @@ class SandboxStartError(RuntimeError):
 
 def _serve(config: SandboxConfig, conn: Connection) -> None:
     """The child: serve until the parent says stop or goes away."""
+    from .server import SandboxServer  # the child's import: the parent never serves
+
     try:
         server = SandboxServer(config).start()
     except Exception as exc:  # reported to the parent, which raises it
@@ -64,9 +65,18 @@ class SandboxProcess:
     def base_url(self) -> str:
         return self.url.rsplit("/v2", 1)[0]
 
+    def launch(self) -> SandboxProcess:
+        """Start the child without waiting for it (start() waits): the app launches it
+        first thing, so the child boots on another core while the window is built."""
+        if self._process.pid is None:
+            self._process.start()
+            self._child_conn.close()  # the child has its own end: EOF reaches it when we go
+        return self
+
     def start(self) -> SandboxProcess:
-        self._process.start()
-        self._child_conn.close()  # the child has its own end: EOF reaches it when we go
+        self.launch()
+        if self.url:
+            return self
         if not self._conn.poll(START_TIMEOUT_SECONDS):
             self._process.kill()
             raise SandboxStartError(

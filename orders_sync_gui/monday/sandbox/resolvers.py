@@ -13,6 +13,7 @@ import binascii
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from graphql import GraphQLResolveInfo
@@ -208,7 +209,7 @@ def _filter_items(state: BoardState, board: Board, params: Mapping[str, Any] | N
         column = board.column(str(order["column_id"]))
         if column is not None:
             reverse = order.get("direction") == "desc"
-            items.sort(key=lambda i, c=column: _sort_key(state, i, c), reverse=reverse)
+            items.sort(key=partial(_sort_key, state, column=column), reverse=reverse)
     return [i.id for i in items]
 
 

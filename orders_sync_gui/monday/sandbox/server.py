@@ -28,6 +28,8 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
+from requests.structures import CaseInsensitiveDict
+
 from .app import Response, SandboxApp, json_response
 from .config import FaultConfig, SandboxConfig
 
@@ -160,7 +162,9 @@ class _Handler(BaseHTTPRequestHandler):
         app = self.server.app
         path = self._path()
         if path == "/v2":
-            response = app.handle_graphql(self.headers, body, self.client_address[0])
+            # A mapping, still case-insensitive as HTTP header names are.
+            headers = CaseInsensitiveDict(self.headers.items())
+            response = app.handle_graphql(headers, body, self.client_address[0])
         elif path == "/_sandbox/faults":
             response = self._set_faults(body)
         elif path == "/_sandbox/reset":
