@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy.exc import DBAPIError
 
-from . import __version__
+from . import __version__, run_cli
 from .core.models import STAGEABLE, BatchStatus, ChangeType, Record, RowChange, RowError
 from .core.text import escape_for_terminal
 from .services import detection, staging
@@ -527,6 +527,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch", type=int, metavar="ID", required=True)
     p = add("batches", "batch history")
     p.add_argument("--customer", metavar="NAME")
+    run_cli.register(sub)  # run, notify
     return parser
 
 
@@ -538,6 +539,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Context], int]] = {
     "push": cmd_push,
     "estimate": cmd_estimate,
     "batches": cmd_batches,
+    "run": run_cli.cmd_run,
 }
 
 
@@ -577,6 +579,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_doctor(args)
         if args.command == "mapping":  # the board and the mapping file: no database
             return cmd_mapping(args)
+        if args.command == "notify":  # the keyring only
+            return run_cli.cmd_notify(args)
         ctx = open_context(args.db)
         try:
             return COMMANDS[args.command](args, ctx)

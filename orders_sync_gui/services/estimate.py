@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
-from ..core.models import ChangeType, RowStatus
+from ..core.models import ChangeType, RowChange, RowStatus
 from ..store import pushing
 from ..store.staging import get_batch
 from .capacity import additions
@@ -51,17 +52,6 @@ def estimate(ctx: Context, batch_id: int, limits: Limits | None = None) -> Estim
         children.setdefault(sub.stg_parent_id, []).append(sub)
     new_items, new_subitems = additions(rows, children)
     subitems = sum(1 for s in subs if s.status in TO_SEND)
-    # The same cap as the push's ChunkPolicy: the smaller of the per-request maximum and
-    # the per-minute budget (a trial account's budget is below the per-request maximum).
-    ceiling = min(limits.max_complexity_per_request, limits.complexity_per_minute)
-    chunk = max(
-        1,
-        min(
-            limits.max_mutations_per_request,
-            limits.mutations_per_minute,
-            ceiling // max(1, limits.mutation_cost),
-        ),
-    )
     # Orders that come back to their labelled items: one lookup (per LOOKUP_CHUNK) that those are
     # still on the board (PushHooks.check_kept_items).
     kept = sum(
@@ -70,14 +60,7 @@ def estimate(ctx: Context, batch_id: int, limits: Limits | None = None) -> Estim
     # Look before creating: every item the push would create is first looked up on the
     # board by its record_uuid, in bulk (PushHooks.items_on_board).
     creates = sum(1 for r in rows if r.creates_item and r.status in TO_SEND)
-    reads = READS + math.ceil(kept / LOOKUP_CHUNK) + math.ceil(creates / LOOKUP_CHUNK)
-    requests = math.ceil(items / chunk) + math.ceil(subitems / chunk) + reads
-    complexity = (items + subitems) * limits.mutation_cost
-    window_minutes = limits.window_seconds / 60
-    budget_minutes = complexity / limits.complexity_per_minute * window_minutes
-    rate_minutes = requests / limits.requests_per_minute * window_minutes
-    mutation_minutes = (items + subitems) / limits.mutations_per_minute * window_minutes
-    latency_minutes = requests * limits.seconds_per_request / 60
+    requests, complexity, minutes = figures(items, subitems, creates, kept, limits)
     notes: list[str] = []
     archived = sum(1 for r in rows if r.change_type is ChangeType.DELETED and r.status in TO_SEND)
     if archived and ctx.mapping.deleted_action.get("kind") != "status":
@@ -99,9 +82,67 @@ def estimate(ctx: Context, batch_id: int, limits: Limits | None = None) -> Estim
         mutations=items + subitems,
         requests=requests,
         complexity=complexity,
-        minutes=max(budget_minutes, rate_minutes, mutation_minutes, latency_minutes),
+        minutes=minutes,
         daily_share=requests / limits.daily_requests,
         not_undoable=notes,
         new_items=new_items,
         new_subitems=new_subitems,
+    )
+
+
+def figures(
+    items: int, subitems: int, creates: int, kept: int, limits: Limits
+) -> tuple[int, int, float]:
+    """(requests, complexity, minutes) of a push of `items` item and `subitems` subitem
+    mutations, `creates` of them items looked up first and `kept` labelled items checked."""
+    # The same cap as the push's ChunkPolicy: the smaller of the per-request maximum and
+    # the per-minute budget (a trial account's budget is below the per-request maximum).
+    ceiling = min(limits.max_complexity_per_request, limits.complexity_per_minute)
+    chunk = max(
+        1,
+        min(
+            limits.max_mutations_per_request,
+            limits.mutations_per_minute,
+            ceiling // max(1, limits.mutation_cost),
+        ),
+    )
+    reads = READS + math.ceil(kept / LOOKUP_CHUNK) + math.ceil(creates / LOOKUP_CHUNK)
+    requests = math.ceil(items / chunk) + math.ceil(subitems / chunk) + reads
+    complexity = (items + subitems) * limits.mutation_cost
+    window_minutes = limits.window_seconds / 60
+    budget_minutes = complexity / limits.complexity_per_minute * window_minutes
+    rate_minutes = requests / limits.requests_per_minute * window_minutes
+    mutation_minutes = (items + subitems) / limits.mutations_per_minute * window_minutes
+    latency_minutes = requests * limits.seconds_per_request / 60
+    return (
+        requests,
+        complexity,
+        max(budget_minutes, rate_minutes, mutation_minutes, latency_minutes),
+    )
+
+
+def estimate_changes(
+    customer: str, changes: Sequence[RowChange], limits: Limits | None = None
+) -> Estimate:
+    """What staging and pushing a change set would cost, before anything is staged (a dry
+    run): an item mutation per order, a subitem mutation per size a NEW order has or a
+    CHANGED one changes. Sizes of an order whose item was lost meanwhile are not known here."""
+    limits = limits or Limits()
+    items = len(changes)
+    new = [c for c in changes if c.change_type is ChangeType.NEW]
+    subitems = sum(sum(1 for q in c.current.sizes.values() if q) for c in new)
+    subitems += sum(len(c.size_diffs) for c in changes if c.change_type is ChangeType.CHANGED)
+    requests, complexity, minutes = figures(items, subitems, len(new), 0, limits)
+    return Estimate(
+        batch_id=0,
+        customer=customer,
+        items=items,
+        subitems=subitems,
+        mutations=items + subitems,
+        requests=requests,
+        complexity=complexity,
+        minutes=minutes,
+        daily_share=requests / limits.daily_requests,
+        new_items=len(new),
+        new_subitems=subitems,
     )
