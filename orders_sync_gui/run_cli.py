@@ -32,7 +32,6 @@ from .services.run import (
     RunProgress,
     RunReport,
     Safeguards,
-    all_customers,
 )
 
 log = logging.getLogger(__name__)
@@ -178,8 +177,8 @@ def cmd_run(args: argparse.Namespace, ctx: Context) -> int:
         safeguards=Safeguards(args.max_changes, args.max_change_pct, args.max_deletes),
         dry_run=args.dry_run,
     )
-    customers = all_customers(ctx) if args.all else list(dict.fromkeys(args.customer))
-    report = Runner(ctx, options, progress=_progress(args.json)).run(customers)
+    runner = Runner(ctx, options, progress=_progress(args.json))
+    report = runner.run_all() if args.all else runner.run(list(dict.fromkeys(args.customer)))
     payload = report.to_dict()
     log.info("run report: %s", json.dumps(payload, ensure_ascii=False, default=str))
     if args.notify:

@@ -186,12 +186,6 @@ class RunProgress:
         )
 
 
-def all_customers(ctx: Context) -> list[str]:
-    """Every customer of the source or the sync state (`--all`)."""
-    counts, _ = detection.detect_counts(ctx)
-    return [c.customer for c in counts if c.customer != detection.NO_CUSTOMER]
-
-
 class Runner:
     """One `run`: customers one after the other, each with its own outcome."""
 
@@ -207,7 +201,7 @@ class Runner:
         self.progress = progress
         self._make_setup = setup or (lambda: monday_setup(ctx))
         self._setup: MondaySetup | None = None
-        self._counts: dict[str, CustomerCounts] | None = None
+        self._counts: dict[str, CustomerCounts] = {}
 
     def run(self, customers: Sequence[str]) -> RunReport:
         started = time.monotonic()
@@ -251,12 +245,16 @@ class Runner:
             return self.finish_own(batch)
         return self.fresh(customer)
 
+    def run_all(self) -> RunReport:
+        """Every customer of the source or the sync state (`--all`), counted at once."""
+        found, _ = detection.detect_counts(self.ctx)
+        self._counts = {c.customer: c for c in found}
+        return self.run([c for c in self._counts if c != detection.NO_CUSTOMER])
+
     def counts(self, customer: str) -> CustomerCounts:
-        if self._counts is None:  # one detection for every customer of the run
-            found, _ = detection.detect_counts(self.ctx)
-            self._counts = {c.customer: c for c in found}
+        # A worker on one customer reads that customer's rows only (Kestra starts one per
+        # customer); `--all` counted every customer at once (run_all).
         if customer not in self._counts:
-            # Not in the source or the sync state: detection says so in its words.
             [self._counts[customer]], _ = detection.detect_counts(self.ctx, customer)
         return self._counts[customer]
 

@@ -1,0 +1,215 @@
+"""Benchmark of several workers on one monday account: the same work by 1 and by 3 `run`s.
+
+A demo database of `--orders` orders (seeded) is copied twice. On the first copy one
+`orders-sync run --customer A B C` process pushes three customers one after the other; on
+the second, three `orders-sync run --customer X` processes, one per customer, start
+together, as Kestra's ForEach starts them on its workers. Each setting gets a fresh
+sandbox (in this process, on 127.0.0.1) with monday's Pro limits on a compressed clock
+(a "minute" lasts `--window-seconds`), so the account's complexity budget, shared by every
+connection, sets the pace. The workers coordinate only through what monday reports (the
+budget left and its reset in each answer's `complexity`, `retry_in_seconds` on a refusal).
+
+The budget-limited ideal is the complexity the sandbox charged for the work, in windows of
+the budget: `charged / budget * window`. Prints exactly one JSON object on stdout:
+both wall times, the ideal, their ratios, and checks (3 workers within 1.25x of the ideal
+and not slower than 1 worker; every customer pushed; no item twice on the board).
+
+    python bench/bench_workers.py [--orders 4000] [--window-seconds 4] [--customers A,B,C]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from _common import COMPLEXITY_BUDGET, PRO_DAILY_REQUESTS, pro_sandbox_config, scratch_home
+
+from orders_sync_gui.monday.sandbox import SandboxServer
+from orders_sync_gui.monday.sandbox import server as sandbox_server
+from orders_sync_gui.services.demo import demo_init
+
+REPO = Path(__file__).resolve().parents[1]
+TOKEN = "bench-workers-token"
+MAX_WALL_TO_IDEAL = 1.25
+DEFAULT_CUSTOMERS = ("RHONE", "VUORI", "TRAVISMATHEW")
+
+
+def say(message: str) -> None:
+    print(f"[bench_workers] {message}", file=sys.stderr, flush=True)
+
+
+def write_settings(home: Path, window: float) -> None:
+    """The workers' settings.json: monday's Pro limits on the sandbox's compressed clock."""
+    limits = {
+        "complexity_per_minute": COMPLEXITY_BUDGET,
+        "requests_per_minute": 2_500,
+        "daily_requests": PRO_DAILY_REQUESTS,
+        "window_seconds": window,
+    }
+    section = {"limits": limits, "max_wait_seconds": 60 * window, "timeout_seconds": 30.0}
+    (home / "config").mkdir(parents=True, exist_ok=True)
+    (home / "config" / "settings.json").write_text(json.dumps({"monday": section}), "utf-8")
+
+
+def worker_env(db: Path, sandbox: SandboxServer, home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ORDERS_SYNC_", "MONDAY_"))}
+    env |= {
+        "ORDERS_SYNC_DB_URL": f"sqlite:///{db}",
+        "ORDERS_SYNC_MONDAY_URL": sandbox.url,
+        "MONDAY_API_TOKEN": TOKEN,
+        "ORDERS_SYNC_BOARD_ID": sandbox.board_id,
+        "ORDERS_SYNC_HOME": str(home),
+        "ORDERS_SYNC_OPERATOR": "kestra",
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")])),
+    }
+    return env
+
+
+def run_setting(
+    name: str, template: Path, root: Path, groups: list[list[str]], window: float
+) -> dict[str, Any]:
+    """One `run` process per group of customers, all started at once; timed to the last."""
+    db = root / f"{name}.db"
+    shutil.copyfile(template, db)
+    home = root / f"home-{name}"
+    write_settings(home, window)
+    sandbox = SandboxServer(pro_sandbox_config(window, token=TOKEN)).start()
+    try:
+        env = worker_env(db, sandbox, home)
+        start = time.perf_counter()
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-m", "orders_sync_gui.cli", "run", "--json", "--customer", *g],
+                cwd=REPO,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for g in groups
+        ]
+        finished: list[float] = []
+        outputs = []
+        for proc in procs:
+            out, err = proc.communicate(timeout=1800)
+            finished.append(time.perf_counter() - start)
+            outputs.append((proc.returncode, out, err))
+        wall = time.perf_counter() - start
+        stats = sandbox.stats()
+        dump = sandbox.dump()
+        charged = sandbox.app.limits.snapshot()["budget_used_total"]
+    finally:
+        sandbox.stop()
+    reports = []
+    for code, out, err in outputs:
+        if code != 0:
+            say(f"{name}: a worker exited {code}: {err.strip().splitlines()[-1:]}")
+        reports.append(json.loads(out.strip().splitlines()[-1]))
+    customers = [c for r in reports for c in r["customers"]]
+    uuids = Counter(
+        item["column_values"]["text_record_uuid"]["text"]
+        for item in dump["items"]
+        if item["state"] == "active"
+    )
+    return {
+        "workers": len(groups),
+        "wall_seconds": round(wall, 2),
+        "worker_seconds": [round(s, 2) for s in finished],
+        "run_seconds": [r["seconds"] for r in reports],
+        "complexity_charged": charged,
+        "requests": stats["requests"],
+        "refused": {
+            code: n
+            for code, n in stats["errors"].items()
+            if code in ("COMPLEXITY_BUDGET_EXHAUSTED", "RATE_LIMIT_EXCEEDED")
+        },
+        "mutations": sum(r["mutations"] for r in reports),
+        "statuses": {c["customer"]: c["status"] for c in customers},
+        "duplicates": sum(n - 1 for n in uuids.values() if n > 1),
+        "items": sum(uuids.values()),
+    }
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=4_000, help="demo orders (4,000)")
+    parser.add_argument("--seed", type=int, default=4755, help="demo data seed")
+    parser.add_argument("--window-seconds", type=float, default=4.0, help="monday's 'minute'")
+    parser.add_argument(
+        "--customers",
+        default=",".join(DEFAULT_CUSTOMERS),
+        help="three customers of similar size (default: %(default)s)",
+    )
+    args = parser.parse_args(argv)
+    if args.orders < 1 or args.window_seconds <= 0:
+        parser.error("--orders must be at least 1, --window-seconds > 0")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    customers = [c.strip() for c in args.customers.split(",") if c.strip()]
+    handler = sandbox_server._Handler
+    saved = handler.disable_nagle_algorithm
+    # As bench_push.py: the stand-in's 40 ms Nagle stall is not monday's.
+    handler.disable_nagle_algorithm = True
+    try:
+        with scratch_home("bench-workers-") as root:
+            template = root / "template.db"
+            say(f"demo database: {args.orders:,} orders, seed {args.seed}")
+            demo_init(f"sqlite:///{template}", orders=args.orders, seed=args.seed)
+            one = run_setting("one", template, root, [customers], args.window_seconds)
+            say(f"1 worker: {one['wall_seconds']} s")
+            three = run_setting(
+                "three", template, root, [[c] for c in customers], args.window_seconds
+            )
+            say(f"3 workers: {three['wall_seconds']} s")
+    finally:
+        handler.disable_nagle_algorithm = saved
+    window = args.window_seconds
+    ideal = one["complexity_charged"] / COMPLEXITY_BUDGET * window
+    ideal_three = three["complexity_charged"] / COMPLEXITY_BUDGET * window
+    result: dict[str, Any] = {
+        "benchmark": "workers",
+        "orders": args.orders,
+        "customers": customers,
+        "window_seconds": window,
+        "complexity_budget": COMPLEXITY_BUDGET,
+        "ideal_seconds": round(ideal, 2),
+        "one_worker_seconds": one["wall_seconds"],
+        "three_workers_seconds": three["wall_seconds"],
+        "one_worker_to_ideal": round(one["wall_seconds"] / ideal, 3),
+        "three_workers_to_ideal": round(three["wall_seconds"] / ideal, 3),
+        "three_to_one": round(three["wall_seconds"] / one["wall_seconds"], 3),
+        "three_workers_ideal_seconds": round(ideal_three, 2),
+        "one_worker": one,
+        "three_workers": three,
+        "target": {"max_three_workers_to_ideal": MAX_WALL_TO_IDEAL, "max_three_to_one": 1.0},
+    }
+    pushed = all(s == "PUSHED" for r in (one, three) for s in r["statuses"].values()) and all(
+        len(r["statuses"]) == len(customers) for r in (one, three)
+    )
+    result["checks"] = {
+        "every_customer_pushed": pushed,
+        "no_duplicates": one["duplicates"] == 0 and three["duplicates"] == 0,
+        "three_workers_within_ideal": result["three_workers_to_ideal"] <= MAX_WALL_TO_IDEAL,
+        "three_not_slower_than_one": result["three_to_one"] <= 1.0,
+    }
+    result["meets_target"] = all(result["checks"].values())
+    result["python"] = platform.python_version()
+    result["machine"] = {"cpus": os.cpu_count(), "arch": platform.machine()}
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
