@@ -22,7 +22,6 @@ from .core.text import escape_for_terminal
 from .services import detection, staging
 from .services.checks import failing_first
 from .services.context import Context, open_context
-from .services.demo import demo_init
 from .services.doctor import doctor as run_doctor
 from .services.estimate import estimate as estimate_push
 from .services.mapping_from_board import BoardMappingReport, mapping_from_board, shortfall
@@ -99,6 +98,10 @@ def _errors_text(errors: Sequence[RowError], limit: int = 20) -> str:
 
 
 def cmd_demo_init(args: argparse.Namespace) -> int:
+    # Imported here: the demo wiring brings the sandbox (graphql-core), which every other
+    # command, and each of several scheduled runs starting at once, would load for nothing.
+    from .services.demo import demo_init
+
     result = demo_init(args.db, orders=args.orders, seed=args.seed, force=args.force)
     _emit(
         args,
