@@ -251,46 +251,53 @@ class Runner:
         self._counts = {c.customer: c for c in found}
         return self.run([c for c in self._counts if c != detection.NO_CUSTOMER])
 
-    def counts(self, customer: str) -> CustomerCounts:
-        # A worker on one customer reads that customer's rows only (Kestra starts one per
-        # customer); `--all` counted every customer at once (run_all).
-        if customer not in self._counts:
-            [self._counts[customer]], _ = detection.detect_counts(self.ctx, customer)
-        return self._counts[customer]
-
     def fresh(self, customer: str) -> CustomerResult:
         """Detect, hold to the safeguards, stage and push a customer with no open batch."""
-        all_counts = self.counts(customer)
-        chosen = CustomerCounts(customer, unchanged=all_counts.unchanged)
-        for kind in self.options.types:
-            setattr(chosen, kind.value.lower(), getattr(all_counts, kind.value.lower()))
+        if customer in self._counts and not self.changes_in(self._counts[customer]):
+            return self.unchanged(customer, self._counts[customer])  # --all counted it
+        # One preview (the full change set, read and hashed once) serves the safeguards,
+        # the dry run's estimate and the stage.
+        found = detection.preview(self.ctx, customer)
+        chosen = self.chosen(found.counts)
         result = CustomerResult(customer, Outcome.UNCHANGED, new=chosen.new, changed=chosen.changed)
         result.deleted = chosen.deleted
-        if not chosen.new + chosen.changed + chosen.deleted:
-            if all_counts.invalid:
-                result.reason = f"{all_counts.invalid} row(s) cannot be synced (see preview)"
-            return result
+        if not self.changes_in(found.counts):
+            return self.unchanged(customer, found.counts)
         breach = self.options.safeguards.breach(chosen)
         if breach:
             result.status, result.reason = Outcome.REFUSED, f"{breach}: nothing staged"
             return result
         if self.options.dry_run:
-            found = detection.preview(self.ctx, customer)
             changes = [c for c in found.changes if c.change_type in self.options.types]
             result.estimate = estimate_changes(customer, changes, self.limits())
             result.status, result.reason = Outcome.ESTIMATED, "dry run: nothing staged"
             return result
         try:
-            batch = staging.stage(self.ctx, customer, types=self.options.types)
+            batch = staging.stage(self.ctx, customer, types=self.options.types, found=found)
         except BatchConflictError as exc:  # another run staged it a moment ago
             result.status, result.reason = Outcome.SKIPPED, str(exc)
             return result
         except staging.NothingToStageError as exc:
             result.reason = str(exc)
             return result
-        for held in batch.held:
-            log.warning("%s: %s", customer, held)
         return self.push_batch(batch)
+
+    def chosen(self, counts: CustomerCounts) -> CustomerCounts:
+        """The counts of the change types this run stages (--types)."""
+        out = CustomerCounts(counts.customer, unchanged=counts.unchanged)
+        for kind in self.options.types:
+            setattr(out, kind.value.lower(), getattr(counts, kind.value.lower()))
+        return out
+
+    def changes_in(self, counts: CustomerCounts) -> int:
+        chosen = self.chosen(counts)
+        return chosen.new + chosen.changed + chosen.deleted
+
+    def unchanged(self, customer: str, counts: CustomerCounts) -> CustomerResult:
+        result = CustomerResult(customer, Outcome.UNCHANGED)
+        if counts.invalid:
+            result.reason = f"{counts.invalid} row(s) cannot be synced (see preview)"
+        return result
 
     def finish_own(self, batch: BatchInfo) -> CustomerResult:
         """The customer's own open batch: resumed (and its failed rows retried) first."""

@@ -263,7 +263,7 @@ def finished(proc: subprocess.Popen[str]) -> tuple[int, dict[str, Any]]:
 
 def test_a_run_killed_with_sigkill_and_started_again_ends_with_no_duplicates(env, sandbox, db):
     customers = ["GREYSON", "VUORI", "RHONE"]
-    tap = Tap(sandbox, nth=7)  # well into the run: a customer or two pushed, one mid-push
+    tap = Tap(sandbox, nth=7)  # well into the first customer's push: its answer never comes
     proc = spawn(env, "--customer", *customers)
     assert tap.parked.wait(120), "the run never reached its 7th mutation request"
     proc.kill()
