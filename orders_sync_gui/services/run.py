@@ -273,6 +273,11 @@ class Runner:
             result.status, result.reason = Outcome.ESTIMATED, "dry run: nothing staged"
             return result
         try:
+            self.setup()  # monday.com's settings and token before staging: none, nothing staged
+        except Exception as exc:
+            result.status, result.reason = Outcome.FAILED, _one_line(exc)
+            return result
+        try:
             batch = staging.stage(self.ctx, customer, types=self.options.types, found=found)
         except BatchConflictError as exc:  # another run staged it a moment ago
             result.status, result.reason = Outcome.SKIPPED, str(exc)
@@ -391,9 +396,9 @@ def _pushed(result: CustomerResult, report: PushReport) -> CustomerResult:
 
 
 def _log_result(result: CustomerResult) -> None:
-    level = logging.INFO if result.status in OK_OUTCOMES else logging.WARNING
-    log.log(
-        level,
+    # INFO, also for trouble: the report says it on stdout, and stderr keeps to progress
+    # (JSON lines with --json); the run's log file has every line.
+    log.info(
         "%s: %s%s (%d new, %d changed, %d deleted; %d pushed, %d failed)%s",
         result.customer,
         result.status.value,

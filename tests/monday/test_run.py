@@ -289,3 +289,14 @@ def test_three_runs_on_different_customers_at_once_share_the_account(env, sandbo
         assert row["succeeded"] == row["new"] > 0
     assert_no_duplicates(sandbox.dump())
     assert sorted(uuids_on_board(sandbox)) == sorted(source_uuids(db, customers))
+
+
+def test_without_a_token_nothing_is_staged_and_the_run_fails(capsys, env, db, monkeypatch):
+    monkeypatch.delenv("MONDAY_API_TOKEN")
+    code, report, _ = run(capsys, "--customer", "GREYSON")
+    assert code == 1
+    [row] = report["customers"]
+    assert row["status"] == "FAILED" and "token" in row["reason"] and row["batch_id"] is None
+    ctx = open_context(db)
+    assert staging.history(ctx) == []  # no batch left behind for the next run to stumble on
+    ctx.close()
