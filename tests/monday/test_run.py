@@ -300,3 +300,21 @@ def test_without_a_token_nothing_is_staged_and_the_run_fails(capsys, env, db, mo
     ctx = open_context(db)
     assert staging.history(ctx) == []  # no batch left behind for the next run to stumble on
     ctx.close()
+
+
+def test_safeguards_name_the_figures_that_break_them():
+    from orders_sync_gui.core.models import CustomerCounts
+    from orders_sync_gui.services.run import Safeguards
+
+    counts = CustomerCounts("ACME", new=5, changed=10, deleted=30, unchanged=60)
+    assert Safeguards().breach(counts) is None
+    assert Safeguards(max_changes=45).breach(counts) is None
+    assert "45 changes exceed --max-changes 44" in Safeguards(max_changes=44).breach(counts)
+    assert "30 deletes exceed --max-deletes 29" in Safeguards(max_deletes=29).breach(counts)
+    # 45 changes against the 100 orders on the board (unchanged, changed and deleted): 45%.
+    assert Safeguards(max_change_pct=45).breach(counts) is None
+    assert "45.0% of the 100 orders" in Safeguards(max_change_pct=44.9).breach(counts)
+    # A customer never pushed has nothing on the board to wipe: the counts still hold.
+    first = CustomerCounts("NEW CO", new=500)
+    assert Safeguards(max_change_pct=1).breach(first) is None
+    assert Safeguards(max_changes=100).breach(first) is not None
