@@ -1,6 +1,7 @@
 """The Kestra flow (deploy/kestra/orders_sync.yml), without a Kestra server (none installs
 here): its structure is checked, then every command line it runs is taken from it, Kestra's
-template expressions replaced by test values, and run in order against the sandbox, as a
+template expressions replaced by test values, and run against the sandbox in the flow's order
+(the loop's runs at most concurrencyLimit at once), as a
 Process task runner would run them. The flow's commands work as written."""
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import re
 import shlex
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -156,22 +158,29 @@ def test_the_flows_commands_run_as_written_against_the_sandbox(
     customers = loop_values(loop, tmp_path, inputs)
     assert len(customers) > 10
 
+    # The loop's runs, at most concurrencyLimit at once, as Kestra's ForEach runs them.
+    task = loop["tasks"][0]
+
+    def one(customer: str) -> tuple[str, str]:
+        mine = Render(secrets, variables, inputs)
+        mine.value = customer
+        [out] = run_commands(task, mine, tmp_path)
+        return customer, out
+
+    with ThreadPoolExecutor(max_workers=int(loop["concurrencyLimit"])) as pool:
+        results = list(pool.map(one, customers))
     seen: dict[str, dict[str, Any]] = {}
-    for customer in customers:
-        render.value = customer
-        for out in run_commands(loop["tasks"][0], render, tmp_path):
-            lines = out.strip().splitlines()
-            kestra = [json.loads(m.group(1)) for line in lines if (m := KESTRA_LINE.match(line))]
-            [outputs] = [k["outputs"] for k in kestra if "outputs" in k]
-            [metrics] = [k["metrics"] for k in kestra if "metrics" in k]
-            report = json.loads(lines[-1])
-            assert outputs["customer"] == customer and outputs["status"] == "PUSHED"
-            assert {m["type"] for m in metrics} <= {"counter", "timer"}
-            assert any(
-                m["name"] == "succeeded" and m["tags"]["customer"] == customer for m in metrics
-            )
-            assert "\x00" not in out
-            seen[customer] = report["customers"][0]
+    for customer, out in results:
+        lines = out.strip().splitlines()
+        kestra = [json.loads(m.group(1)) for line in lines if (m := KESTRA_LINE.match(line))]
+        [outputs] = [k["outputs"] for k in kestra if "outputs" in k]
+        [metrics] = [k["metrics"] for k in kestra if "metrics" in k]
+        report = json.loads(lines[-1])
+        assert outputs["customer"] == customer and outputs["status"] == "PUSHED"
+        assert {m["type"] for m in metrics} <= {"counter", "timer"}
+        assert any(m["name"] == "succeeded" and m["tags"]["customer"] == customer for m in metrics)
+        assert "\x00" not in out
+        seen[customer] = report["customers"][0]
     assert {c["status"] for c in seen.values()} == {"PUSHED"}
     dump = sandbox.dump()
     assert_no_duplicates(dump)
