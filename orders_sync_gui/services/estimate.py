@@ -60,7 +60,8 @@ def estimate(ctx: Context, batch_id: int, limits: Limits | None = None) -> Estim
     # Look before creating: every item the push would create is first looked up on the
     # board by its record_uuid, in bulk (PushHooks.items_on_board).
     creates = sum(1 for r in rows if r.creates_item and r.status in TO_SEND)
-    requests, complexity, minutes = figures(items, subitems, creates, kept, limits)
+    reads = READS + math.ceil(kept / LOOKUP_CHUNK) + math.ceil(creates / LOOKUP_CHUNK)
+    requests, complexity, minutes = figures(items, subitems, reads, limits)
     notes: list[str] = []
     archived = sum(1 for r in rows if r.change_type is ChangeType.DELETED and r.status in TO_SEND)
     if archived and ctx.mapping.deleted_action.get("kind") != "status":
@@ -90,11 +91,9 @@ def estimate(ctx: Context, batch_id: int, limits: Limits | None = None) -> Estim
     )
 
 
-def figures(
-    items: int, subitems: int, creates: int, kept: int, limits: Limits
-) -> tuple[int, int, float]:
+def figures(items: int, subitems: int, reads: int, limits: Limits) -> tuple[int, int, float]:
     """(requests, complexity, minutes) of a push of `items` item and `subitems` subitem
-    mutations, `creates` of them items looked up first and `kept` labelled items checked."""
+    mutations besides `reads` read requests."""
     # The same cap as the push's ChunkPolicy: the smaller of the per-request maximum and
     # the per-minute budget (a trial account's budget is below the per-request maximum).
     ceiling = min(limits.max_complexity_per_request, limits.complexity_per_minute)
@@ -106,7 +105,6 @@ def figures(
             ceiling // max(1, limits.mutation_cost),
         ),
     )
-    reads = READS + math.ceil(kept / LOOKUP_CHUNK) + math.ceil(creates / LOOKUP_CHUNK)
     requests = math.ceil(items / chunk) + math.ceil(subitems / chunk) + reads
     complexity = (items + subitems) * limits.mutation_cost
     window_minutes = limits.window_seconds / 60
@@ -132,7 +130,8 @@ def estimate_changes(
     new = [c for c in changes if c.change_type is ChangeType.NEW]
     subitems = sum(sum(1 for q in c.current.sizes.values() if q) for c in new)
     subitems += sum(len(c.size_diffs) for c in changes if c.change_type is ChangeType.CHANGED)
-    requests, complexity, minutes = figures(items, subitems, len(new), 0, limits)
+    reads = READS + math.ceil(len(new) / LOOKUP_CHUNK)  # board reads, look before creating
+    requests, complexity, minutes = figures(items, subitems, reads, limits)
     return Estimate(
         batch_id=0,
         customer=customer,
