@@ -202,6 +202,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+def sending(run: dict[str, Any]) -> float:
+    """Seconds from the run's first request to its last (its workers' start-up left out)."""
+    workers = run["timeline"]["workers"]
+    first = min(w["first_request"] for w in workers if w["first_request"] is not None)
+    return max(w["last_request"] for w in workers if w["last_request"] is not None) - first
+
+
 def median(values: list[float]) -> float:
     return round(statistics.median(values), 2)
 
@@ -246,6 +253,14 @@ def main(argv: list[str] | None = None) -> int:
         "one_worker_to_ideal": round(one_wall / ideal, 3),
         "three_workers_to_ideal": round(three_wall / ideal, 3),
         "three_to_one": round(three_wall / one_wall, 3),
+        "three_to_one_sending": round(
+            statistics.median([sending(r) for r in threes])
+            / statistics.median([sending(r) for r in ones]),
+            3,
+        ),
+        # From the first request to the last, start-up left out: the part the budget paces.
+        "one_worker_sending_seconds": median([sending(r) for r in ones]),
+        "three_workers_sending_seconds": median([sending(r) for r in threes]),
         "one_worker_runs": [r["wall_seconds"] for r in ones],
         "three_workers_runs": [r["wall_seconds"] for r in threes],
         "one_worker": ones[-1],
