@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 BUILD_STAMP := $(VENV)/.build-stamp
 DIST_DIR := dist/orders-sync
-DIST_APP := $(DIST_DIR)/orders-sync
+DIST_APP := $(DIST_DIR)/orders-sync-gui
 SMOKE_TIMEOUT ?= 300
 
 .PHONY: run test lint format bench system-packages clean dist dist-check reliability soak
@@ -64,7 +64,8 @@ $(BUILD_STAMP): $(STAMP)
 dist: $(BUILD_STAMP)
 	$(BIN)/pyinstaller --noconfirm --clean build.spec
 
-# Builds, then runs the built app with --smoke offscreen on a throwaway home folder.
+# Builds, then runs the built app with --smoke offscreen on a throwaway home folder, and the
+# built console command: --help and a dry run against the demo data and its own sandbox.
 dist-check: dist
 	@home=$$(mktemp -d); \
 	limit=$$(command -v timeout >/dev/null && echo "timeout $(SMOKE_TIMEOUT)"); \
@@ -75,6 +76,7 @@ dist-check: dist
 	d = json.loads(sys.stdin.read()); \
 	assert d.get("customers", 0) > 0 and "orders-sync" in d.get("title", ""), d' \
 	|| { echo "dist-check: FAILED, no customers/title JSON line"; exit 1; }; \
+	bash packaging/dist_console_check.sh $(DIST_DIR) $(BIN)/python || exit 1; \
 	echo "dist-check: OK, $(DIST_DIR) is $$(du -sm $(DIST_DIR) | cut -f1) MB"
 
 clean:

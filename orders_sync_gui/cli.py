@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy.exc import DBAPIError
 
-from . import __version__
+from . import __version__, run_cli
 from .cli_adopt import add_arguments as add_adopt_arguments
 from .cli_adopt import cmd_adopt
 from .cli_drift import add_parser as add_drift_parser
@@ -27,7 +27,6 @@ from .core.text import escape_for_terminal
 from .services import detection, staging
 from .services.checks import failing_first
 from .services.context import Context, open_context
-from .services.demo import demo_init
 from .services.doctor import doctor as run_doctor
 from .services.estimate import estimate as estimate_push
 from .services.mapping_from_board import BoardMappingReport, mapping_from_board, shortfall
@@ -104,6 +103,10 @@ def _errors_text(errors: Sequence[RowError], limit: int = 20) -> str:
 
 
 def cmd_demo_init(args: argparse.Namespace) -> int:
+    # Imported here: the demo wiring brings the sandbox (graphql-core), which every other
+    # command, and each of several scheduled runs starting at once, would load for nothing.
+    from .services.demo import demo_init
+
     result = demo_init(args.db, orders=args.orders, seed=args.seed, force=args.force)
     _emit(
         args,
@@ -537,6 +540,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("batches", "batch history")
     p.add_argument("--customer", metavar="NAME")
     add_drift_parser(add)
+    run_cli.register(sub)  # run, notify
     return parser
 
 
@@ -550,6 +554,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Context], int]] = {
     "estimate": cmd_estimate,
     "batches": cmd_batches,
     "drift": cmd_drift,
+    "run": run_cli.cmd_run,
 }
 
 
@@ -585,6 +590,8 @@ def run_command(argv: Sequence[str] | None = None) -> int:
             return cmd_doctor(args)
         if args.command == "mapping":  # the board and the mapping file: no database
             return cmd_mapping(args)
+        if args.command == "notify":  # the keyring only
+            return run_cli.cmd_notify(args)
         ctx = open_context(args.db)
         try:
             return COMMANDS[args.command](args, ctx)

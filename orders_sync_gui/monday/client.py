@@ -61,6 +61,8 @@ RETRYABLE_CODES = {
     "IP_RATE_LIMIT_EXCEEDED",
     "INTERNAL_SERVER_ERROR",
 }
+# The account's complexity budget is spent: it comes back whole at the window's reset.
+BUDGET_CODES = frozenset({"COMPLEXITY_BUDGET_EXHAUSTED", "ComplexityException"})
 STOP_CODES = {"DAILY_LIMIT_EXCEEDED", "UNAUTHENTICATED", "USER_UNAUTHORIZED", "Unauthorized"}
 # monday's answers for an item that no longer exists (deleted by hand, or by a request whose
 # answer a crash lost): InvalidItemIdException and ResourceNotFoundException, the latter with
@@ -215,6 +217,24 @@ class Pacer:
             known = self._read_costs.get(query)
             return known if known is not None else max(self._read_costs.values(), default=0)
 
+    def exhausted(self, wait: float | None) -> float | None:
+        """monday refused a request for the budget (COMPLEXITY_BUDGET_EXHAUSTED) and said
+        to wait `wait` s: how long to wait. Several processes spend one account's budget
+        (Kestra's workers), so the refusal is news: the budget is spent until the reset.
+        monday rounds both its figures up to whole seconds, so each is a bound after the
+        true reset; when this window's readings (`reset_in_x_seconds`) put the reset
+        earlier, within that rounding, the earlier bound is the truer one. Further apart,
+        they describe different windows, and the refusal's wait stands."""
+        if wait is None:
+            return None
+        with self._lock:
+            now = time.monotonic()
+            reset_at = now + wait
+            if now < self.reset_at <= reset_at < self.reset_at + 1.0:
+                reset_at = self.reset_at
+            self.after, self.reset_at = 0, reset_at
+            return reset_at - now
+
     def forget(self) -> None:
         with self._lock:
             if self.after is not None and self.reset_at <= time.monotonic():
@@ -226,11 +246,14 @@ OUTCOME_UNKNOWN = frozenset({"timeout", "connection dropped", "deadline"})
 
 
 class _Retry(Exception):
-    def __init__(self, reason: str, wait: float | None, detail: str | None = None) -> None:
+    def __init__(
+        self, reason: str, wait: float | None, detail: str | None = None, *, budget: bool = False
+    ) -> None:
         super().__init__(reason)
         self.reason = reason  # a short name, counted in ClientStats.by_reason
         self.wait = wait
         self.detail = detail or reason  # what the log and the give-up message say
+        self.budget = budget  # the complexity budget: it resets for every client at once
 
 
 class MondayClient:
@@ -346,7 +369,10 @@ class MondayClient:
                 backoff = min(s.max_backoff_seconds, s.base_backoff_seconds * 2 ** (attempt - 1))
                 wait = retry.wait if retry.wait is not None else self._rng.uniform(0, backoff)
                 # A little jitter on monday's own wait too, so parallel clients don't stampede.
-                wait = wait + self._rng.uniform(0, min(1.0, wait * 0.1 + 0.05))
+                # Less for the budget: it comes back whole for every client at its reset,
+                # which admits many requests at once; a late start is budget left unused.
+                spread = 0.02 * wait + 0.02 if retry.budget else 0.1 * wait + 0.05
+                wait = wait + self._rng.uniform(0, min(1.0, spread))
                 if waited + wait > s.max_wait_seconds:
                     raise RetryBudgetExhausted(
                         f"monday.com asked to wait {wait:.0f} s more ({retry.reason}), beyond "
@@ -454,8 +480,10 @@ class MondayClient:
         request_codes = {_code(e) for e in errors if not e.get("path")}
         if status in RETRYABLE_STATUS or request_codes & RETRYABLE_CODES:
             wait = retry_after if retry_after is not None else _retry_in(errors)
+            if request_codes & BUDGET_CODES:
+                wait = self.pacer.exhausted(wait)
             reason = next((c for c in codes if c), None) or f"HTTP {status}"
-            raise _Retry(reason, wait)
+            raise _Retry(reason, wait, budget=bool(request_codes & BUDGET_CODES))
         if status != 200 or not isinstance(payload, dict):
             reason = self._scrub_text(response.reason or "")
             detail = "; ".join(_message(e) for e in errors) or reason or "no detail"

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
-from ..core.models import ChangeType, RowStatus
+from ..core.models import ChangeType, RowChange, RowStatus
 from ..core.staged import existing_item
 from ..monday.board_items import reads_for
 from ..store import pushing
@@ -55,17 +56,6 @@ def estimate(ctx: Context, batch_id: int, limits: Limits | None = None) -> Estim
         children.setdefault(sub.stg_parent_id, []).append(sub)
     new_items, new_subitems = additions(rows, children)
     subitems = sum(1 for s in subs if s.status in TO_SEND)
-    # The same cap as the push's ChunkPolicy: the smaller of the per-request maximum and
-    # the per-minute budget (a trial account's budget is below the per-request maximum).
-    ceiling = min(limits.max_complexity_per_request, limits.complexity_per_minute)
-    chunk = max(
-        1,
-        min(
-            limits.max_mutations_per_request,
-            limits.mutations_per_minute,
-            ceiling // max(1, limits.mutation_cost),
-        ),
-    )
     # The pre-flight: the items the push is about to change (changed and deleted orders',
     # returning records' labelled ones) are read as they are now, 100 a read
     # (PushHooks.check_items_on_board), so one archived or deleted by hand is found first.
@@ -75,13 +65,7 @@ def estimate(ctx: Context, batch_id: int, limits: Limits | None = None) -> Estim
     # board by its record_uuid, in bulk (PushHooks.items_on_board).
     creates = sum(1 for r in rows if r.creates_item and r.status in TO_SEND)
     reads = READS + board_reads + math.ceil(creates / LOOKUP_CHUNK)
-    requests = math.ceil(items / chunk) + math.ceil(subitems / chunk) + reads
-    complexity = (items + subitems) * limits.mutation_cost
-    window_minutes = limits.window_seconds / 60
-    budget_minutes = complexity / limits.complexity_per_minute * window_minutes
-    rate_minutes = requests / limits.requests_per_minute * window_minutes
-    mutation_minutes = (items + subitems) / limits.mutations_per_minute * window_minutes
-    latency_minutes = requests * limits.seconds_per_request / 60
+    requests, complexity, minutes = figures(items, subitems, reads, limits)
     notes: list[str] = []
     archived = sum(1 for r in rows if r.change_type is ChangeType.DELETED and r.status in TO_SEND)
     if archived and ctx.mapping.deleted_action.get("kind") != "status":
@@ -103,10 +87,69 @@ def estimate(ctx: Context, batch_id: int, limits: Limits | None = None) -> Estim
         mutations=items + subitems,
         requests=requests,
         complexity=complexity,
-        minutes=max(budget_minutes, rate_minutes, mutation_minutes, latency_minutes),
+        minutes=minutes,
         daily_share=requests / limits.daily_requests,
         not_undoable=notes,
         new_items=new_items,
         new_subitems=new_subitems,
         board_reads=board_reads,
+    )
+
+
+def figures(items: int, subitems: int, reads: int, limits: Limits) -> tuple[int, int, float]:
+    """(requests, complexity, minutes) of a push of `items` item and `subitems` subitem
+    mutations besides `reads` read requests."""
+    # The same cap as the push's ChunkPolicy: the smaller of the per-request maximum and
+    # the per-minute budget (a trial account's budget is below the per-request maximum).
+    ceiling = min(limits.max_complexity_per_request, limits.complexity_per_minute)
+    chunk = max(
+        1,
+        min(
+            limits.max_mutations_per_request,
+            limits.mutations_per_minute,
+            ceiling // max(1, limits.mutation_cost),
+        ),
+    )
+    requests = math.ceil(items / chunk) + math.ceil(subitems / chunk) + reads
+    complexity = (items + subitems) * limits.mutation_cost
+    window_minutes = limits.window_seconds / 60
+    budget_minutes = complexity / limits.complexity_per_minute * window_minutes
+    rate_minutes = requests / limits.requests_per_minute * window_minutes
+    mutation_minutes = (items + subitems) / limits.mutations_per_minute * window_minutes
+    latency_minutes = requests * limits.seconds_per_request / 60
+    return (
+        requests,
+        complexity,
+        max(budget_minutes, rate_minutes, mutation_minutes, latency_minutes),
+    )
+
+
+def estimate_changes(
+    customer: str, changes: Sequence[RowChange], limits: Limits | None = None
+) -> Estimate:
+    """What staging and pushing a change set would cost, before anything is staged (a dry
+    run): an item mutation per order, a subitem mutation per size a NEW order has or a
+    CHANGED one changes. Sizes of an order whose item was lost meanwhile are not known here."""
+    limits = limits or Limits()
+    items = len(changes)
+    new = [c for c in changes if c.change_type is ChangeType.NEW]
+    subitems = sum(sum(1 for q in c.current.sizes.values() if q) for c in new)
+    subitems += sum(len(c.size_diffs) for c in changes if c.change_type is ChangeType.CHANGED)
+    # the pre-flight reads the items of changed and deleted orders; look before creating
+    touched = sum(1 for c in changes if c.change_type is not ChangeType.NEW)
+    reads = READS + reads_for(touched) + math.ceil(len(new) / LOOKUP_CHUNK)
+    requests, complexity, minutes = figures(items, subitems, reads, limits)
+    return Estimate(
+        batch_id=0,
+        customer=customer,
+        items=items,
+        subitems=subitems,
+        mutations=items + subitems,
+        requests=requests,
+        complexity=complexity,
+        minutes=minutes,
+        daily_share=requests / limits.daily_requests,
+        new_items=len(new),
+        new_subitems=subitems,
+        board_reads=reads_for(touched),
     )

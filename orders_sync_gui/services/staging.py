@@ -14,7 +14,7 @@ from ..core.models import STAGEABLE, ChangeType, RowChange
 from ..store import staging as store_staging
 from ..store.staging import BatchConflictError, BatchInfo, HeldOrder
 from .context import Context
-from .detection import preview
+from .detection import Preview, preview
 
 log = logging.getLogger(__name__)
 
@@ -47,12 +47,17 @@ def stage(
     po_number: str | None = None,
     limit: int | None = None,
     exclude: Collection[str] = (),
+    found: Preview | None = None,
 ) -> BatchInfo:
-    """Stage a customer's change set (the chosen types, minus excluded rows) as one batch."""
+    """Stage a customer's change set (the chosen types, minus excluded rows) as one batch.
+
+    `found`: the customer's whole change set as the caller just previewed it (a scheduled
+    run holds it to its safeguards first): not read and hashed a second time."""
     customer = ctx.customers.canonical(customer) or customer
     _raise_if_locked(ctx, customer)  # say so before the detection work, not after
     wanted = set(types)
-    found = preview(ctx, customer, po_number=po_number)
+    if found is None or found.customer != customer or po_number is not None:
+        found = preview(ctx, customer, po_number=po_number)
     chosen = [c for c in found.changes if c.change_type in wanted]
     excluded = [c for c in chosen if c.record_uuid in exclude]
     chosen = [c for c in chosen if c.record_uuid not in exclude]

@@ -256,7 +256,7 @@ class SandboxApp:
     # ------------------------------------------------------------------ the request
     def handle_graphql(self, headers: Mapping[str, str], body: bytes, client_ip: str) -> Response:
         self.stats.count("requests")
-        if headers.get("Authorization") != self.config.token:
+        if headers.get("Authorization") not in (self.config.token, *self.config.account_tokens):
             self.stats.error("UNAUTHENTICATED")
             error = {
                 "message": "Not Authenticated",

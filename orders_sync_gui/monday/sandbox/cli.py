@@ -43,6 +43,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--token", default=defaults.token, help="the accepted Authorization")
     parser.add_argument(
+        "--account-token",
+        action="append",
+        default=[],
+        metavar="TOKEN",
+        help="another user's token of the same account (repeatable): one budget for all",
+    )
+    parser.add_argument(
         "--window-seconds",
         type=float,
         default=defaults.window_seconds,
@@ -102,6 +109,7 @@ def build_config(
         host=args.host,
         port=args.port,
         token=args.token,
+        account_tokens=tuple(args.account_token),
         state_file=args.state,
         window_seconds=args.window_seconds,
         max_items_per_board=args.max_items,

@@ -114,6 +114,12 @@ class SandboxConfig:
     host: str = "127.0.0.1"  # loopback only; anything else is refused
     port: int = 0  # 0 picks a free port
     token: str = "sandbox-token"  # the exact `Authorization` header value accepted
+    # Personal tokens of other users of the same account, accepted too. Every limit is the
+    # account's, whichever token and connection a request comes by: monday's complexity
+    # budget, minute and daily limits are per account
+    # (https://developer.monday.com/api-reference/docs/rate-limits), so several workers (or
+    # users) spend one budget. The IP limit alone is per address.
+    account_tokens: tuple[str, ...] = ()
     account_id: int = 90_000_001
 
     # --- board layout
