@@ -141,7 +141,7 @@ def _length_problem(limit: MappedColumn, length: int) -> str:
 _UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
-def _normal_uuid(value: object) -> str | None:
+def normal_uuid(value: object) -> str | None:
     if isinstance(value, str) and _UUID_TEXT.fullmatch(value):
         return value  # already in the dashed lower-case form: most rows, no parsing
     if value is None or value != value:  # NULL or NaN
@@ -266,7 +266,7 @@ def hash_frame(frame: pd.DataFrame, spec: SourceSpec, *, with_sizes: bool = True
         else [None] * n
     )
 
-    uuids = [_normal_uuid(u) for u in frame[RECORD_UUID].tolist()]
+    uuids = [normal_uuid(u) for u in frame[RECORD_UUID].tolist()]
     seen: dict[str, list[int]] = {}
     for i, u in enumerate(uuids):
         if u is None:

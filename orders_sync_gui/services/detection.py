@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+
+from sqlalchemy import Connection, select
 
 from ..core.columns import CUSTOMER_NAME, ORDER_NUMBER, PO_NUMBER
 from ..core.detect import classify_by_join, count_by_customer
@@ -12,7 +15,17 @@ from ..core.mapping import ITEM_VALUES_BYTES
 from ..core.models import ChangeType, CustomerCounts, RowChange, RowError
 from ..core.records import SourceSpec, hash_frame, records_of
 from ..core.staged import StateRow
-from ..store.source import customer_spellings, existing_uuids, read_rows
+from ..core.stream_detect import ChunkedCounter, LateDuplicateError, state_map
+from ..store.source import (
+    CHUNK_ROWS,
+    count_rows,
+    customer_spellings,
+    existing_uuids,
+    read_rows,
+    shared_uuids,
+    source_columns,
+    stream_frames,
+)
 from ..store.staging import open_batches
 from ..store.syncstate import last_synced, load_state, load_state_hashes
 from .context import Context
@@ -98,11 +111,35 @@ def _spellings(ctx: Context, customer: str) -> list[str]:
     return spellings
 
 
+@dataclass(frozen=True, slots=True)
+class DetectProgress:
+    """Where a whole-table count stands: rows hashed of the table's, and the counts so far
+    (final only at the end: a customer's later rows, and its DELETED ones, come after)."""
+
+    rows_done: int
+    rows_total: int
+    counts: list[CustomerCounts]
+
+
+Progress = Callable[[DetectProgress], None]
+
+
 def detect_counts(
-    ctx: Context, customer: str | None = None
+    ctx: Context,
+    customer: str | None = None,
+    *,
+    chunk_rows: int = CHUNK_ROWS,
+    progress: Progress | None = None,
 ) -> tuple[list[CustomerCounts], list[RowError]]:
-    """Method 2 (hash comparison): NEW / CHANGED / DELETED / UNCHANGED counts per customer."""
-    customer = _canonical(ctx, customer) if customer else None
+    """Method 2 (hash comparison): NEW / CHANGED / DELETED / UNCHANGED counts per customer.
+
+    Every customer's: the table is read in chunks of `chunk_rows` and each is hashed and
+    counted before the next is read (`progress` hears of each; it may raise to cancel).
+    One customer's: its rows only, at once."""
+    if customer is None:
+        counts, errors = _count_all(ctx, chunk_rows, progress)
+        return sorted(counts.values(), key=lambda c: c.customer), errors
+    customer = _canonical(ctx, customer)
     spec = _spec(ctx)
     spellings = _spellings(ctx, customer) if customer else None
     with ctx.store.engine.connect() as conn:
@@ -136,6 +173,43 @@ def detect_counts(
             raise UnknownCustomerError(f"no customer {customer!r} in the source or sync state")
         return [counts.get(customer, CustomerCounts(customer))], hashed.errors
     return sorted(counts.values(), key=lambda c: c.customer), hashed.errors
+
+
+def _count_all(
+    ctx: Context, chunk_rows: int, progress: Progress | None
+) -> tuple[dict[str, CustomerCounts], list[RowError]]:
+    spec = _spec(ctx)
+    info = ctx.store.source()
+    with ctx.store.engine.connect() as conn:
+        shared = shared_uuids(conn, info)
+        total = count_rows(conn, info) if progress else 0
+        for _ in range(3):  # a uuid shared under two spellings: named, then counted again
+            try:
+                return _stream_count(ctx, conn, spec, shared, chunk_rows, total, progress)
+            except LateDuplicateError as exc:
+                log.info("%s: counting again with them set aside", exc)
+                shared |= exc.uuids
+    raise RuntimeError("record_uuids kept turning up shared across chunks")
+
+
+def _stream_count(
+    ctx: Context,
+    conn: Connection,
+    spec: SourceSpec,
+    shared: set[str],
+    chunk_rows: int,
+    total: int,
+    progress: Progress | None,
+) -> tuple[dict[str, CustomerCounts], list[RowError]]:
+    """The streamed path: every row travels and is hashed here, chunk by chunk."""
+    info = ctx.store.source()
+    counter = ChunkedCounter(spec, state=state_map(load_state_hashes(conn)), shared=shared)
+    stmt = select(*source_columns(info, _columns(ctx)))
+    for frame in stream_frames(conn, stmt, chunk_rows=chunk_rows):
+        counter.add(frame)
+        if progress is not None:
+            progress(DetectProgress(counter.rows, total, list(counter.counts.values())))
+    return counter.finish()
 
 
 def preview(

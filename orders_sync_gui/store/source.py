@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +13,7 @@ from sqlalchemy import (
     Connection,
     Engine,
     MetaData,
+    Select,
     Table,
     Uuid,
     func,
@@ -154,6 +155,38 @@ def read_rows(
     stmt = stmt.order_by(*(t.c[c] for c in ("AAG ORDER NUMBER",) if c in t.c), t.c[RECORD_UUID])
     result = conn.execute(stmt)
     return pd.DataFrame(result.fetchall(), columns=list(result.keys()), dtype=object)
+
+
+# Rows per chunk of a streamed read: about 60 MB of wide demo rows as Python objects.
+CHUNK_ROWS = 20_000
+
+
+def source_columns(info: SourceInfo, columns: Sequence[str]) -> list[ColumnElement[Any]]:
+    """record_uuid and the given columns, as read_rows and stream_frames read them."""
+    info.require(columns, "the mapped column(s)")
+    return [_raw(info, name) for name in dict.fromkeys([RECORD_UUID, *columns])]
+
+
+def stream_frames(
+    conn: Connection, stmt: Select[Any], *, chunk_rows: int = CHUNK_ROWS
+) -> Iterator[pd.DataFrame]:
+    """The rows of a SELECT as frames of at most chunk_rows rows, read as they are needed:
+    a server-side cursor where the driver has one (psycopg's named cursors, pyodbc's
+    fetchmany), so that the table never sits in memory whole."""
+    result = conn.execution_options(stream_results=True, yield_per=chunk_rows).execute(stmt)
+    names = list(result.keys())
+    try:
+        for part in result.partitions(chunk_rows):
+            yield pd.DataFrame(part, columns=names, dtype=object)
+    finally:
+        result.close()
+
+
+def shared_uuids(conn: Connection, info: SourceInfo) -> set[str]:
+    """record_uuids that more than one row holds (a bad load): few, found by the server."""
+    col = info.table.c[RECORD_UUID]
+    stmt = select(col).where(col.is_not(None)).group_by(col).having(func.count() > 1)
+    return {_dashed(u) for u in conn.execute(stmt).scalars()}
 
 
 def existing_uuids(conn: Connection, info: SourceInfo, uuids: Iterable[str]) -> set[str]:
