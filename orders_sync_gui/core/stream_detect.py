@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from .models import ChangeType, CustomerCounts, RowError
 from .columns import RECORD_UUID
+from .models import ChangeType, CustomerCounts, RowError
 from .records import SourceSpec, hash_frame, normal_uuid
 
 NO_CUSTOMER = "(no customer)"
