@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from .columns import RECORD_UUID
+from .columns import ORDER_NUMBER, RECORD_UUID
 from .models import ChangeType, CustomerCounts, RowError
 from .records import SourceSpec, hash_frame, normal_uuid
 
@@ -115,7 +115,12 @@ class ChunkedCounter:
         if self._late:
             raise LateDuplicateError(self._late)
         if self._aside:
-            self._classify(pd.concat(self._aside, ignore_index=True), last=True)
+            aside = pd.concat(self._aside, ignore_index=True)
+            # In order-number order, as read_rows reads them: the shared-uuid message lists
+            # the orders in that order, whatever order the server streamed them in.
+            keys = [k for k in (ORDER_NUMBER, RECORD_UUID) if k in aside.columns]
+            aside = aside.sort_values(keys, key=lambda c: c.astype(str), ignore_index=True)
+            self._classify(aside, last=True)
             self._aside = []
         if self.state is not None:
             for customer, _ in self.state.values():

@@ -11,7 +11,7 @@ from sqlalchemy.engine import URL
 from ..monday.sandbox import SandboxConfig, SandboxProcess, SandboxServer
 from ..paths import data_dir
 from ..store.database import Store, record_versions
-from ..store.demo import generate_orders, load_orders
+from ..store.demo import demo_chunks, load_orders
 from ..store.engine import default_url
 from ..store.schema import app_metadata
 from .context import Context, open_context, resolve_db_url
@@ -92,6 +92,6 @@ def fill_demo(store: Store, *, orders: int, seed: int, force: bool) -> dict[str,
         app_metadata.drop_all(store.engine)
         app_metadata.create_all(store.engine)
         record_versions(store.engine)  # the tables are new: so is their version history
-    load_orders(store.engine, generate_orders(orders, seed), replace=True)
+    load_orders(store.engine, demo_chunks(orders, seed), replace=True)
     store.source(refresh=True)
     return {"database": store.describe(), "orders": orders, "seed": seed}
