@@ -18,7 +18,7 @@ import pandas as pd
 
 from .board_values import cut_marker, fit_text
 from .canonical import CanonicalError, canonical
-from .columns import CUSTOMER_NAME, ORDER_NUMBER, RECORD_UUID, TOTAL_QTY, Kind
+from .columns import CUSTOMER_NAME, ORDER_NUMBER, RECORD_HASH, RECORD_UUID, TOTAL_QTY, Kind
 from .customers import CustomerMap, customer_name_problem
 from .hashing import encode_value, field_header, hash_text
 from .mapping import MappedColumn
@@ -60,6 +60,9 @@ class HashedFrame:
     errors: list[RowError] = field(default_factory=list)
     # Valid rows with a value monday gets cut (a long_text over its limit): one per field.
     warnings: list[RowError] = field(default_factory=list)
+
+    # Per row, the database's own hash as hex (a RECORD_HASH column read with the row).
+    db_hashes: list[str | None] | None = None
 
     def valid_rows(self) -> list[int]:
         return [i for i, h in enumerate(self.hashes) if h is not None]
@@ -356,7 +359,11 @@ def hash_frame(frame: pd.DataFrame, spec: SourceSpec, *, with_sizes: bool = True
     for i in errors:
         hashes[i] = None
     invalid_uuids = {e.record_uuid for e in errors.values()}
+    db_hashes = (
+        [_hex(v) for v in frame[RECORD_HASH].tolist()] if RECORD_HASH in frame.columns else None
+    )
     return HashedFrame(
+        db_hashes=db_hashes,
         uuids=uuids,
         customers=customers,
         hashes=hashes,
@@ -365,6 +372,14 @@ def hash_frame(frame: pd.DataFrame, spec: SourceSpec, *, with_sizes: bool = True
         errors=[errors[i] for i in sorted(errors)],
         warnings=[w for w in warnings if w.record_uuid not in invalid_uuids],
     )
+
+
+def _hex(value: object) -> str | None:
+    if value is None or isinstance(value, float):  # NULL (NaN in a frame)
+        return None
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value).hex()
+    return str(value)
 
 
 def _item_size_errors(
@@ -414,6 +429,7 @@ def records_of(hashed: HashedFrame, spec: SourceSpec) -> list[Record]:
             fields={n: hashed.fields[n][i] for n in names},
             sizes=hashed.size_rows[i],
             hash=hashed.hashes[i],  # type: ignore[arg-type]
+            db_hash=hashed.db_hashes[i] if hashed.db_hashes is not None else None,
         )
         for i in hashed.valid_rows()
     ]

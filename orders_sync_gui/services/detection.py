@@ -9,13 +9,14 @@ from datetime import datetime
 
 from sqlalchemy import Connection, select
 
-from ..core.columns import CUSTOMER_NAME, ORDER_NUMBER, PO_NUMBER
+from ..core.columns import CUSTOMER_NAME, ORDER_NUMBER, PO_NUMBER, RECORD_HASH
 from ..core.detect import classify_by_join, count_by_customer
 from ..core.mapping import ITEM_VALUES_BYTES
 from ..core.models import ChangeType, CustomerCounts, RowChange, RowError
 from ..core.records import SourceSpec, hash_frame, records_of
 from ..core.staged import StateRow
-from ..core.stream_detect import ChunkedCounter, LateDuplicateError, state_map
+from ..core.stream_detect import STATE_HASH, ChunkedCounter, LateDuplicateError, state_map
+from ..store import dbhash, server_query
 from ..store.source import (
     CHUNK_ROWS,
     count_rows,
@@ -25,6 +26,7 @@ from ..store.source import (
     shared_uuids,
     source_columns,
     stream_frames,
+    uuids_of,
 )
 from ..store.staging import open_batches
 from ..store.syncstate import last_synced, load_state, load_state_hashes
@@ -183,9 +185,13 @@ def _count_all(
     with ctx.store.engine.connect() as conn:
         shared = shared_uuids(conn, info)
         total = count_rows(conn, info) if progress else 0
+        ready = dbhash.status(conn, ctx.store.source(), ctx.mapping)
+        if not ready.ready:
+            log.debug("detection reads every row: %s", ready.reason)
+        count = _server_count if ready.ready else _stream_count
         for _ in range(3):  # a uuid shared under two spellings: named, then counted again
             try:
-                return _stream_count(ctx, conn, spec, shared, chunk_rows, total, progress)
+                return count(ctx, conn, spec, shared, chunk_rows, total, progress)
             except LateDuplicateError as exc:
                 log.info("%s: counting again with them set aside", exc)
                 shared |= exc.uuids
@@ -212,6 +218,49 @@ def _stream_count(
     return counter.finish()
 
 
+def _server_count(
+    ctx: Context,
+    conn: Connection,
+    spec: SourceSpec,
+    shared: set[str],
+    chunk_rows: int,
+    total: int,
+    progress: Progress | None,
+) -> tuple[dict[str, CustomerCounts], list[RowError]]:
+    """The database compares its own row hash with the one the sync state kept at push
+    time: equal means UNCHANGED without the row leaving the server (counted there, per
+    spelling); every other row travels and the app's hash decides, as on the streamed
+    path. A spelling the customer map now folds elsewhere than its rows were pushed
+    under travels too (the app's hash covers the canonical customer)."""
+    info = ctx.store.source()
+    unchanged = conn.execute(server_query.unchanged_by_spelling(info)).all()
+    pushed_as: dict[str | None, set[str]] = {}
+    for raw, pushed, _ in unchanged:
+        pushed_as.setdefault(raw, set()).add(pushed)
+    moved = [
+        raw
+        for raw, pushed in pushed_as.items()
+        if not isinstance(raw, str) or pushed != {ctx.customers.canonical(raw)}
+    ]
+    counter = ChunkedCounter(spec, state=None, shared=shared)
+    done = 0
+    for raw, pushed, n in unchanged:
+        if raw not in moved:
+            counter.counts.setdefault(pushed, CustomerCounts(pushed)).unchanged += int(n)
+            done += int(n)
+    for pushed, n in conn.execute(server_query.deleted_by_customer(info)):
+        counter.counts.setdefault(pushed, CustomerCounts(pushed)).deleted += int(n)
+    if progress is not None:
+        progress(DetectProgress(done, total, list(counter.counts.values())))
+    stmt = server_query.travelling(info, source_columns(info, _columns(ctx)), moved, STATE_HASH)
+    for frame in stream_frames(conn, stmt, chunk_rows=chunk_rows):
+        counter.add(frame)
+        if progress is not None:
+            rows = done + counter.rows
+            progress(DetectProgress(rows, total, list(counter.counts.values())))
+    return counter.finish()
+
+
 def preview(
     ctx: Context, customer: str, *, po_number: str | None = None, limit: int | None = None
 ) -> Preview:
@@ -222,14 +271,19 @@ def preview(
     customer = _canonical(ctx, customer)
     spec = _spec(ctx)
     spellings = _spellings(ctx, customer)
+    info = ctx.store.source()
     with ctx.store.engine.connect() as conn:
-        frame = read_rows(conn, ctx.store.source(), _columns(ctx), spellings=spellings)
+        columns = _columns(ctx)
+        if dbhash.status(conn, info, ctx.mapping).ready:
+            columns.append(RECORD_HASH)  # staged with the row, kept in the sync state
+        frame = read_rows(conn, info, columns, spellings=spellings)
         hashed = hash_frame(frame, spec)
         records, errors = records_of(hashed, spec), hashed.errors
         present = {r.record_uuid for r in records} | {e.record_uuid for e in errors}
         rows: dict[str, StateRow] = {}
         tombs: dict[str, StateRow] = {}
-        for s in load_state(conn, tombstones=True):
+        # Only this customer's state and that of its rows: not the whole table's.
+        for s in load_state(conn, customer, tombstones=True, or_uuids=uuids_of(info, spellings)):
             uid = s.record.record_uuid
             if s.tombstone:
                 # Not a synced record (Method 2 leaves it out too): a returning one is NEW.

@@ -182,6 +182,12 @@ def stream_frames(
         result.close()
 
 
+def uuids_of(info: SourceInfo, spellings: Sequence[str]) -> Select[Any]:
+    """The record_uuids of some customer spellings' rows, as a subquery for the server."""
+    t = info.table
+    return select(t.c[RECORD_UUID]).where(t.c[CUSTOMER_NAME].in_(list(spellings)))
+
+
 def shared_uuids(conn: Connection, info: SourceInfo) -> set[str]:
     """record_uuids that more than one row holds (a bad load): few, found by the server."""
     col = info.table.c[RECORD_UUID]

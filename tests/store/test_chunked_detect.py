@@ -81,8 +81,11 @@ def test_chunked_counts_equal_the_whole_table_read_at_once(ctx):
     assert sorted(map(str, errors)) == sorted(map(str, expected_errors))
     shared = [e for e in errors if "is shared by orders" in e.message]
     assert len(shared) == 2 and shared[0].message == shared[1].message
-    # The count went chunk by chunk, and said so.
-    assert len(seen) >= ORDERS // 7 and seen[-1].rows_done == seen[-1].rows_total
+    # The count went chunk by chunk, and said so. (PostgreSQL computes the row hash: only
+    # the rows it finds changed travel, in chunks, after its count of the unchanged ones.)
+    travelled = ORDERS if ctx.store.dialect == "sqlite" else 9 + 6 + 5 + 2
+    assert len(seen) >= travelled // 7 and seen[-1].rows_done == seen[-1].rows_total
+    assert [p.rows_done for p in seen] == sorted(p.rows_done for p in seen)
 
     whole, _ = detection.detect_counts(ctx, chunk_rows=10 * ORDERS)
     assert whole == counts
@@ -100,5 +103,5 @@ def test_a_progress_callback_that_raises_stops_the_count(ctx):
             raise Stop
 
     with pytest.raises(Stop):
-        detection.detect_counts(ctx, chunk_rows=10, progress=progress)
-    assert len(calls) == 3 and calls[-1].rows_done == 30
+        detection.detect_counts(ctx, chunk_rows=5, progress=progress)
+    assert len(calls) == 3 and calls[-1].rows_done < calls[-1].rows_total
