@@ -4,9 +4,10 @@
         [--baseline-rows M] [--customer TRAVISMATHEW] [--seed 4755] [--no-baseline]
 
 Loads `--rows` demo orders into a fresh database (SQLite file, or a database on a throwaway
-PostgreSQL server like the test suite's), records them all as pushed (a sync state as a
-push leaves it, with the database's own row hash where it computes one), then changes,
-deletes and adds a few orders as a day's loads do. None of that is timed. Then, each in a
+PostgreSQL server like the test suite's), records them all as pushed but those of
+`--customer` (a customer being taken on: all its orders NEW), as a push leaves the sync
+state (with the database's own row hash where it computes one), then changes 0.5% of the
+orders, deletes 0.1% and adds 0.1%, as a day's loads do. None of that is timed. Then, each in a
 child process of its own (its peak resident set is that process's ru_maxrss):
 
 - detect: every customer's NEW/CHANGED/DELETED/UNCHANGED/INVALID counts (read, hash, count);
@@ -39,9 +40,10 @@ from sqlalchemy import MetaData, Table, create_engine, select
 from orders_sync_gui.core.columns import RECORD_HASH
 from orders_sync_gui.core.records import SourceSpec, hash_frame, records_of
 from orders_sync_gui.services.context import open_context
+from orders_sync_gui.settings import load_customer_map, load_mapping
 from orders_sync_gui.store import dbhash
 from orders_sync_gui.store.demo import demo_chunks, load_orders, mutate_orders
-from orders_sync_gui.store.source import source_columns, stream_frames
+from orders_sync_gui.store.source import reflect_source, source_columns, stream_frames
 from orders_sync_gui.store.syncstate import record_json
 
 REPO = Path(__file__).resolve().parent.parent
@@ -116,26 +118,31 @@ def _bulk(conn: Any, table: Table, rows: list[dict[str, Any]]) -> None:
         cursor.close()
 
 
-def seed_state(url: str, *, with_db_hash: bool) -> int:
-    """Record every order as pushed now: what a push of everything leaves in the sync
-    state (the database's row hash beside ours where the branch keeps it)."""
-    ctx = open_context(url)
+def seed_state(url: str, *, with_db_hash: bool, skip: str) -> int:
+    """Record every order as pushed now, but those of the customer `skip` (being taken on:
+    all its orders are NEW, so its preview and stage carry every one of them): what a push
+    leaves in the sync state (the database's row hash beside ours where the branch keeps
+    it). Through a bare engine: a Store of this branch would upgrade the baseline's."""
+    engine = create_engine(url)
     try:
-        info = ctx.store.source(refresh=True)
-        spec = SourceSpec(ctx.mapping.sources, info.kinds, info.sizes, ctx.customers)
-        state = Table("MON_SyncState", MetaData(), autoload_with=ctx.store.engine)
-        names = [*ctx.mapping.sources, *info.sizes]
-        if with_db_hash and RECORD_HASH in info.kinds:
+        info = reflect_source(engine)
+        mapping = load_mapping()
+        spec = SourceSpec(mapping.sources, info.kinds, info.sizes, load_customer_map())
+        state = Table("MON_SyncState", MetaData(), autoload_with=engine)
+        names = [*mapping.sources, *info.sizes]
+        if with_db_hash and "db_hash" in state.c:
             names.append(RECORD_HASH)
         now = datetime(2026, 11, 1, 9, 0)
         total = 0
-        with ctx.store.engine.connect() as read, ctx.store.engine.begin() as write:
+        with engine.connect() as read, engine.begin() as write:
             stmt = select(*source_columns(info, names))
             for frame in stream_frames(read, stmt, chunk_rows=20_000):
                 hashed = hash_frame(frame, spec)
                 db_hashes = frame[RECORD_HASH].tolist() if RECORD_HASH in frame else None
                 rows = []
                 for i, rec in zip(hashed.valid_rows(), records_of(hashed, spec), strict=True):
+                    if rec.customer == skip:
+                        continue
                     row = {
                         "record_uuid": rec.record_uuid,
                         "customer": rec.customer,
@@ -153,11 +160,14 @@ def seed_state(url: str, *, with_db_hash: bool) -> int:
                 total += len(rows)
         return total
     finally:
-        ctx.close()
+        engine.dispose()
 
 
-def prepare(url: str, rows: int, seed: int, *, branch: bool, baseline: Path | None) -> None:
-    """The database at url: rows demo orders, all pushed, then a day's changes."""
+def prepare(
+    url: str, rows: int, seed: int, customer: str, *, branch: bool, baseline: Path | None
+) -> None:
+    """The database at url: rows demo orders, all pushed but `customer`'s, then a day's
+    changes."""
     started = time.perf_counter()
     engine = create_engine(url)
     load_orders(engine, demo_chunks(rows, seed), replace=True)
@@ -171,8 +181,9 @@ def prepare(url: str, rows: int, seed: int, *, branch: bool, baseline: Path | No
         # The baseline's own app makes its tables (its schema version, its columns).
         code = "from orders_sync_gui.services.context import open_context as o; o(%r).close()"
         env = {**os.environ, "PYTHONPATH": str(baseline)}
-        subprocess.run([sys.executable, "-c", code % url], check=True, env=env)
-    seeded = seed_state(url, with_db_hash=branch)
+        # cwd too: `python -c` puts the working folder first on sys.path.
+        subprocess.run([sys.executable, "-c", code % url], check=True, env=env, cwd=baseline)
+    seeded = seed_state(url, with_db_hash=branch, skip=customer)
     engine = create_engine(url)
     day = max(1, rows // 200)  # 0.5% changed, 0.1% deleted, 0.1% added
     mutate_orders(engine, changed=day, deleted=day // 5 or 1, added=day // 5 or 1, seed=seed)
@@ -184,11 +195,13 @@ def run_op(op: str, url: str, customer: str, pythonpath: Path) -> dict[str, Any]
     env = {**os.environ, "PYTHONPATH": str(pythonpath)}
     done = subprocess.run(
         [sys.executable, str(CHILD), op, url, customer],
-        check=True,
         env=env,
         capture_output=True,
         text=True,
+        cwd=pythonpath,
     )
+    if done.returncode != 0:
+        raise SystemExit(f"{op} failed ({pythonpath}):\n{done.stderr[-3000:]}")
     result = json.loads(done.stdout.strip().splitlines()[-1])
     log(f"{pythonpath.name} {op}: {result}")
     return result
@@ -223,12 +236,12 @@ def main() -> None:
             url, base_url = server.create_database(), server.create_database()
         else:
             url, base_url = f"sqlite:///{tmp / 'branch.db'}", f"sqlite:///{tmp / 'baseline.db'}"
-        prepare(url, args.rows, args.seed, branch=True, baseline=None)
+        prepare(url, args.rows, args.seed, args.customer, branch=True, baseline=None)
         measured = measure(url, args.customer, REPO, args.rows)
         result: dict[str, Any] = {"rows": measured.pop("rows"), "db": args.db, **measured}
         if not args.no_baseline:
             tree = stack.enter_context(baseline_tree())
-            prepare(base_url, base_rows, args.seed, branch=False, baseline=tree)
+            prepare(base_url, base_rows, args.seed, args.customer, branch=False, baseline=tree)
             base = measure(base_url, args.customer, tree, base_rows)
             result["baseline"] = base
             # Per row, so that a smaller baseline still compares (it scales about linearly).

@@ -98,7 +98,7 @@ def _hashes(ctx, uuids: list[str]) -> list[tuple[bytes, str | None]]:
     spec = SourceSpec(ctx.mapping.sources, info.kinds, info.sizes, ctx.customers)
     with ctx.store.engine.connect() as conn:
         frame = read_rows(conn, info, [*ctx.mapping.sources, *info.sizes, RECORD_HASH])
-    frame = frame[frame[RECORD_UUID].isin(uuids)].set_index(RECORD_UUID).loc[uuids]
+    frame = frame[frame[RECORD_UUID].isin(uuids)].set_index(RECORD_UUID).loc[uuids].copy()
     hashed = hash_frame(frame.reset_index().copy(), spec, with_sizes=False)
     return list(zip(frame[RECORD_HASH].tolist(), hashed.hashes, strict=True))
 
