@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from ..core.columns import CUSTOMER_NAME, ORDER_NUMBER, PO_NUMBER, RECORD_HASH
 from ..core.detect import classify_by_join, count_by_customer
@@ -26,6 +27,7 @@ from ..store.source import (
     shared_uuids,
     source_columns,
     stream_frames,
+    stream_source,
     uuids_of,
 )
 from ..store.staging import open_batches
@@ -80,15 +82,41 @@ class CustomerRow:
     open_batch: int | None
 
 
+@dataclass(frozen=True, slots=True)
+class OverviewProgress:
+    """The customer list as counted so far (see DetectProgress)."""
+
+    rows_done: int
+    rows_total: int
+    rows: list[CustomerRow]
+
+
 def customer_overview(
-    ctx: Context, customer: str | None = None
+    ctx: Context,
+    customer: str | None = None,
+    *,
+    progress: Callable[[OverviewProgress], None] | None = None,
+    chunk_rows: int = CHUNK_ROWS,
 ) -> tuple[list[CustomerRow], list[RowError]]:
-    """The customer list's lines: every customer's, or one customer's (after its push)."""
-    counts, errors = detect_counts(ctx, customer)
+    """The customer list's lines: every customer's, or one customer's (after its push).
+    `progress` hears of the lines as counted so far, chunk by chunk (it may raise to stop)."""
     with ctx.store.engine.connect() as conn:
         synced = last_synced(conn)
         locks = open_batches(conn)
-    return [CustomerRow(c, synced.get(c.customer), locks.get(c.customer)) for c in counts], errors
+
+    def lines(counts: list[CustomerCounts]) -> list[CustomerRow]:
+        return [CustomerRow(c, synced.get(c.customer), locks.get(c.customer)) for c in counts]
+
+    hook: Progress | None = None
+    if progress is not None:
+        report = progress
+
+        def hook(p: DetectProgress) -> None:
+            ordered = sorted(p.counts, key=lambda c: c.customer)
+            report(OverviewProgress(p.rows_done, p.rows_total, lines(ordered)))
+
+    counts, errors = detect_counts(ctx, customer, chunk_rows=chunk_rows, progress=hook)
+    return lines(counts), errors
 
 
 def _canonical(ctx: Context, customer: str) -> str:
@@ -177,6 +205,11 @@ def detect_counts(
     return sorted(counts.values(), key=lambda c: c.customer), hashed.errors
 
 
+def _copies(counts: dict[str, CustomerCounts]) -> list[CustomerCounts]:
+    """Snapshots: the counter goes on changing its own in the worker's thread."""
+    return [copy.copy(c) for c in counts.values()]
+
+
 def _count_all(
     ctx: Context, chunk_rows: int, progress: Progress | None
 ) -> tuple[dict[str, CustomerCounts], list[RowError]]:
@@ -210,11 +243,10 @@ def _stream_count(
     """The streamed path: every row travels and is hashed here, chunk by chunk."""
     info = ctx.store.source()
     counter = ChunkedCounter(spec, state=state_map(load_state_hashes(conn)), shared=shared)
-    stmt = select(*source_columns(info, _columns(ctx)))
-    for frame in stream_frames(conn, stmt, chunk_rows=chunk_rows):
+    for frame in stream_source(conn, info, _columns(ctx), chunk_rows=chunk_rows):
         counter.add(frame)
         if progress is not None:
-            progress(DetectProgress(counter.rows, total, list(counter.counts.values())))
+            progress(DetectProgress(counter.rows, total, _copies(counter.counts)))
     return counter.finish()
 
 
@@ -251,13 +283,13 @@ def _server_count(
     for pushed, n in conn.execute(server_query.deleted_by_customer(info)):
         counter.counts.setdefault(pushed, CustomerCounts(pushed)).deleted += int(n)
     if progress is not None:
-        progress(DetectProgress(done, total, list(counter.counts.values())))
+        progress(DetectProgress(done, total, _copies(counter.counts)))
     stmt = server_query.travelling(info, source_columns(info, _columns(ctx)), moved, STATE_HASH)
     for frame in stream_frames(conn, stmt, chunk_rows=chunk_rows):
         counter.add(frame)
         if progress is not None:
             rows = done + counter.rows
-            progress(DetectProgress(rows, total, list(counter.counts.values())))
+            progress(DetectProgress(rows, total, _copies(counter.counts)))
     return counter.finish()
 
 
