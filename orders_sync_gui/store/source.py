@@ -209,7 +209,7 @@ def stream_source(
         )
         return
     others = [c for c in columns if c not in set(sizes)]
-    rowid = literal_column("rowid").label(_ROWID)
+    rowid: ColumnElement[Any] = literal_column("rowid").label(_ROWID)
     stmt = select(*source_columns(info, others), _packed(info, sizes), rowid)
     for frame in stream_frames(conn, stmt, chunk_rows=chunk_rows):
         yield _unpacked(conn, info, frame, sizes)
@@ -260,8 +260,8 @@ def _unpacked(
     if odd:
         block = block.astype(object).where(block.notna(), None)
         wanted = [rowids[r] for r in odd]
-        rowid = literal_column("rowid")
-        stmt = select(rowid, *(info.table.c[s] for s in sizes)).where(rowid.in_(wanted))
+        plain: ColumnElement[Any] = literal_column("rowid")
+        stmt = select(plain, *(info.table.c[s] for s in sizes)).where(plain.in_(wanted))
         exact = {row[0]: row[1:] for row in conn.execute(stmt)}
         for r in odd:
             block.iloc[r] = list(exact[rowids[r]])
