@@ -186,6 +186,7 @@ class CustomersView(QObject):
     def _show_cancelled(self, result: Counted) -> None:
         _rows, batches, _invalid, _complete = result
         self.history.show(batches)
+        self.jobs.progress.reset()  # the next job's progress starts from nothing
         self.jobs.idle("Count cancelled: the counts shown are partial; F5 counts again")
 
     def _show_all(self, result: Counted) -> None:
@@ -199,6 +200,7 @@ class CustomersView(QObject):
         self._reselect()
         fit_columns(self.panel.view, maximum=200)
         self.history.show(batches)
+        self.jobs.progress.reset()  # the next job's progress starts from nothing
         self.jobs.idle(
             f"{len(rows)} customers"
             + (f"; {invalid} rows cannot be synced (see the log)" if invalid else "")
