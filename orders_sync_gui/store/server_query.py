@@ -30,10 +30,14 @@ def unchanged_by_spelling(info: SourceInfo) -> Select[Any]:
         st.db_hash == src.c[RECORD_HASH],
     )
     name = src.c[CUSTOMER_NAME]
+    # NOT EXISTS, not NOT IN: PostgreSQL runs a NOT IN whose subquery it cannot hash in
+    # memory once per row (minutes at a million rows); NOT EXISTS is an anti-join.
+    shared = _shared(info).subquery()
+    alone = ~exists().where(shared.c[RECORD_UUID] == src.c[RECORD_UUID])
     return (
         select(name, st.customer, func.count())
         .select_from(src.join(sync_state, same))
-        .where(src.c[RECORD_UUID].not_in(_shared(info)))
+        .where(alone)
         .group_by(name, st.customer)
     )
 
