@@ -58,6 +58,10 @@ class Record:
     fields: dict[str, str | None]
     sizes: dict[str, int]
     hash: str
+    # The database's own hash of the row as read (store/dbhash.py), where it computes one:
+    # kept in the sync state at push time so that the next detection can let the server
+    # compare. Not part of the record's identity.
+    db_hash: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ import pandas as pd
 
 from .board_values import cut_marker, fit_text
 from .canonical import CanonicalError, canonical
-from .columns import CUSTOMER_NAME, ORDER_NUMBER, RECORD_UUID, TOTAL_QTY, Kind
+from .columns import CUSTOMER_NAME, ORDER_NUMBER, RECORD_HASH, RECORD_UUID, TOTAL_QTY, Kind
 from .customers import CustomerMap, customer_name_problem
 from .hashing import encode_value, field_header, hash_text
 from .mapping import MappedColumn
@@ -60,6 +60,9 @@ class HashedFrame:
     errors: list[RowError] = field(default_factory=list)
     # Valid rows with a value monday gets cut (a long_text over its limit): one per field.
     warnings: list[RowError] = field(default_factory=list)
+
+    # Per row, the database's own hash as hex (a RECORD_HASH column read with the row).
+    db_hashes: list[str | None] | None = None
 
     def valid_rows(self) -> list[int]:
         return [i for i, h in enumerate(self.hashes) if h is not None]
@@ -141,7 +144,7 @@ def _length_problem(limit: MappedColumn, length: int) -> str:
 _UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
-def _normal_uuid(value: object) -> str | None:
+def normal_uuid(value: object) -> str | None:
     if isinstance(value, str) and _UUID_TEXT.fullmatch(value):
         return value  # already in the dashed lower-case form: most rows, no parsing
     if value is None or value != value:  # NULL or NaN
@@ -267,7 +270,7 @@ def hash_frame(frame: pd.DataFrame, spec: SourceSpec, *, with_sizes: bool = True
         else [None] * n
     )
 
-    uuids = [_normal_uuid(u) for u in frame[RECORD_UUID].tolist()]
+    uuids = [normal_uuid(u) for u in frame[RECORD_UUID].tolist()]
     seen: dict[str, list[int]] = {}
     for i, u in enumerate(uuids):
         if u is None:
@@ -357,7 +360,11 @@ def hash_frame(frame: pd.DataFrame, spec: SourceSpec, *, with_sizes: bool = True
     for i in errors:
         hashes[i] = None
     invalid_uuids = {e.record_uuid for e in errors.values()}
+    db_hashes = (
+        [_hex(v) for v in frame[RECORD_HASH].tolist()] if RECORD_HASH in frame.columns else None
+    )
     return HashedFrame(
+        db_hashes=db_hashes,
         uuids=uuids,
         customers=customers,
         hashes=hashes,
@@ -366,6 +373,14 @@ def hash_frame(frame: pd.DataFrame, spec: SourceSpec, *, with_sizes: bool = True
         errors=[errors[i] for i in sorted(errors)],
         warnings=[w for w in warnings if w.record_uuid not in invalid_uuids],
     )
+
+
+def _hex(value: object) -> str | None:
+    if value is None or isinstance(value, float):  # NULL (NaN in a frame)
+        return None
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value).hex()
+    return str(value)
 
 
 def _item_size_errors(
@@ -415,6 +430,7 @@ def records_of(hashed: HashedFrame, spec: SourceSpec) -> list[Record]:
             fields={n: hashed.fields[n][i] for n in names},
             sizes=hashed.size_rows[i],
             hash=hashed.hashes[i],  # type: ignore[arg-type]
+            db_hash=hashed.db_hashes[i] if hashed.db_hashes is not None else None,
         )
         for i in hashed.valid_rows()
     ]

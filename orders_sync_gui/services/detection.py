@@ -2,19 +2,36 @@
 
 from __future__ import annotations
 
+import copy
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from sqlalchemy import Connection
+
 from ..core.adopt_match import withhold
-from ..core.columns import CUSTOMER_NAME, ORDER_NUMBER, PO_NUMBER
+from ..core.columns import CUSTOMER_NAME, ORDER_NUMBER, PO_NUMBER, RECORD_HASH
 from ..core.detect import classify_by_join, count_by_customer
 from ..core.mapping import ITEM_VALUES_BYTES
 from ..core.models import ChangeType, CustomerCounts, Record, RowChange, RowError
 from ..core.records import SourceSpec, hash_frame, records_of
 from ..core.staged import StateRow
+from ..core.stream_detect import STATE_HASH, ChunkedCounter, LateDuplicateError, state_map
+from ..store import dbhash, server_query
 from ..store.adopting import held_back
-from ..store.source import customer_spellings, existing_uuids, read_rows
+from ..store.source import (
+    CHUNK_ROWS,
+    count_rows,
+    customer_spellings,
+    existing_uuids,
+    read_rows,
+    shared_uuids,
+    source_columns,
+    stream_frames,
+    stream_source,
+    uuids_of,
+)
 from ..store.staging import open_batches
 from ..store.syncstate import last_synced, load_state, load_state_hashes
 from .context import Context
@@ -67,15 +84,41 @@ class CustomerRow:
     open_batch: int | None
 
 
+@dataclass(frozen=True, slots=True)
+class OverviewProgress:
+    """The customer list as counted so far (see DetectProgress)."""
+
+    rows_done: int
+    rows_total: int
+    rows: list[CustomerRow]
+
+
 def customer_overview(
-    ctx: Context, customer: str | None = None
+    ctx: Context,
+    customer: str | None = None,
+    *,
+    progress: Callable[[OverviewProgress], None] | None = None,
+    chunk_rows: int = CHUNK_ROWS,
 ) -> tuple[list[CustomerRow], list[RowError]]:
-    """The customer list's lines: every customer's, or one customer's (after its push)."""
-    counts, errors = detect_counts(ctx, customer)
+    """The customer list's lines: every customer's, or one customer's (after its push).
+    `progress` hears of the lines as counted so far, chunk by chunk (it may raise to stop)."""
     with ctx.store.engine.connect() as conn:
         synced = last_synced(conn)
         locks = open_batches(conn)
-    return [CustomerRow(c, synced.get(c.customer), locks.get(c.customer)) for c in counts], errors
+
+    def lines(counts: list[CustomerCounts]) -> list[CustomerRow]:
+        return [CustomerRow(c, synced.get(c.customer), locks.get(c.customer)) for c in counts]
+
+    hook: Progress | None = None
+    if progress is not None:
+        report = progress
+
+        def hook(p: DetectProgress) -> None:
+            ordered = sorted(p.counts, key=lambda c: c.customer)
+            report(OverviewProgress(p.rows_done, p.rows_total, lines(ordered)))
+
+    counts, errors = detect_counts(ctx, customer, chunk_rows=chunk_rows, progress=hook)
+    return lines(counts), errors
 
 
 def _canonical(ctx: Context, customer: str) -> str:
@@ -100,11 +143,35 @@ def _spellings(ctx: Context, customer: str) -> list[str]:
     return spellings
 
 
+@dataclass(frozen=True, slots=True)
+class DetectProgress:
+    """Where a whole-table count stands: rows hashed of the table's, and the counts so far
+    (final only at the end: a customer's later rows, and its DELETED ones, come after)."""
+
+    rows_done: int
+    rows_total: int
+    counts: list[CustomerCounts]
+
+
+Progress = Callable[[DetectProgress], None]
+
+
 def detect_counts(
-    ctx: Context, customer: str | None = None
+    ctx: Context,
+    customer: str | None = None,
+    *,
+    chunk_rows: int = CHUNK_ROWS,
+    progress: Progress | None = None,
 ) -> tuple[list[CustomerCounts], list[RowError]]:
-    """Method 2 (hash comparison): NEW / CHANGED / DELETED / UNCHANGED counts per customer."""
-    customer = _canonical(ctx, customer) if customer else None
+    """Method 2 (hash comparison): NEW / CHANGED / DELETED / UNCHANGED counts per customer.
+
+    Every customer's: the table is read in chunks of `chunk_rows` and each is hashed and
+    counted before the next is read (`progress` hears of each; it may raise to cancel).
+    One customer's: its rows only, at once."""
+    if customer is None:
+        counts, errors = _count_all(ctx, chunk_rows, progress)
+        return sorted(counts.values(), key=lambda c: c.customer), errors
+    customer = _canonical(ctx, customer)
     spec = _spec(ctx)
     spellings = _spellings(ctx, customer) if customer else None
     with ctx.store.engine.connect() as conn:
@@ -155,6 +222,99 @@ def customer_records(ctx: Context, customer: str) -> tuple[list[Record], list[Ro
     return records_of(hashed, spec), hashed.errors
 
 
+def _copies(counts: dict[str, CustomerCounts]) -> list[CustomerCounts]:
+    """Snapshots: the counter goes on changing its own in the worker's thread."""
+    return [copy.copy(c) for c in counts.values()]
+
+
+def _count_all(
+    ctx: Context, chunk_rows: int, progress: Progress | None
+) -> tuple[dict[str, CustomerCounts], list[RowError]]:
+    spec = _spec(ctx)
+    info = ctx.store.source()
+    with ctx.store.engine.connect() as conn:
+        shared = shared_uuids(conn, info)
+        total = count_rows(conn, info) if progress else 0
+        ready = dbhash.status(conn, ctx.store.source(), ctx.mapping)
+        if not ready.ready:
+            log.debug("detection reads every row: %s", ready.reason)
+        count = _server_count if ready.ready else _stream_count
+        for _ in range(3):  # a uuid shared under two spellings: named, then counted again
+            try:
+                return count(ctx, conn, spec, shared, chunk_rows, total, progress)
+            except LateDuplicateError as exc:
+                log.info("%s: counting again with them set aside", exc)
+                shared |= exc.uuids
+    raise RuntimeError("record_uuids kept turning up shared across chunks")
+
+
+def _stream_count(
+    ctx: Context,
+    conn: Connection,
+    spec: SourceSpec,
+    shared: set[str],
+    chunk_rows: int,
+    total: int,
+    progress: Progress | None,
+) -> tuple[dict[str, CustomerCounts], list[RowError]]:
+    """The streamed path: every row travels and is hashed here, chunk by chunk."""
+    info = ctx.store.source()
+    counter = ChunkedCounter(
+        spec,
+        state=state_map(load_state_hashes(conn)),
+        shared=shared,
+        held=held_back(conn),  # orders an adoption holds back
+    )
+    for frame in stream_source(conn, info, _columns(ctx), chunk_rows=chunk_rows):
+        counter.add(frame)
+        if progress is not None:
+            progress(DetectProgress(counter.rows, total, _copies(counter.counts)))
+    return counter.finish()
+
+
+def _server_count(
+    ctx: Context,
+    conn: Connection,
+    spec: SourceSpec,
+    shared: set[str],
+    chunk_rows: int,
+    total: int,
+    progress: Progress | None,
+) -> tuple[dict[str, CustomerCounts], list[RowError]]:
+    """The database compares its own row hash with the one the sync state kept at push
+    time: equal means UNCHANGED without the row leaving the server (counted there, per
+    spelling); every other row travels and the app's hash decides, as on the streamed
+    path. A spelling the customer map now folds elsewhere than its rows were pushed
+    under travels too (the app's hash covers the canonical customer)."""
+    info = ctx.store.source()
+    unchanged = conn.execute(server_query.unchanged_by_spelling(info)).all()
+    pushed_as: dict[str | None, set[str]] = {}
+    for raw, pushed, _ in unchanged:
+        pushed_as.setdefault(raw, set()).add(pushed)
+    moved = [
+        raw
+        for raw, pushed in pushed_as.items()
+        if not isinstance(raw, str) or pushed != {ctx.customers.canonical(raw)}
+    ]
+    counter = ChunkedCounter(spec, state=None, shared=shared, held=held_back(conn))
+    done = 0
+    for raw, pushed, n in unchanged:
+        if raw not in moved:
+            counter.counts.setdefault(pushed, CustomerCounts(pushed)).unchanged += int(n)
+            done += int(n)
+    for pushed, n in conn.execute(server_query.deleted_by_customer(info)):
+        counter.counts.setdefault(pushed, CustomerCounts(pushed)).deleted += int(n)
+    if progress is not None:
+        progress(DetectProgress(done, total, _copies(counter.counts)))
+    stmt = server_query.travelling(info, source_columns(info, _columns(ctx)), moved, STATE_HASH)
+    for frame in stream_frames(conn, stmt, chunk_rows=chunk_rows):
+        counter.add(frame)
+        if progress is not None:
+            rows = done + counter.rows
+            progress(DetectProgress(rows, total, _copies(counter.counts)))
+    return counter.finish()
+
+
 def preview(
     ctx: Context, customer: str, *, po_number: str | None = None, limit: int | None = None
 ) -> Preview:
@@ -165,15 +325,20 @@ def preview(
     customer = _canonical(ctx, customer)
     spec = _spec(ctx)
     spellings = _spellings(ctx, customer)
+    info = ctx.store.source()
     with ctx.store.engine.connect() as conn:
-        frame = read_rows(conn, ctx.store.source(), _columns(ctx), spellings=spellings)
+        columns = _columns(ctx)
+        if dbhash.status(conn, info, ctx.mapping).ready:
+            columns.append(RECORD_HASH)  # staged with the row, kept in the sync state
+        frame = read_rows(conn, info, columns, spellings=spellings)
         hashed = hash_frame(frame, spec)
         withhold(hashed, held_back(conn, customer))  # orders an adoption holds back
         records, errors = records_of(hashed, spec), hashed.errors
         present = {r.record_uuid for r in records} | {e.record_uuid for e in errors}
         rows: dict[str, StateRow] = {}
         tombs: dict[str, StateRow] = {}
-        for s in load_state(conn, tombstones=True):
+        # Only this customer's state and that of its rows: not the whole table's.
+        for s in load_state(conn, customer, tombstones=True, or_uuids=uuids_of(info, spellings)):
             uid = s.record.record_uuid
             if s.tombstone:
                 # Not a synced record (Method 2 leaves it out too): a returning one is NEW.

@@ -46,6 +46,7 @@ from ..settings import (
     load_mapping,
     load_settings,
 )
+from ..store import dbhash
 from ..store.database import (
     APP_SCHEMA_VERSION,
     SchemaStatus,
@@ -268,6 +269,22 @@ class _Doctor:
             f"types; {len(info.sizes)} size columns",
             "",
         )
+
+    def row_hash(self) -> Outcome:
+        """Whether detection can let the database compare row hashes (store/dbhash.py)."""
+        store, mapping = self._need_store(), self._need_mapping()
+        if store.dialect == "sqlite":
+            return PASS, "SQLite: detection reads and hashes the rows in chunks", ""
+        with store.engine.connect() as conn:
+            found = dbhash.status(conn, store.source(), mapping)
+        if found.ready:
+            return PASS, f"{found.reason}: unchanged rows are counted on the server", ""
+        fix = (
+            f"ask the DBA to run {dbhash.SCRIPT}"
+            if store.dialect == "mssql"
+            else "make the demo database again (`orders-sync demo-init --force`)"
+        )
+        return WARN, f"{found.reason}; detection reads and hashes every row (slower)", fix
 
     def _read_source(self) -> _Source:
         if self.source is not None:
@@ -565,6 +582,7 @@ CHECKS: tuple[tuple[str, Callable[[_Doctor], Outcome]], ...] = (
     ("schema version", _Doctor.schema_version),
     ("record_uuid", _Doctor.record_uuid),
     ("mapped columns", _Doctor.mapped_columns),
+    ("row hash", _Doctor.row_hash),
     ("customer spellings", _Doctor.customer_spellings),
     ("unmapped customers", _Doctor.unmapped_customers),
     ("monday token", _Doctor.token),

@@ -106,6 +106,14 @@ REQUIRED_SCRIPTS: tuple[RequiredScript, ...] = (
             (BATCH_TABLE, "claim_at"),
         ),
     ),
+    RequiredScript(
+        7,
+        "007_record_hash.sql",
+        f"{SYNC_STATE_TABLE}.db_hash, the database's row hash at push time, and "
+        f"{SOURCE_TABLE}.{RECORD_HASH} as a persisted computed column (SHA2_256) with its "
+        "index: detection becomes a join done by the server",
+        columns=((SYNC_STATE_TABLE, "db_hash"),),
+    ),
 )
 APP_SCHEMA_VERSION = max(s.number for s in REQUIRED_SCRIPTS)
 NOT_RECORDED = f"not recorded in {VERSION_TABLE}"

@@ -7,12 +7,13 @@ seconds and a million rows can be made in memory for benchmarks.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
-from typing import cast
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, MetaData, delete, select, update
+from sqlalchemy import Engine, Integer, MetaData, Table, delete, select, update
 
 from ..core.columns import (
     COLOUR,
@@ -20,6 +21,7 @@ from ..core.columns import (
     DEMO_COLUMNS,
     ORDER_NUMBER,
     PO_NUMBER,
+    RECORD_HASH,
     RECORD_UUID,
     SIZE_NAMES,
     SOURCE_CUSTOMER_NAME,
@@ -132,8 +134,11 @@ def _pick(
 
 
 def _codes(rng: np.random.Generator, prefix: str, n: int, coverage: float) -> np.ndarray:
-    values = np.array([f"{prefix}{v:04d}" for v in rng.integers(0, 10_000, n)], dtype=object)
-    values[rng.random(n) >= coverage] = None
+    numbers = rng.integers(0, 10_000, n)
+    kept = np.flatnonzero(rng.random(n) < coverage)
+    values = np.full(n, None, dtype=object)
+    # Only the kept codes are formatted: most of these columns are a few percent filled.
+    values[kept] = [f"{prefix}{v:04d}" for v in numbers[kept].tolist()]
     return values
 
 
@@ -276,21 +281,107 @@ def _db_values(frame: pd.DataFrame) -> list[dict[str, object]]:
 
 
 def load_orders(
-    engine: Engine, frame: pd.DataFrame, *, replace: bool = False, chunk: int = 2_000
-) -> None:
-    """Create the demo ORDERS_UNIFIED (dropping an old one when asked) and insert the frame."""
+    engine: Engine, frame: pd.DataFrame | Iterable[pd.DataFrame], *, replace: bool = False
+) -> int:
+    """Create the demo ORDERS_UNIFIED (dropping an old one when asked) and insert the
+    frame(s), in one transaction; returns the number of rows.
+
+    Bulk, below SQLAlchemy's statement layer (each value still goes through the column
+    type's own bind processing, so the rows read back as an INSERT through SQLAlchemy
+    would have stored them): COPY on PostgreSQL, one executemany per chunk elsewhere."""
     metadata = MetaData()
     table = build_source_table(metadata)
     if replace:
         table.drop(engine, checkfirst=True)
+    # The indexes are built once the rows are in: kept up row by row, the random uuids'
+    # index made the insert several times slower.
+    indexes = list(table.indexes)
+    table.indexes.clear()
     metadata.create_all(engine)
-    ints = [c.name for c in DEMO_COLUMNS if c.kind is Kind.INT]
-    frame = frame.copy()
-    for name in ints:
-        frame[name] = frame[name].astype("Int64")
+    frames = [frame] if isinstance(frame, pd.DataFrame) else frame
+    dialect = engine.dialect
+    quote = dialect.identifier_preparer.quote
+    total = 0
     with engine.begin() as conn:
-        for start in range(0, len(frame), chunk):
-            conn.execute(table.insert(), _db_values(frame.iloc[start : start + chunk]))
+        raw = conn.connection.dbapi_connection
+        assert raw is not None
+        cursor = raw.cursor()
+        if dialect.name == "sqlite":
+            cursor.execute("PRAGMA cache_size = -262144")  # 256 MB, this connection only
+        try:
+            for chunk in frames:
+                for names, rows in _bulk_groups(table, dialect, chunk):
+                    quoted = ", ".join(quote(n) for n in names)
+                    if dialect.name == "postgresql":
+                        _copy(cursor, quoted, rows)
+                    else:
+                        marks = ", ".join("?" for _ in names)
+                        cursor.executemany(
+                            f"INSERT INTO {SOURCE_TABLE} ({quoted}) VALUES ({marks})", rows
+                        )
+                total += len(chunk)
+        finally:
+            cursor.close()
+        for index in indexes:
+            index.create(conn, checkfirst=True)
+    return total
+
+
+def _driver_values(table: Table, dialect: Any, frame: pd.DataFrame, name: str) -> list[object]:
+    """One column as driver values: NULL for NaN, ints in INT columns, and the column
+    type's own bind processing (SQLite's uuid and date text)."""
+    values = frame[name].to_numpy(dtype=object, copy=True)
+    missing = pd.isna(values)
+    if missing.any():
+        values[missing] = None
+    listed = values.tolist()
+    if isinstance(table.c[name].type, Integer):
+        listed = [None if v is None else int(v) for v in listed]
+    process = table.c[name].type._cached_bind_processor(dialect)
+    if process is not None:
+        listed = [None if v is None else process(v) for v in listed]
+    return listed
+
+
+def _bulk_groups(
+    table: Table, dialect: Any, frame: pd.DataFrame
+) -> Iterator[tuple[list[str], list[list[object]]]]:
+    """The frame's rows grouped by which size columns they fill, each group with only
+    those sizes: a row fills a handful of the ~200, and binding the NULLs of the rest cost
+    most of an INSERT's time."""
+    names = [c.name for c in table.columns if c.name != RECORD_HASH and c.name in frame]
+    sizes = [n for n in names if n in SIZE_INDEX]
+    others = [n for n in names if n not in SIZE_INDEX]
+    base = np.empty((len(frame), len(others)), dtype=object)
+    for j, name in enumerate(others):
+        base[:, j] = _driver_values(table, dialect, frame, name)
+    matrix = frame[sizes].to_numpy(dtype=np.float64, na_value=np.nan)
+    filled = ~np.isnan(matrix)
+    patterns, group_of = np.unique(np.packbits(filled, axis=1), axis=0, return_inverse=True)
+    group_of = group_of.ravel()
+    order = np.argsort(group_of, kind="stable")
+    bounds = np.searchsorted(group_of[order], np.arange(len(patterns) + 1))
+    for g in range(len(patterns)):
+        rows = order[bounds[g] : bounds[g + 1]]
+        cols = np.flatnonzero(filled[rows[0]])
+        qtys = matrix[np.ix_(rows, cols)].astype(np.int64).tolist()
+        rows_out = [b + q for b, q in zip(base[rows].tolist(), qtys, strict=True)]
+        yield others + [sizes[c] for c in cols], rows_out
+
+
+def _copy(cursor: Any, quoted: str, rows: list[list[object]]) -> None:
+    with cursor.copy(f'COPY "{SOURCE_TABLE}" ({quoted}) FROM STDIN') as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def demo_chunks(n: int, seed: int = DEFAULT_SEED, *, chunk: int = 50_000) -> Iterator[pd.DataFrame]:
+    """generate_orders(n, seed), made `chunk` orders at a time (so a million never sit in
+    memory at once): up to `chunk` orders it is exactly generate_orders(n, seed); beyond,
+    each chunk has a seed and order numbers of its own. (Made in a child process while
+    this one inserted, it came out slower on the shared 2-core machine: pickling.)"""
+    for i, start in enumerate(range(0, n, chunk)):
+        yield generate_orders(min(chunk, n - start), seed + 7919 * i, first_order=100_000 + start)
 
 
 def mutate_orders(
@@ -355,6 +446,7 @@ __all__ = [
     "SOURCE_TABLE",
     "STYLE",
     "canonical_customers",
+    "demo_chunks",
     "generate_orders",
     "load_orders",
     "mutate_orders",

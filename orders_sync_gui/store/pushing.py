@@ -216,6 +216,7 @@ def promote(
             row.values["fields"],
             {k: int(v) for k, v in row.values["sizes"].items()},
             row.source_hash,
+            row.values.get("db_hash"),
         )
         keep.append(StateRow(record, row.item_id, subitem_ids, batch_id, now))
     if gone:

@@ -15,6 +15,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Numeric,
     SmallInteger,
@@ -181,6 +182,10 @@ sync_state = Table(
     # (taken off the board by hand). NULL in both: a live, synced record.
     Column("deleted_at", Timestamp),
     Column("deleted_action", String(10)),
+    # sql/007: the database's own hash of the row (ORDERS_UNIFIED.record_hash, computed by
+    # the server) when it was pushed; NULL where the database computes none. Detection
+    # lets the server compare it with the row's current one (store/dbhash.py).
+    Column("db_hash", LargeBinary(32).with_variant(mssql.VARBINARY(32), "mssql")),
     Index("IX_MON_SyncState_customer", "customer"),
 )
 

@@ -3,20 +3,27 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import (
     ColumnElement,
     Connection,
     Engine,
     MetaData,
+    Select,
     Table,
+    Text,
     Uuid,
+    case,
+    cast,
     func,
     inspect,
+    literal,
+    literal_column,
     select,
     type_coerce,
 )
@@ -154,6 +161,124 @@ def read_rows(
     stmt = stmt.order_by(*(t.c[c] for c in ("AAG ORDER NUMBER",) if c in t.c), t.c[RECORD_UUID])
     result = conn.execute(stmt)
     return pd.DataFrame(result.fetchall(), columns=list(result.keys()), dtype=object)
+
+
+# Rows per chunk of a streamed read: about 60 MB of wide demo rows as Python objects.
+CHUNK_ROWS = 20_000
+
+
+def source_columns(info: SourceInfo, columns: Sequence[str]) -> list[ColumnElement[Any]]:
+    """record_uuid and the given columns, as read_rows and stream_frames read them."""
+    info.require(columns, "the mapped column(s)")
+    return [_raw(info, name) for name in dict.fromkeys([RECORD_UUID, *columns])]
+
+
+def stream_frames(
+    conn: Connection, stmt: Select[Any], *, chunk_rows: int = CHUNK_ROWS
+) -> Iterator[pd.DataFrame]:
+    """The rows of a SELECT as frames of at most chunk_rows rows, read as they are needed:
+    a server-side cursor where the driver has one (psycopg's named cursors, pyodbc's
+    fetchmany), so that the table never sits in memory whole."""
+    result = conn.execution_options(stream_results=True, yield_per=chunk_rows).execute(stmt)
+    names = list(result.keys())
+    try:
+        for part in result.partitions(chunk_rows):
+            # Plain tuples: pandas probes each Row for namedtuple fields, at a cost.
+            yield pd.DataFrame([tuple(r) for r in part], columns=names, dtype=object)
+    finally:
+        result.close()
+
+
+PACKED_SIZES = "_packed_sizes"
+_ROWID = "_rowid"
+
+
+def stream_source(
+    conn: Connection, info: SourceInfo, columns: Sequence[str], *, chunk_rows: int = CHUNK_ROWS
+) -> Iterator[pd.DataFrame]:
+    """record_uuid and the columns of every row, chunk by chunk (stream_frames). On SQLite
+    the size columns (about 200, a handful filled per row) come packed into one text per
+    row, built by SQLite: turning 200 mostly NULL cells per row into Python objects cost
+    more than all the rest of detection. A row with a size that is not an integer (a
+    careless load's text or float) is read again as it is, so every value reaches the
+    hasher exactly as the plain read would hand it over."""
+    sizes = [c for c in columns if c in set(info.sizes)]
+    if conn.dialect.name != "sqlite" or len(sizes) < 8:
+        yield from stream_frames(
+            conn, select(*source_columns(info, columns)), chunk_rows=chunk_rows
+        )
+        return
+    others = [c for c in columns if c not in set(sizes)]
+    rowid: ColumnElement[Any] = literal_column("rowid").label(_ROWID)
+    stmt = select(*source_columns(info, others), _packed(info, sizes), rowid)
+    for frame in stream_frames(conn, stmt, chunk_rows=chunk_rows):
+        yield _unpacked(conn, info, frame, sizes)
+
+
+def _packed(info: SourceInfo, sizes: Sequence[str]) -> ColumnElement[Any]:
+    """'<index>=<qty>;' for each integer size of the row, '!' for any other non-NULL one."""
+    parts: list[ColumnElement[Any]] = []
+    for i, name in enumerate(sizes):
+        col = info.table.c[name]
+        kind = func.typeof(col)
+        parts.append(
+            case(
+                (kind == "null", literal("")),
+                (kind == "integer", literal(f"{i}=") + cast(col, Text) + literal(";")),
+                else_=literal("!"),
+            )
+        )
+    packed = parts[0]
+    for part in parts[1:]:
+        packed = packed + part
+    return packed.label(PACKED_SIZES)
+
+
+def _unpacked(
+    conn: Connection, info: SourceInfo, frame: pd.DataFrame, sizes: Sequence[str]
+) -> pd.DataFrame:
+    texts = frame.pop(PACKED_SIZES).tolist()
+    rowids = frame.pop(_ROWID).tolist()
+    matrix = np.full((len(frame), len(sizes)), np.nan)
+    rows: list[int] = []
+    cols: list[int] = []
+    qtys: list[int] = []
+    odd: list[int] = []
+    for r, packed in enumerate(texts):
+        if not packed:
+            continue
+        if "!" in packed:
+            odd.append(r)
+            continue
+        for item in packed[:-1].split(";"):
+            c, q = item.split("=")
+            rows.append(r)
+            cols.append(int(c))
+            qtys.append(int(q))
+    matrix[rows, cols] = qtys
+    block = pd.DataFrame(matrix, columns=list(sizes), index=frame.index)
+    if odd:
+        block = block.astype(object).where(block.notna(), None)
+        wanted = [rowids[r] for r in odd]
+        plain: ColumnElement[Any] = literal_column("rowid")
+        stmt = select(plain, *(info.table.c[s] for s in sizes)).where(plain.in_(wanted))
+        exact = {row[0]: row[1:] for row in conn.execute(stmt)}
+        for r in odd:
+            block.iloc[r] = list(exact[rowids[r]])
+    return pd.concat([frame, block], axis=1)
+
+
+def uuids_of(info: SourceInfo, spellings: Sequence[str]) -> Select[Any]:
+    """The record_uuids of some customer spellings' rows, as a subquery for the server."""
+    t = info.table
+    return select(t.c[RECORD_UUID]).where(t.c[CUSTOMER_NAME].in_(list(spellings)))
+
+
+def shared_uuids(conn: Connection, info: SourceInfo) -> set[str]:
+    """record_uuids that more than one row holds (a bad load): few, found by the server."""
+    col = info.table.c[RECORD_UUID]
+    stmt = select(col).where(col.is_not(None)).group_by(col).having(func.count() > 1)
+    return {_dashed(u) for u in conn.execute(stmt).scalars()}
 
 
 def existing_uuids(conn: Connection, info: SourceInfo, uuids: Iterable[str]) -> set[str]:

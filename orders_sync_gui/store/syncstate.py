@@ -10,8 +10,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Connection, delete, func, select
+from sqlalchemy import Connection, Select, delete, func, or_, select
 
 from ..core.models import Record
 from ..core.staged import (
@@ -28,13 +29,17 @@ def _record(row) -> Record:  # type: ignore[no-untyped-def]
         fields=values.get("fields", {}),
         sizes={k: int(v) for k, v in values.get("sizes", {}).items()},
         hash=row.source_hash,
+        db_hash=bytes(row.db_hash).hex() if row.db_hash is not None else None,
     )
 
 
 def record_json(record: Record) -> str:
-    return json.dumps(
-        {"fields": record.fields, "sizes": record.sizes}, ensure_ascii=False, separators=(",", ":")
-    )
+    """The values to push; with the database's hash of the row as read, where it has one
+    (a staged row carries it to the sync state at push time)."""
+    data: dict[str, object] = {"fields": record.fields, "sizes": record.sizes}
+    if record.db_hash is not None:
+        data["db_hash"] = record.db_hash
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
 def state_json(row: StateRow) -> str:
@@ -80,12 +85,20 @@ def state_from_json(record_uuid: str, text: str) -> StateRow:
 
 
 def load_state(
-    conn: Connection, customer: str | None = None, *, tombstones: bool = False
+    conn: Connection,
+    customer: str | None = None,
+    *,
+    tombstones: bool = False,
+    or_uuids: Select[Any] | None = None,
 ) -> list[StateRow]:
-    """The synced records (of one customer); with `tombstones`, the deleted ones too."""
+    """The synced records (of one customer, and with `or_uuids` those of the record_uuids
+    that subquery selects); with `tombstones`, the deleted ones too."""
     stmt = select(sync_state)
     if customer is not None:
-        stmt = stmt.where(sync_state.c.customer == customer)
+        mine = sync_state.c.customer == customer
+        if or_uuids is not None:
+            mine = or_(mine, sync_state.c.record_uuid.in_(or_uuids))
+        stmt = stmt.where(mine)
     if not tombstones:
         stmt = stmt.where(sync_state.c.deleted_at.is_(None))
     return [
@@ -132,6 +145,7 @@ def save_state(conn: Connection, rows: Iterable[StateRow], *, now: datetime) -> 
                     "synced_at": r.synced_at or now,
                     "deleted_at": r.deleted_at,
                     "deleted_action": r.deleted_action,
+                    "db_hash": bytes.fromhex(r.record.db_hash) if r.record.db_hash else None,
                 }
                 for r in rows
             ],

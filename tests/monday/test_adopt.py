@@ -186,6 +186,10 @@ def test_adoption_links_the_legacy_items_and_the_next_push_makes_nothing_twice(
     [row] = detected["customers"]
     assert (row["changed"], row["new"]) == (len(edited), len(missing))
     assert row["unchanged"] == counts["matched"] - len(edited)
+    # Every customer's count (streamed in chunks) holds the same orders back as one's.
+    code, everyone, err = run(capsys, "--db", db, "detect", "--json")
+    [same] = [c for c in everyone["customers"] if c["customer"] == CUSTOMER]
+    assert same == row
 
     # A push of GREYSON: one item per order, with its record_uuid; nothing made twice; the
     # doubled and orphan items untouched.

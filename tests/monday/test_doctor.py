@@ -55,6 +55,7 @@ def test_doctor_passes_on_the_demo_database_and_the_sandbox(db, make_sandbox, mo
         "schema version",
         "record_uuid",
         "mapped columns",
+        "row hash",
         "customer spellings",
         "unmapped customers",
         "monday token",
@@ -94,8 +95,8 @@ def test_the_human_output_is_one_line_per_check_failing_first(
     code = main(["--db", db, "doctor"])
     *lines, summary = capsys.readouterr().out.strip().splitlines()
     assert code == 1
-    assert len(lines) == 15
-    assert summary == "1 failed, 1 warned, 5 skipped, 8 passed"
+    assert len(lines) == 16
+    assert summary == "1 failed, 1 warned, 5 skipped, 9 passed"
     statuses = [line.split()[0] for line in lines]
     rank = {"FAIL": 0, "WARN": 1, "SKIP": 2, "PASS": 3}
     assert statuses == sorted(statuses, key=rank.__getitem__)

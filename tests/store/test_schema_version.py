@@ -62,7 +62,7 @@ from orders_sync_gui.store.schema import (
 from orders_sync_gui.store.staging import list_batches, stage_batch
 from tests.helpers import mark_synced
 
-S000, S001, S002, S003, S004, S005 = (f"sql/{s.file}" for s in REQUIRED_SCRIPTS)
+S000, S001, S002, S003, S004, S005, S007 = (f"sql/{s.file}" for s in REQUIRED_SCRIPTS)
 TOMBSTONE = ["deleted_at", "deleted_action"]  # what 004 adds to MON_SyncState
 # What 005 adds to MON_BatchProcessing.
 CLAIM = ["claim_run", "claim_pid", "claim_host", "claim_operator", "claim_activity", "claim_at"]
@@ -71,7 +71,7 @@ CLAIM_COLUMNS = (
     "and claim_at columns"
 )
 SYNC_TABLES = [BATCH_TABLE, STAGING_TABLE, SUBITEM_TABLE, SYNC_STATE_TABLE, LOCK_TABLE]
-ALL = range(APP_SCHEMA_VERSION + 1)
+ALL = [s.number for s in REQUIRED_SCRIPTS]
 
 
 @pytest.fixture
@@ -174,15 +174,15 @@ def test_all_scripts_run(engine):
 
 def test_nothing_run(engine):
     make_source(engine, with_001=False)
-    assert missing(engine) == [0, 1, 2, 3, 4, 5]
+    assert missing(engine) == [0, 1, 2, 3, 4, 5, 7]
     assert problem(engine) == (
         f"the database lacks {S000} (no {VERSION_TABLE} table), "
         f"{S001} ({SOURCE_TABLE} has no record_uuid and record_hash columns), "
         f"{S002} (no MON_BatchProcessing, STG_MON_CustMasterSchedule, "
         "STG_MON_CustMasterSchedule_Subitems, MON_SyncState and MON_CustomerLock tables), "
         f"{S003} (not recorded in {VERSION_TABLE}), "
-        f"{S004} ({SYNC_STATE_TABLE} has no deleted_at and deleted_action columns) "
-        f"and {S005} ({CLAIM_COLUMNS}): "
+        f"{S004} ({SYNC_STATE_TABLE} has no deleted_at and deleted_action columns), "
+        f"{S005} ({CLAIM_COLUMNS}) and {S007} ({SYNC_STATE_TABLE} has no db_hash column): "
         "ask the DBA to run them, in this order"
     )
 
@@ -190,7 +190,7 @@ def test_nothing_run(engine):
 def test_001_not_run(engine):
     make_source(engine, with_001=False)
     make_tables(engine, app_metadata.tables)
-    record(engine, [0, 2, 3, 4, 5])
+    record(engine, [0, 2, 3, 4, 5, 7])
     assert missing(engine) == [1]
     assert problem(engine) == (
         f"the database lacks {S001} ({SOURCE_TABLE} has no record_uuid and record_hash "
@@ -213,7 +213,7 @@ def test_001_and_002_not_run(engine):
     make_source(engine, with_001=False)
     make_tables(engine, [VERSION_TABLE])
     record(engine, [0])
-    assert missing(engine) == [1, 2, 3, 4, 5]
+    assert missing(engine) == [1, 2, 3, 4, 5, 7]
     message = problem(engine)
     assert message.startswith(
         f"the database lacks {S001} ({SOURCE_TABLE} has no record_uuid and record_hash columns), "
@@ -221,7 +221,7 @@ def test_001_and_002_not_run(engine):
         f"(not recorded in {VERSION_TABLE}), {S004} "
     )
     assert f"{S004} ({SYNC_STATE_TABLE} has no deleted_at" in message
-    assert f" and {S005} ({CLAIM_COLUMNS}): " in message
+    assert f", {S005} ({CLAIM_COLUMNS}) and {S007} ({SYNC_STATE_TABLE} has no db_hash" in message
     assert message.endswith(": ask the DBA to run them, in this order")
     assert S000 not in message
 
@@ -230,13 +230,13 @@ def test_002_not_run(engine):
     make_source(engine)
     make_tables(engine, [VERSION_TABLE])
     record(engine, [0, 1])
-    assert missing(engine) == [2, 3, 4, 5]
+    assert missing(engine) == [2, 3, 4, 5, 7]
     message = problem(engine)
     assert message.startswith(f"the database lacks {S002} (no MON_BatchProcessing, ")
     assert message.endswith(
         f"tables), {S003} (not recorded in {VERSION_TABLE}), {S004} ({SYNC_STATE_TABLE} has "
-        f"no deleted_at and deleted_action columns) and {S005} ({CLAIM_COLUMNS}): ask the DBA "
-        "to run them, in this order"
+        f"no deleted_at and deleted_action columns), {S005} ({CLAIM_COLUMNS}) and {S007} "
+        f"({SYNC_STATE_TABLE} has no db_hash column): ask the DBA to run them, in this order"
     )
     assert S000 not in message and S001 not in message
 
@@ -270,7 +270,7 @@ def test_a_column_missing_from_an_app_table(engine):
 def test_a_missing_script_and_a_stale_table_in_one_message(engine):
     make_source(engine, with_001=False)
     make_tables(engine, app_metadata.tables)
-    record(engine, [0, 2, 3, 4, 5])
+    record(engine, [0, 2, 3, 4, 5, 7])
     drop_column(engine, LOCK_TABLE, "operator")
     message = problem(engine)
     first, second = message.split("; and ")
@@ -286,12 +286,12 @@ def test_scripts_run_before_000_existed(engine):
     says that re-running it only records it."""
     make_source(engine)
     make_tables(engine, SYNC_TABLES)
-    assert missing(engine) == [0, 1, 2, 3, 4, 5]
+    assert missing(engine) == [0, 1, 2, 3, 4, 5, 7]
     assert problem(engine) == (
         f"the database lacks {S000} (no {VERSION_TABLE} table), "
         f"{S001} (not recorded in {VERSION_TABLE}), {S002} (not recorded in {VERSION_TABLE}), "
-        f"{S003} (not recorded in {VERSION_TABLE}), {S004} (not recorded in {VERSION_TABLE}) "
-        f"and {S005} (not recorded in {VERSION_TABLE}): "
+        f"{S003} (not recorded in {VERSION_TABLE}), {S004} (not recorded in {VERSION_TABLE}), "
+        f"{S005} (not recorded in {VERSION_TABLE}) and {S007} (not recorded in {VERSION_TABLE}): "
         "ask the DBA to run them, in this order"
     )
 
@@ -299,7 +299,7 @@ def test_scripts_run_before_000_existed(engine):
 def test_only_003_not_run(engine):
     make_source(engine)
     make_tables(engine, app_metadata.tables)
-    record(engine, [0, 1, 2, 4, 5])
+    record(engine, [0, 1, 2, 4, 5, 7])
     assert problem(engine) == (
         f"the database lacks {S003} (not recorded in {VERSION_TABLE}): ask the DBA to run it"
     )
@@ -315,12 +315,14 @@ def test_004_not_run(engine):
         drop_column(engine, SYNC_STATE_TABLE, column)
     for column in CLAIM:
         drop_column(engine, BATCH_TABLE, column)
+    drop_column(engine, SYNC_STATE_TABLE, "db_hash")
     record(engine, [0, 1, 2, 3])
     status = inspect_schema(engine)
-    assert [s.number for s in status.missing] == [4, 5] and status.stale_columns == {}
+    assert [s.number for s in status.missing] == [4, 5, 7] and status.stale_columns == {}
     assert problem(engine) == (
         f"the database lacks {S004} ({SYNC_STATE_TABLE} has no deleted_at and deleted_action "
-        f"columns) and {S005} ({CLAIM_COLUMNS}): ask the DBA to run them, in this order"
+        f"columns), {S005} ({CLAIM_COLUMNS}) and {S007} ({SYNC_STATE_TABLE} has no db_hash "
+        "column): ask the DBA to run them, in this order"
     )
 
 
@@ -331,7 +333,7 @@ def test_005_not_run(engine):
     make_tables(engine, app_metadata.tables)
     for column in CLAIM:
         drop_column(engine, BATCH_TABLE, column)
-    record(engine, [0, 1, 2, 3, 4])
+    record(engine, [0, 1, 2, 3, 4, 7])
     status = inspect_schema(engine)
     assert [s.number for s in status.missing] == [5] and status.stale_columns == {}
     assert problem(engine) == (
@@ -358,9 +360,9 @@ def test_004_recorded_but_a_column_dropped_by_hand(engine):
 
 def test_a_newer_schema(engine):
     everything(engine)
-    record(engine, [], {6: "006_future_columns.sql"})
+    record(engine, [], {8: "008_future_columns.sql"})
     assert problem(engine) == (
-        "this database was upgraded by a newer orders-sync (script 6, 006_future_columns.sql); "
+        "this database was upgraded by a newer orders-sync (script 8, 008_future_columns.sql); "
         f"update the app (this one knows scripts up to {APP_SCHEMA_VERSION})"
     )
 
@@ -369,8 +371,8 @@ def test_a_newer_schema_wins_over_what_looks_missing(engine):
     """A newer app may have changed what this one looks for: only the update is asked for."""
     make_source(engine, with_001=False)
     make_tables(engine, [VERSION_TABLE])
-    record(engine, ALL, {6: "006_later.sql"})
-    assert problem(engine).startswith("this database was upgraded by a newer orders-sync (script 6")
+    record(engine, ALL, {8: "008_later.sql"})
+    assert problem(engine).startswith("this database was upgraded by a newer orders-sync (script 8")
 
 
 def test_no_orders_unified(engine):
@@ -411,7 +413,8 @@ def test_the_check_is_one_inspector_pass_and_one_query(engine):
 def test_required_scripts_cover_the_app_schema():
     """Every table of schema.py comes from exactly one script, in the order they run."""
     numbers = [s.number for s in REQUIRED_SCRIPTS]
-    assert numbers == sorted(numbers) == list(range(len(numbers)))
+    # 006 belongs to another change; each number once, in the order they run.
+    assert numbers == sorted(set(numbers)) and numbers[:6] == list(range(6))
     created = [t for s in REQUIRED_SCRIPTS for t in s.tables]
     assert sorted(created) == sorted(app_metadata.tables)
     assert REQUIRED_SCRIPTS[0].tables == (VERSION_TABLE,), "000 runs first: the others record"
@@ -451,10 +454,10 @@ def test_store_records_what_an_older_app_left_unrecorded(db_url, engine):
 
 def test_store_refuses_a_database_a_newer_app_upgraded(db_url, engine):
     make_tables(engine, app_metadata.tables)
-    record(engine, ALL, {6: "006_later.sql"})
-    with pytest.raises(StoreSchemaError, match=r"newer orders-sync \(script 6, 006_later.sql\)"):
+    record(engine, ALL, {8: "008_later.sql"})
+    with pytest.raises(StoreSchemaError, match=r"newer orders-sync \(script 8, 008_later.sql\)"):
         Store(db_url, new_file=True)
-    assert [n for n, _, _ in _versions(engine)] == [*ALL, 6]
+    assert [n for n, _, _ in _versions(engine)] == [*ALL, 8]
 
 
 def test_store_upgrades_a_database_an_earlier_app_made(db_url, engine):
@@ -468,7 +471,7 @@ def test_store_upgrades_a_database_an_earlier_app_made(db_url, engine):
     finally:
         ctx.close()
     as_made_before(engine, 4)
-    assert missing(engine) == [4, 5]
+    assert missing(engine) == [4, 5, 7]
 
     ctx = open_context(db_url)
     try:
@@ -486,6 +489,7 @@ def test_store_upgrades_a_database_an_earlier_app_made(db_url, engine):
     assert [(n, name) for n, name, _ in added] == [
         (4, "004_sync_state_tombstone.sql"),
         (5, "005_batch_claim.sql"),
+        (7, "007_record_hash.sql"),
     ]
     assert all(by.startswith("orders-sync (create_all)") for _, _, by in added)
 
@@ -524,7 +528,7 @@ def test_store_upgrades_a_database_made_before_005(db_url, engine):
             .values(status=BatchStatus.PUSHING.value, message=old, updated_at=then)
         )
     as_made_before(engine, 5)
-    assert missing(engine) == [5]
+    assert missing(engine) == [5, 7]
     assert not set(CLAIM) & {c["name"] for c in inspect(engine).get_columns(BATCH_TABLE)}
 
     store = Store(db_url)
