@@ -9,11 +9,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from PySide6.QtCore import QSettings, Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QMainWindow, QMessageBox, QSplitter, QStyle, QTabWidget, QToolBar
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import QMainWindow, QSplitter, QTabWidget
 
 from ..services.staging import BatchInfo
+from . import commands, keys, menus, theme
 from .actions import PushAction, RollbackAction, StageAction, Workbench
 from .batch_views import HistoryView, StagedView
 from .change_set_view import ChangeSetView
@@ -21,6 +22,7 @@ from .customers_view import CustomersView
 from .job_status import JobStatus
 from .log_pane import LogPane, SignalLogHandler
 from .panels import BatchesPanel, ChangeSetPanel, CustomerPanel, StagedPanel
+from .resume import check_interrupted
 from .selection import Selection
 from .session import Session
 from .window_layout import restore_layout, save_layout
@@ -41,18 +43,25 @@ class MainWindow(QMainWindow):
         settings: QSettings,
         *,
         demo: bool,
+        offer_resume: bool = True,
     ) -> None:
         super().__init__()
         self.opener = opener
         self.settings = settings
         self.demo = demo
+        self.offer_resume = offer_resume  # at start, offer to resume an interrupted batch
         self.session: Session | None = None
+        self.closing = False  # asked to close while a job ran: closes once it has stopped
+        self.close_poll = QTimer(self)
+        self.close_poll.setInterval(50)
+        self.close_poll.timeout.connect(self._close_when_idle)
         self.runner = JobRunner(self)
         self.selection = Selection(self)
         self.setWindowTitle("orders-sync" + (" — DEMO" if demo else ""))
         self._build_panels(handler)
         self._build_views()
-        self._build_toolbar()
+        self.actions = menus.build(self)
+        keys.install(self)
         self.runner.changed.connect(self._update_actions)
         for changed in (
             self.selection.customer_changed,
@@ -127,70 +136,6 @@ class MainWindow(QMainWindow):
             self.history_view,
         )
 
-    def _action(
-        self,
-        text: str,
-        icon: QStyle.StandardPixmap,
-        slot: Callable[[], None],
-        tip: str,
-        shortcut: str | None = None,
-    ) -> QAction:
-        action = QAction(self.style().standardIcon(icon), text, self)
-        action.setToolTip(tip)
-        action.triggered.connect(slot)
-        if shortcut:
-            action.setShortcut(QKeySequence(shortcut))
-        return action
-
-    def _build_toolbar(self) -> None:
-        sp = QStyle.StandardPixmap
-        refresh_tip = "Recount every customer's changes"
-        self.act_refresh = self._action(
-            "Refresh", sp.SP_BrowserReload, self.refresh, refresh_tip, "F5"
-        )
-        self.act_preview = self._action(
-            "Preview",
-            sp.SP_FileDialogContentsView,
-            self.load_preview,
-            "Show the selected customer's changes field by field",
-        )
-        self.act_stage = self._action(
-            "Stage batch",
-            sp.SP_FileDialogNewFolder,
-            self.stage,
-            "Stage the checked rows as a batch",
-        )
-        self.act_push = self._action(
-            "Push to monday.com",
-            sp.SP_ArrowUp,
-            self.push,
-            "Send the batch to monday.com (asks first, with the cost and time)",
-        )
-        self.act_retry = self._action(
-            "Retry failed", sp.SP_BrowserReload, self.push, "Send the batch's failed rows again"
-        )
-        self.act_rollback = self._action(
-            "Roll back / Undo batch",
-            sp.SP_DialogDiscardButton,
-            self.rollback,
-            "Discard a staged batch, or undo a pushed one on monday.com",
-        )
-        self.act_settings = self._action(
-            "Settings",
-            sp.SP_FileDialogDetailedView,
-            self.open_settings,
-            "Database, monday.com, mapping",
-        )
-        bar = QToolBar("Actions")
-        bar.setObjectName("actions")
-        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        bar.setMovable(False)
-        bar.addActions([self.act_refresh, self.act_preview, self.act_stage, self.act_push])
-        bar.addActions([self.act_retry, self.act_rollback])
-        bar.addSeparator()
-        bar.addAction(self.act_settings)
-        self.addToolBar(bar)
-
     def _splitters(self) -> dict[str, QSplitter]:
         return {
             "main": self.main,
@@ -200,17 +145,18 @@ class MainWindow(QMainWindow):
         }
 
     def _update_actions(self) -> None:
-        ready, busy, customer = self.session is not None, self.runner.busy, self.customer
+        ready = self.session is not None and not self.closing
+        busy, customer = self.runner.busy, self.customer
         self.act_refresh.setEnabled(ready and not busy("refresh"))
         self.act_preview.setEnabled(ready and customer is not None and not busy(customer))
-        self.act_stage.setEnabled(StageAction(self.bench).ok_to_run())
-        can_push = PushAction(self.bench).ok_to_run()
+        self.act_stage.setEnabled(ready and StageAction(self.bench).ok_to_run())
+        can_push = ready and PushAction(self.bench).ok_to_run()
         self.act_push.setEnabled(can_push)
         self.act_retry.setEnabled(
             can_push and self.batch is not None and self.batch.failed_count > 0
         )
-        self.act_rollback.setEnabled(RollbackAction(self.bench).ok_to_run())
-        self.act_settings.setEnabled(not busy())
+        self.act_rollback.setEnabled(ready and RollbackAction(self.bench).ok_to_run())
+        self.act_settings.setEnabled(not busy() and not self.closing)
         self.jobs.update()
 
     # --- the operator's commands --------------------------------------------------------
@@ -224,12 +170,25 @@ class MainWindow(QMainWindow):
             self.mode.setText(session.label)
             log.info("opened %s", session.label)
             self._update_actions()
+            if self.offer_resume:
+                self.customer_list.loaded.connect(self._look_for_interrupted)
             self.refresh()
 
         def open_session(job: Job) -> Session:
             return self.opener()
 
         self.jobs.run("Opening the database", "open", open_session, opened)
+
+    def _look_for_interrupted(self) -> None:
+        self.customer_list.loaded.disconnect(self._look_for_interrupted)  # once, at start
+        if self.session is not None:
+            check_interrupted(self, self.jobs, self.session, self.batches, self.resume)
+
+    def resume(self, batch: BatchInfo) -> None:
+        """Resume an interrupted batch: it becomes the current one, and Push asks as ever."""
+        self.selection.set_batch(batch)
+        self.show_batch(batch.batch_id)
+        self.push()
 
     def refresh(self) -> None:
         self.customer_list.refresh()
@@ -252,27 +211,78 @@ class MainWindow(QMainWindow):
     def cancel_jobs(self) -> None:
         self.jobs.cancel_jobs()
 
+    # --- the menu's other commands (menus.py) -------------------------------------------
+
+    def export(self) -> None:
+        commands.export(self)
+
+    def focus_customers(self) -> None:
+        commands.focus(self, "customers")
+
+    def focus_changes(self) -> None:
+        commands.focus(self, "changes")
+
+    def focus_staged(self) -> None:
+        commands.focus(self, "staged")
+
+    def focus_batches(self) -> None:
+        commands.focus(self, "batches")
+
+    def focus_log(self) -> None:
+        commands.focus(self, "log")
+
+    def set_dark(self, dark: bool) -> None:
+        theme.apply(dark)
+
+    def about(self) -> None:
+        commands.about(self)
+
+    def open_log_folder(self) -> None:
+        commands.open_log_folder()
+
+    def check_setup(self) -> None:
+        """Help → Check setup: the lead connects the Check setup dialog here at merge; until
+        then, the doctor's checks run and their summary goes to the log and a box."""
+        commands.check_setup(self)
+
     def open_settings(self) -> None:
         from .settings_dialog import SettingsDialog
 
         SettingsDialog(self, demo=self.demo).exec()
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        # Short jobs (a refresh, loading rows) are let finish; only a long one is asked about.
-        if self.runner.running() and not self.runner.wait(1500):
-            answer = QMessageBox.question(
-                self,
-                "A job is running",
-                "A job is still running. Cancel it and close? Nothing is lost: an interrupted "
-                "push resumes where it stopped.",
-            )
-            if answer != QMessageBox.StandardButton.Yes:
+        """Closing never blocks the window: a running job is asked to stop (every wait of a
+        push wakes at once), the window says so, and it closes itself once the job has
+        ended (within the request under way). Only a job that talks to monday.com is asked
+        about first."""
+        if self.runner.busy() or self.runner.running():
+            if not self.closing and self.jobs.progress_keys and not self._confirm_close():
                 event.ignore()
                 return
-            self.runner.stop()
-            self.runner.wait(60_000)
+            if not self.closing:
+                self.closing = True
+                self.runner.stop()
+                self.jobs.closing = True
+                self.jobs.cancel_jobs()
+                self.setWindowTitle(self.windowTitle() + " — closing…")
+                self.close_poll.start()
+                self._update_actions()
+            event.ignore()
+            return
+        self.close_poll.stop()
         self.runner.stop()  # nothing more starts: the session is closed
         save_layout(self, self.settings, self._splitters())
         if self.session is not None:
             self.session.close()
+            self.session = None
         event.accept()
+
+    def _confirm_close(self) -> bool:
+        from .dialogs import confirm_close
+
+        return confirm_close(self)
+
+    def _close_when_idle(self) -> None:
+        if not (self.runner.busy() or self.runner.running()):
+            self.close_poll.stop()
+            self.close()
