@@ -1,0 +1,71 @@
+"""A table as a file: CSV (UTF-8, a header line) or Excel .xlsx (openpyxl), by the path's
+suffix. Both faces use it: the window exports exactly the rows and columns a table shows,
+the CLI its preview and batch history (`--csv PATH`)."""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+FORMATS = {".csv": "CSV", ".xlsx": "Excel workbook"}
+
+
+class ExportError(RuntimeError):
+    pass
+
+
+def write_table(
+    path: Path, titles: Sequence[str], rows: Iterable[Sequence[Any]], *, sheet: str = "orders-sync"
+) -> int:
+    """Write the table to `path` (.csv or .xlsx), atomically; returns how many rows."""
+    suffix = path.suffix.lower()
+    if suffix not in FORMATS:
+        raise ExportError(f"{path.name}: export writes .csv or .xlsx files")
+    tmp = path.with_name(path.name + ".part")
+    try:
+        count = _xlsx(tmp, titles, rows, sheet) if suffix == ".xlsx" else _csv(tmp, titles, rows)
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise ExportError(f"{path} could not be written: {exc.strerror or exc}") from None
+    return count
+
+
+def _csv(path: Path, titles: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+    count = 0
+    # utf-8-sig: Excel opens it with the accents right; every other reader skips the BOM.
+    with path.open("w", encoding="utf-8-sig", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(titles)
+        for row in rows:
+            writer.writerow(["" if v is None else v for v in row])
+            count += 1
+    return count
+
+
+def _xlsx(path: Path, titles: Sequence[str], rows: Iterable[Sequence[Any]], sheet: str) -> int:
+    from openpyxl import Workbook  # imported when used: the window starts without it
+    from openpyxl.cell import WriteOnlyCell
+
+    book = Workbook(write_only=True)
+    ws = book.create_sheet(sheet[:31])
+
+    def cell(value: Any) -> Any:
+        # Numbers stay numbers; text is text, even when it starts like a formula ("=..."):
+        # a value from the order table never runs in the operator's spreadsheet.
+        if value is None or isinstance(value, bool | int | float):
+            return value
+        out = WriteOnlyCell(ws, value=str(value))
+        out.data_type = "s"
+        return out
+
+    ws.append([cell(t) for t in titles])
+    count = 0
+    for row in rows:
+        ws.append([cell(v) for v in row])
+        count += 1
+    book.save(path)
+    return count
