@@ -59,6 +59,18 @@ class CustomersView(QObject):
     def filter(self, text: str) -> None:
         model = self.panel.model
         model.set_mask(text_mask(model.frame, ["customer"], text))
+        self.keep_current()
+
+    def keep_current(self) -> None:
+        """The selected customer stays highlighted when the list is read again or
+        filtered: the toolbar acts on what the list shows as selected."""
+        model, name = self.panel.model, self.selection.customer
+        if name is None:
+            return
+        for row in range(model.rowCount()):
+            if model.record(row)["customer"] == name:
+                self.panel.view.setCurrentIndex(model.index(row, 0))
+                return
 
     def refresh(self) -> None:
         """Count every customer's changes."""
@@ -116,6 +128,7 @@ class CustomersView(QObject):
         if first_load:
             self.panel.view.sortByColumn(0, Qt.SortOrder.AscendingOrder)
         self.filter(self.panel.filter.text())
+        self.keep_current()
         fit_columns(self.panel.view, maximum=200)
         self.history.show(batches)
         self.jobs.idle(

@@ -76,10 +76,13 @@ TYPE_ORDER = {"CHANGED": 0, "DELETED": 1, "NEW": 2}
 
 
 def changes_frame(changes: list[RowChange], excluded: set[str]) -> pd.DataFrame:
-    changes = sorted(changes, key=lambda c: TYPE_ORDER.get(c.change_type.value, 3))
+    """The preview's rows; `seq` is a row's place in the preview, the order a stage (and
+    its limit) takes them in."""
+    ranked = sorted(enumerate(changes), key=lambda p: TYPE_ORDER.get(p[1].change_type.value, 3))
     return pd.DataFrame(
         [
             {
+                "seq": seq,
                 "include": c.record_uuid not in excluded,
                 "change": c.change_type.value,
                 "order": c.value(ORDER_NUMBER),
@@ -91,9 +94,10 @@ def changes_frame(changes: list[RowChange], excluded: set[str]) -> pd.DataFrame:
                 "diff_full": _diff_text(c, None),
                 "record_uuid": c.record_uuid,
             }
-            for c in changes
+            for seq, c in ranked
         ],
         columns=[
+            "seq",
             "include",
             "change",
             "order",
