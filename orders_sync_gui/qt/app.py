@@ -7,6 +7,7 @@ list, prints one JSON line and exits 0; `--screenshot PATH` saves the window onc
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import gc
 import json
 import logging
@@ -18,19 +19,27 @@ from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from types import TracebackType
 
-from PySide6.QtCore import QSettings, QSize, QTimer
+from PySide6.QtCore import (
+    QMessageLogContext,
+    QSettings,
+    QSize,
+    QTimer,
+    QtMsgType,
+    qInstallMessageHandler,
+)
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from .. import __version__
-from ..paths import config_dir, log_dir
+from ..paths import config_dir, data_dir, default_db_path, log_dir
 from ..resources import resource_path
 from ..secrets import monday_token_key
-from ..services.context import DB_URL_ENV
+from ..services.context import DB_URL_ENV, resolve_db_url
 from ..settings import load_settings
 from .log_pane import SignalLogHandler
 from .main_window import MainWindow
 from .session import Session, open_configured_session, open_demo_session
+from .single_instance import SingleInstance, instance_key
 
 log = logging.getLogger("orders_sync_gui.gui")
 SMOKE_TIMEOUT_MS = 180_000
@@ -60,6 +69,48 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         help="save a PNG of the window once the customer list is loaded",
     )
     return parser.parse_args(argv)
+
+
+def qt_message(kind: QtMsgType, context: QMessageLogContext, message: str) -> None:
+    """Qt's own warnings go to the log (and so to the log file), not only to stderr."""
+    level = {
+        QtMsgType.QtDebugMsg: logging.DEBUG,
+        QtMsgType.QtInfoMsg: logging.INFO,
+        QtMsgType.QtWarningMsg: logging.WARNING,
+    }.get(kind, logging.ERROR)
+    logging.getLogger("qt").log(level, "%s", message)
+
+
+def install_crash_logs(directory: Path) -> None:
+    """faulthandler's dump of a hard crash (a segfault in Qt) into the log folder, and Qt's
+    messages into the log."""
+    stream = (directory / "faulthandler.log").open("a", encoding="utf-8")  # open for life
+    faulthandler.enable(stream, all_threads=True)
+    qInstallMessageHandler(qt_message)
+
+
+def database_key(args: argparse.Namespace) -> str:
+    """The database this start works on, as one instance per database names it."""
+    if wants_demo(args):
+        return str(default_db_path())
+    url, _embedded = resolve_db_url(args.db)
+    return url if isinstance(url, str) else url.render_as_string(hide_password=True)
+
+
+def one_instance(args: argparse.Namespace) -> SingleInstance | None:
+    """This start's claim on its database; None (after saying so) when a window on it is
+    open already, which comes forward instead."""
+    guard = SingleInstance(instance_key(database_key(args)), data_dir())
+    if guard.acquire():
+        return guard
+    log.warning("orders-sync is already open on this database: that window comes forward")
+    QMessageBox.information(
+        None,
+        "orders-sync is already open",
+        "orders-sync is already open on this database; that window has been brought "
+        "forward. One window per database: two would push the same batches.",
+    )
+    return None
 
 
 def setup_logging() -> tuple[SignalLogHandler, Path]:
@@ -120,6 +171,12 @@ def make_window(args: argparse.Namespace, handler: SignalLogHandler) -> MainWind
     return MainWindow(opener, handler, settings, demo=demo)
 
 
+def bring_forward(window: MainWindow) -> None:
+    window.showNormal()
+    window.raise_()
+    window.activateWindow()
+
+
 def app_icon() -> QIcon:
     """The application icon: one PNG per size from resources/icons/ (render_icons.py makes
     them), so small sizes are the pixel-fitted drawings and no SVG plugin is needed."""
@@ -156,7 +213,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setApplicationVersion(__version__)
     app.setWindowIcon(app_icon())
     handler, log_file = setup_logging()
+    install_crash_logs(log_file.parent)
+    guard = None
+    if not (args.smoke or args.screenshot):
+        guard = one_instance(args)
+        if guard is None:
+            return 0
     window = make_window(args, handler)
+    if guard is not None:
+        guard.activated.connect(lambda: bring_forward(window))
+    window.offer_resume = not (args.smoke or args.screenshot)
     install_crash_hook(window, log_file, interactive=not (args.smoke or args.screenshot))
     tune_interpreter()
     exit_code = 0
@@ -192,4 +258,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     window.show()
     window.start()
     code = app.exec()
+    if guard is not None:
+        guard.release()
     return exit_code or code

@@ -97,6 +97,17 @@ class StagedView(QObject):
             "Loading batch rows", "rows", work, on_success=shown, when_busy="again"
         )
 
+    def discarded(self, batch_id: int) -> None:
+        """A batch rolled back before its push: its staged rows are gone, shown at once
+        without a read (and before anything else of the rollback's end is shown)."""
+        if self.selection.shown_batch != batch_id:
+            return
+        self.requested = batch_id
+        self.panel.rows.set_frame(self.panel.rows.frame.iloc[0:0])
+        self.panel.subitems.set_frame(self.panel.subitems.frame.iloc[0:0])
+        self.retitle()
+        self.batch_shown.emit(batch_id)
+
     def reveal(self, batch_id: int) -> None:
         """Bring a batch's rows to the front: loaded only if they are not on show yet."""
         if self.requested == batch_id and (

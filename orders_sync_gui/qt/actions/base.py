@@ -67,6 +67,15 @@ class ConfirmAction:
         """Whether the command can run now (its button is enabled by the same answer)."""
         return self.session is not None
 
+    def why_not(self) -> str:
+        sel = self.bench.selection
+        batch = sel.batch
+        return (
+            f"customer {sel.customer}, batch "
+            f"{f'{batch.batch_id} {batch.status}' if batch else None}, "
+            f"jobs {sorted(self.bench.runner.jobs)}"
+        )
+
     def prepare(self) -> Step | None:
         """A job whose result the confirmation shows, if the command needs one."""
         return None
@@ -88,6 +97,7 @@ class ConfirmAction:
 
     def do(self) -> None:
         if not self.ok_to_run():
+            log.info("%s: not possible now (%s)", type(self).__name__, self.why_not())
             return
         step = self.prepare()
         if step is None:

@@ -120,7 +120,10 @@ class RollbackAction(BatchRunAction):
         else:
             log.info("batch %d rolled back: %s", batch_id, result.message)
         self.ended(result.batch)
-        self.bench.staged.show_batch(batch_id)
+        if result.undo is None and self.bench.selection.shown_batch == batch_id:
+            self.bench.staged.discarded(batch_id)  # nothing left to read
+        else:
+            self.bench.staged.show_batch(batch_id)
         said = result.message or "its staged rows were discarded; nothing was sent"
         self.bench.jobs.idle(f"Batch {batch_id}: {result.batch.status} — {said}")
         if self.bench.selection.customer == customer:
