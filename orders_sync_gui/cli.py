@@ -12,6 +12,7 @@ import logging
 import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.exc import DBAPIError
@@ -19,7 +20,7 @@ from sqlalchemy.exc import DBAPIError
 from . import __version__
 from .core.models import STAGEABLE, BatchStatus, ChangeType, Record, RowChange, RowError
 from .core.text import escape_for_terminal
-from .services import detection, staging
+from .services import detection, export, staging
 from .services.checks import failing_first
 from .services.context import Context, open_context
 from .services.demo import demo_init
@@ -256,6 +257,8 @@ def cmd_preview(args: argparse.Namespace, ctx: Context) -> int:
         "errors": [_error_json(e) for e in found.errors],
         "warnings": [_error_json(w) for w in found.warnings],
     }
+    if args.csv:
+        _write_csv(args.csv, export.PREVIEW_TITLES, export.preview_rows(payload["rows"]))
     _emit(
         args,
         payload,
@@ -403,8 +406,17 @@ def cmd_estimate(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
+def _write_csv(path: Path, titles: list[str], rows: list[list[Any]]) -> None:
+    """--csv PATH: the same rows as a table file (.csv, or .xlsx by its suffix)."""
+    count = export.write_table(path, titles, rows)
+    print(f"{count} rows written to {path}", file=sys.stderr)
+
+
 def cmd_batches(args: argparse.Namespace, ctx: Context) -> int:
     batches = staging.history(ctx, args.customer)
+    if args.csv:
+        rows = export.batch_rows(b.to_dict() for b in batches)
+        _write_csv(args.csv, list(export.BATCH_TITLES.values()), rows)
     _emit(
         args,
         {"batches": [b.to_dict() for b in batches]},
@@ -514,6 +526,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--customer", metavar="NAME", required=True)
     p.add_argument("--po", metavar="PO")
     p.add_argument("--limit", type=_limit, metavar="N", help="only the first N orders")
+    p.add_argument("--csv", type=Path, metavar="PATH", help="also write the rows to PATH")
     p = add("stage", "stage a customer's changes as a batch")
     p.add_argument("--customer", metavar="NAME", required=True)
     p.add_argument("--types", default="NEW,CHANGED,DELETED", metavar="TYPES")
@@ -527,6 +540,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch", type=int, metavar="ID", required=True)
     p = add("batches", "batch history")
     p.add_argument("--customer", metavar="NAME")
+    p.add_argument("--csv", type=Path, metavar="PATH", help="also write the history to PATH")
     return parser
 
 

@@ -141,9 +141,17 @@ def sizes_frame(change: RowChange) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=SIZE_FRAME_COLUMNS)
 
 
+def shown_status(batch: BatchInfo) -> str:
+    """A batch's status as the window shows it: an undo holds its batch PUSHING in the
+    database (its claim says "undo in progress"); the window says UNDOING."""
+    if batch.status == "PUSHING" and (batch.message or "").startswith("undo in progress"):
+        return "UNDOING"
+    return batch.status
+
+
 def batches_frame(batches: list[BatchInfo]) -> pd.DataFrame:
     return pd.DataFrame(
-        [b.to_dict() | {"created_at": b.created_at} for b in batches],
+        [b.to_dict() | {"created_at": b.created_at, "status": shown_status(b)} for b in batches],
         columns=list(BatchInfo.__dataclass_fields__),
     )
 

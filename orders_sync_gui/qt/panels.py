@@ -19,24 +19,27 @@ from PySide6.QtWidgets import (
 
 from .models import Col, FrameModel
 
+# Key columns first: at 1024×700 a pane shows what it is about (the customer with its
+# counts and its open batch; a row's change and status) before anything is cut off.
 CUSTOMER_COLUMNS = [
     Col("customer", "Customer"),
     Col("new", "NEW", numeric=True),
     Col("changed", "CHANGED", numeric=True),
     Col("deleted", "DELETED", numeric=True),
-    Col("unchanged", "UNCHANGED", numeric=True),
-    Col("invalid", "INVALID", numeric=True),
-    Col("last_sync", "Last sync"),
     Col("open_batch", "Open batch"),
+    Col("invalid", "INVALID", numeric=True),
+    Col("unchanged", "UNCHANGED", numeric=True),
+    Col("last_sync", "Last sync"),
 ]
+# The same names for the same fields in every table (and in exports).
 CHANGE_COLUMNS = [
     Col("include", ""),
     Col("change", "Change", tint=True),
-    Col("order", "Order", tooltip="order"),
-    Col("po", "PO"),
-    Col("style", "Style"),
-    Col("colour", "Colour"),
-    Col("qty", "Qty", numeric=True),
+    Col("order", "AAG ORDER NUMBER", tooltip="order"),
+    Col("po", "PO NUMBER"),
+    Col("style", "CUSTOMER STYLE"),
+    Col("colour", "COLOUR"),
+    Col("qty", "Order qty", numeric=True),
     Col("diff", "Changed fields (old → new)", tooltip="diff_full"),
 ]
 SIZE_COLUMNS = [
@@ -48,11 +51,11 @@ SIZE_COLUMNS = [
 STAGED_COLUMNS = [
     Col("change_type", "Change", tint=True),
     Col("order_number", "AAG ORDER NUMBER"),
+    Col("stg_status", "Status", tint=True),
     Col("po_number", "PO NUMBER"),
     Col("style", "CUSTOMER STYLE"),
     Col("colour", "COLOUR"),
     Col("order_qty", "Order qty", numeric=True),
-    Col("stg_status", "Status", tint=True),
     Col("stg_monday_item_id", "monday item"),
     Col("stg_retry_count", "Retries", numeric=True),
     Col("stg_error_message", "monday.com message", tooltip="stg_error_message"),

@@ -69,3 +69,54 @@ def _xlsx(path: Path, titles: Sequence[str], rows: Iterable[Sequence[Any]], shee
         count += 1
     book.save(path)
     return count
+
+
+# The CLI's tables, with the window's column names (qt/panels.py says them the same way).
+PREVIEW_TITLES = [
+    "Change",
+    "AAG ORDER NUMBER",
+    "PO NUMBER",
+    "CUSTOMER STYLE",
+    "COLOUR",
+    "Order qty",
+    "Changed fields (old → new)",
+    "record_uuid",
+]
+BATCH_TITLES = {
+    "batch_id": "Batch",
+    "customer": "Customer",
+    "status": "Status",
+    "operator": "Operator",
+    "created_at": "Created",
+    "item_count": "Items",
+    "subitem_count": "Subitems",
+    "new_count": "New",
+    "changed_count": "Changed",
+    "deleted_count": "Deleted",
+    "succeeded_count": "OK",
+    "failed_count": "Failed",
+    "message": "Message",
+}
+
+
+def preview_rows(rows: Iterable[dict[str, Any]]) -> list[list[Any]]:
+    """`preview --json`'s rows as the table PREVIEW_TITLES names."""
+    return [
+        [
+            r["change_type"],
+            r["order_number"],
+            r["po_number"],
+            r["style"],
+            r["colour"],
+            r["order_qty"],
+            "; ".join(f"{f['field']}: {f['old']} → {f['new']}" for f in r["fields"])
+            + "".join(f"; size {s['size']}: {s['old']} → {s['new']}" for s in r["sizes"]),
+            r["record_uuid"],
+        ]
+        for r in rows
+    ]
+
+
+def batch_rows(batches: Iterable[dict[str, Any]]) -> list[list[Any]]:
+    """`batches --json`'s batches as the table BATCH_TITLES names."""
+    return [[b.get(key) for key in BATCH_TITLES] for b in batches]
