@@ -15,6 +15,10 @@ progress (and the --profile report) on stderr.
 
     python bench/bench_gui.py [--orders 5000] [--customer GREYSON] [--stage 1000]
         [--window-seconds 2] [--baseline-customer RHONE] [--baseline-orders 100] [--profile]
+        [--cancel-only]
+
+It also reports the cancel latency during a pacing wait (gui_cancel.py: click on Cancel to
+the push stopped; target under 1 s), against the old between-requests cancel.
 """
 
 from __future__ import annotations
@@ -48,6 +52,7 @@ from _common import (
     pro_sandbox_config,
     scratch_home,
 )
+from gui_cancel import measure_cancel
 from PySide6.QtCore import QEventLoop, QSettings, Qt, QTimer, SignalInstance
 from PySide6.QtWidgets import QApplication, QMessageBox, QTableView
 
@@ -804,6 +809,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--nagle", action="store_true", help="leave the sandbox's Nagle algorithm on"
     )
+    parser.add_argument(
+        "--cancel-only",
+        action="store_true",
+        help="measure only the cancel latency during a pacing wait (gui_cancel.py)",
+    )
     args = parser.parse_args(argv)
     if min(args.orders, args.stage, args.baseline_orders, args.interval_ms) < 1:
         parser.error("counts and the interval must be at least 1")
@@ -819,8 +829,14 @@ def main(argv: list[str] | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     tune_interpreter()  # as the app's main() does
+    with scratch_home("bench-gui-cancel-") as root:
+        cancel = measure_cancel(app, root)  # click to stopped, during a pacing wait
+    if args.cancel_only:
+        print(json.dumps(cancel))
+        return 0
     with sandbox_transport(nagle=args.nagle):
         result = measure(args, app)
+    result["cancel"] = cancel
     print(json.dumps(result))
     return 0
 
