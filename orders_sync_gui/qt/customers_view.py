@@ -129,7 +129,7 @@ class CustomersView(QObject):
             self.panel.view.sortByColumn(0, Qt.SortOrder.AscendingOrder)
         self.filter(self.panel.filter.text())
         self.keep_current()
-        fit_columns(self.panel.view, maximum=200)
+        fit_columns(self.panel.view, maximum=150)
         self.history.show(batches)
         self.jobs.idle(
             f"{len(rows)} customers"

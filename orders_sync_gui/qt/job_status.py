@@ -12,7 +12,15 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtWidgets import QLabel, QMessageBox, QProgressBar, QPushButton, QStatusBar, QWidget
+from PySide6.QtWidgets import (
+    QLabel,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QSizePolicy,
+    QStatusBar,
+    QWidget,
+)
 
 from .workers import Job, JobRunner, Report, WhenBusy
 
@@ -40,7 +48,8 @@ class JobStatus:
         self.stopping = False
         self.closing = False  # the window closes once the jobs have stopped: said first
         self.label = QLabel("Starting…")
-        self.label.setMinimumWidth(80)
+        # Ignored: a long status never widens the window (the tooltip has it whole).
+        self.label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.progress = QProgressBar()
         self.progress.setMinimumWidth(200)
         self.progress.setMaximumWidth(340)

@@ -72,12 +72,13 @@ def build(window: QMainWindow, entries: tuple[Entry, ...] = ENTRIES) -> dict[str
             menu.addSeparator()  # type: ignore[attr-defined]
         menu.addAction(action)  # type: ignore[attr-defined]
         menus[e.menu] = (menu, e.group)
-        if e.toolbar:
-            if tool_group is not None and (tool_group, e.menu) != (e.group, _menu_of(bar)):
-                bar.addSeparator()
-            bar.addAction(action)
-            bar.setProperty("last_menu", e.menu)
-            tool_group = e.group
+    # The toolbar: the Sync commands first, in table order, then the others.
+    for e in sorted((e for e in entries if e.toolbar), key=lambda e: e.menu != "&Sync"):
+        if tool_group is not None and (tool_group, e.menu) != (e.group, _menu_of(bar)):
+            bar.addSeparator()
+        bar.addAction(actions[e.name])
+        bar.setProperty("last_menu", e.menu)
+        tool_group = e.group
     window.addToolBar(bar)
     return actions
 

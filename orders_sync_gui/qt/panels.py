@@ -144,6 +144,8 @@ class CustomerPanel(QWidget):
         self.view = table(self.model, stretch_last=True)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
+        # Wide enough for the customer, its counts and its open batch at 1024×700.
+        self.setMinimumWidth(440)
         layout.addWidget(QLabel("<b>Customers</b>"))
         layout.addWidget(self.filter)
         layout.addWidget(self.view)
@@ -153,6 +155,7 @@ class ChangeSetPanel(QWidget):
     def __init__(self) -> None:
         super().__init__()
         self.title = QLabel("Select a customer to see what changed since the last sync.")
+        self.title.setWordWrap(True)  # a long title wraps: it never widens the window
         self.type_filter = QComboBox()
         for label in ("All changes", "NEW", "CHANGED", "DELETED"):
             self.type_filter.addItem(label)
@@ -197,6 +200,7 @@ class StagedPanel(QWidget):
     def __init__(self) -> None:
         super().__init__()
         self.title = QLabel("No batch selected: stage a change set, or pick a batch.")
+        self.title.setWordWrap(True)
         self.rows = FrameModel(STAGED_COLUMNS)
         self.rows_view = table(self.rows)
         self.sub_filter = QLineEdit()
