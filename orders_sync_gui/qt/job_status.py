@@ -179,6 +179,7 @@ class JobStatus:
             return
         log.warning("cancel requested: the running job stops after the request under way")
         self.stopping = True
+        self.runner.changed.emit()  # the window's Cancel entries follow (disabled)
         self.cancel.setText(STOPPING_TEXT)
         self.cancel.setEnabled(False)
         for key, text in list(self.texts.items()):

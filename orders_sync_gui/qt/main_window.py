@@ -157,6 +157,7 @@ class MainWindow(QMainWindow):
         )
         self.act_rollback.setEnabled(ready and RollbackAction(self.bench).ok_to_run())
         self.act_settings.setEnabled(not busy() and not self.closing)
+        self.act_cancel_job.setEnabled(busy() and not self.jobs.stopping)
         self.jobs.update()
 
     # --- the operator's commands --------------------------------------------------------
