@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import QMainWindow, QSplitter, QTabWidget
 
 from ..services.staging import BatchInfo
@@ -32,6 +32,15 @@ log = logging.getLogger("orders_sync_gui.gui")
 
 
 class MainWindow(QMainWindow):
+    # Made by menus.build from its table (one attribute per entry).
+    act_refresh: QAction
+    act_preview: QAction
+    act_stage: QAction
+    act_push: QAction
+    act_retry: QAction
+    act_rollback: QAction
+    act_settings: QAction
+    act_cancel_job: QAction
     loaded = Signal(int)  # the customer list is shown (count): --smoke and tests wait on it
     preview_shown = Signal(str)
     batch_shown = Signal(int)
@@ -60,7 +69,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("orders-sync" + (" — DEMO" if demo else ""))
         self._build_panels(handler)
         self._build_views()
-        self.actions = menus.build(self)
+        self.entries = menus.build(self)  # act_<name> too (menus.ENTRIES)
         keys.install(self)
         self.runner.changed.connect(self._update_actions)
         for changed in (

@@ -200,7 +200,7 @@ class SettingsDialog(QDialog):
     def test_monday(self) -> None:
         """The token (typed, or the one saved), the board and the mapping, in the
         background."""
-        url = self.api_url.text().strip() or DEFAULT_API_URL
+        url = str(self.api_url.text().strip() or DEFAULT_API_URL)
         token = self.token.text() or session_secret(monday_token_key(url))
         board = self.board_id.text().strip() or None
         version = self.api_version.text().strip() or DEFAULT_API_VERSION

@@ -47,8 +47,9 @@ def _csv(path: Path, titles: Sequence[str], rows: Iterable[Sequence[Any]]) -> in
 
 
 def _xlsx(path: Path, titles: Sequence[str], rows: Iterable[Sequence[Any]], sheet: str) -> int:
-    from openpyxl import Workbook  # imported when used: the window starts without it
-    from openpyxl.cell import WriteOnlyCell
+    # imported when used: the window starts without it
+    from openpyxl import Workbook  # type: ignore[import-untyped]
+    from openpyxl.cell import WriteOnlyCell  # type: ignore[import-untyped]
 
     book = Workbook(write_only=True)
     ws = book.create_sheet(sheet[:31])
