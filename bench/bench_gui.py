@@ -15,6 +15,10 @@ progress (and the --profile report) on stderr.
 
     python bench/bench_gui.py [--orders 5000] [--customer GREYSON] [--stage 1000]
         [--window-seconds 2] [--baseline-customer RHONE] [--baseline-orders 100] [--profile]
+        [--cancel-only]
+
+It also reports the cancel latency during a pacing wait (gui_cancel.py: click on Cancel to
+the push stopped; target under 1 s), against the old between-requests cancel.
 """
 
 from __future__ import annotations
@@ -48,6 +52,7 @@ from _common import (
     pro_sandbox_config,
     scratch_home,
 )
+from gui_cancel import measure_cancel
 from PySide6.QtCore import QEventLoop, QSettings, Qt, QTimer, SignalInstance
 from PySide6.QtWidgets import QApplication, QMessageBox, QTableView
 from start_time import measure_start
@@ -813,6 +818,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="only time the start from process start (start_from_process), then exit",
     )
+    parser.add_argument(
+        "--cancel-only",
+        action="store_true",
+        help="measure only the cancel latency during a pacing wait (gui_cancel.py)",
+    )
     args = parser.parse_args(argv)
     if min(args.orders, args.stage, args.baseline_orders, args.interval_ms) < 1:
         parser.error("counts and the interval must be at least 1")
@@ -827,17 +837,25 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     # First, while this process is idle: the window's start from process start (its own
     # processes), the figure the 1.5 s target is about.
-    say("start from process start: a cold run, then warm runs")
-    start = measure_start(args.start_runs)
-    say(f"  warm start to the customer list: {start['warm']['median_seconds']} s (median)")
+    start = None
+    if not args.cancel_only:
+        say("start from process start: a cold run, then warm runs")
+        start = measure_start(args.start_runs)
+        say(f"  warm start to the customer list: {start['warm']['median_seconds']} s (median)")
     if args.start_only:
         print(json.dumps({"benchmark": "gui_start", "start_from_process": start}))
         return 0
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     tune_interpreter()  # as the app's main() does
+    with scratch_home("bench-gui-cancel-") as root:
+        cancel = measure_cancel(app, root)  # click to stopped, during a pacing wait
+    if args.cancel_only:
+        print(json.dumps(cancel))
+        return 0
     with sandbox_transport(nagle=args.nagle):
         result = measure(args, app)
+    result["cancel"] = cancel
     print(json.dumps({**result, "start_from_process": start}))
     return 0
 

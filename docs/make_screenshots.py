@@ -24,12 +24,15 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from PySide6.QtCore import QEventLoop, QSettings, QTimer  # noqa: E402
-from PySide6.QtWidgets import QApplication, QMessageBox  # noqa: E402
+from PySide6.QtCore import QEventLoop, QPoint, QSettings, QTimer  # noqa: E402
+from PySide6.QtGui import QPainter, QPixmap  # noqa: E402
+from PySide6.QtWidgets import QApplication, QMenu, QMessageBox  # noqa: E402
 
 from orders_sync_gui.monday.client import ClientSettings, MondayClient  # noqa: E402
 from orders_sync_gui.monday.sandbox import FaultConfig, SandboxConfig, SandboxServer  # noqa: E402
+from orders_sync_gui.qt import theme  # noqa: E402
 from orders_sync_gui.qt.drift_view import open_drift  # noqa: E402
+from orders_sync_gui.qt.export_view import export_to  # noqa: E402
 from orders_sync_gui.qt.log_pane import SignalLogHandler  # noqa: E402
 from orders_sync_gui.qt.main_window import MainWindow  # noqa: E402
 from orders_sync_gui.qt.mapping_dialog import MappingDialog  # noqa: E402
@@ -59,7 +62,11 @@ def wait_until(app: QApplication, check, timeout: float = 120.0) -> None:  # typ
 def say_yes() -> None:
     box = QApplication.activeModalWidget()
     if isinstance(box, QMessageBox):
-        box.button(QMessageBox.StandardButton.Yes).click()
+        # Push and Undo confirmations name their button and default to Cancel.
+        yes = box.button(QMessageBox.StandardButton.Yes) or next(
+            b for b in box.buttons() if box.buttonRole(b) == QMessageBox.ButtonRole.AcceptRole
+        )
+        yes.click()
     else:
         QTimer.singleShot(20, say_yes)
 
@@ -85,6 +92,49 @@ def check_setup(app: QApplication, window: MainWindow, out: Path) -> None:
     app.processEvents()
     dialog.grab().save(str(out / "check_setup.png"))
     dialog.close()
+
+
+def with_popup(app: QApplication, window: MainWindow, menu: QMenu, at: QPoint) -> QPixmap:
+    """The window with an open menu drawn over it (offscreen, a popup is a window of its
+    own: grabbed apart and painted where it opened)."""
+    menu.popup(window.mapToGlobal(at))
+    for _ in range(5):
+        app.processEvents()
+    shot = window.grab()
+    painter = QPainter(shot)
+    painter.drawPixmap(window.mapFromGlobal(menu.pos()), menu.grab())
+    painter.end()
+    menu.hide()
+    return shot
+
+
+def window_shots(app: QApplication, window: MainWindow, out: Path, home: Path) -> None:
+    """The menu, an export, the dark palette and the 1024×700 window (issue 15)."""
+    sync = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Sync")
+    at = window.menuBar().actionGeometry(window.menuBar().actions()[1]).bottomLeft()
+    with_popup(app, window, sync, window.menuBar().mapTo(window, at)).save(str(out / "menu.png"))
+
+    window.tabs.setCurrentWidget(window.history)
+    target = home / "batch-history.xlsx"
+    export_to(window.history.view, target, window.jobs, "Batch history")
+    wait_until(app, lambda: not window.runner.busy())
+    view = window.history.view
+    popup = QMenu(view)
+    popup.addAction("Export Batch history…")
+    where = view.viewport().mapTo(window, view.visualRect(view.model().index(0, 2)).center())
+    with_popup(app, window, popup, where).save(str(out / "export.png"))
+
+    theme.apply(True)
+    window.tabs.setCurrentWidget(window.changes)
+    app.processEvents()
+    window.grab().save(str(out / "dark-palette.png"))
+    theme.apply(False)
+
+    window.resize(1024, 700)
+    window.tabs.setCurrentWidget(window.staged)
+    for _ in range(3):
+        app.processEvents()
+    window.grab().save(str(out / "window-1024x700.png"))
 
 
 def batch_status(window: MainWindow) -> str | None:
@@ -190,7 +240,7 @@ def main() -> int:
         return Session(ctx, f"DEMO · sandbox 127.0.0.1:{port}", True, lambda: setup, ctx.close)
 
     settings = QSettings(str(home / "window.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(opener, handler, settings, demo=True)
+    window = MainWindow(opener, handler, settings, demo=True, offer_resume=False)
     window.resize(1440, 880)
     window.show()
     loaded: list[int] = []
@@ -285,6 +335,7 @@ def main() -> int:
 
     drift_view_shot(app, window, sandbox, args.out)
     mapping_dialog_shot(app, window, args.out)
+    window_shots(app, window, args.out, home)
     window.close()
     sandbox.stop()
     adopt_preview(app, handler, home, args.out)

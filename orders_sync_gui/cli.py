@@ -12,6 +12,7 @@ import logging
 import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.exc import DBAPIError
@@ -24,7 +25,7 @@ from .cli_drift import cmd_drift
 from .cli_log import log_exit, setup_cli_logging
 from .core.models import STAGEABLE, BatchStatus, ChangeType, Record, RowChange, RowError
 from .core.text import escape_for_terminal
-from .services import detection, staging
+from .services import detection, export, staging
 from .services.checks import failing_first
 from .services.context import Context, open_context
 from .services.doctor import doctor as run_doctor
@@ -251,7 +252,7 @@ def _change_text(change: RowChange) -> str:
 def cmd_preview(args: argparse.Namespace, ctx: Context) -> int:
     found = detection.preview(ctx, args.customer, po_number=args.po, limit=args.limit)
     c = found.counts
-    payload = {
+    payload: dict[str, Any] = {
         "customer": found.customer,
         "counts": {
             "new": c.new,
@@ -264,6 +265,8 @@ def cmd_preview(args: argparse.Namespace, ctx: Context) -> int:
         "errors": [_error_json(e) for e in found.errors],
         "warnings": [_error_json(w) for w in found.warnings],
     }
+    if args.csv:
+        _write_csv(args.csv, export.PREVIEW_TITLES, export.preview_rows(payload["rows"]))
     _emit(
         args,
         payload,
@@ -413,8 +416,17 @@ def cmd_estimate(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
+def _write_csv(path: Path, titles: list[str], rows: list[list[Any]]) -> None:
+    """--csv PATH: the same rows as a table file (.csv, or .xlsx by its suffix)."""
+    count = export.write_table(path, titles, rows)
+    print(f"{count} rows written to {path}", file=sys.stderr)
+
+
 def cmd_batches(args: argparse.Namespace, ctx: Context) -> int:
     batches = staging.history(ctx, args.customer)
+    if args.csv:
+        rows = export.batch_rows(b.to_dict() for b in batches)
+        _write_csv(args.csv, list(export.BATCH_TITLES.values()), rows)
     _emit(
         args,
         {"batches": [b.to_dict() for b in batches]},
@@ -526,6 +538,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--customer", metavar="NAME", required=True)
     p.add_argument("--po", metavar="PO")
     p.add_argument("--limit", type=_limit, metavar="N", help="only the first N orders")
+    p.add_argument("--csv", type=Path, metavar="PATH", help="also write the rows to PATH")
     p = add("stage", "stage a customer's changes as a batch")
     p.add_argument("--customer", metavar="NAME", required=True)
     p.add_argument("--types", default="NEW,CHANGED,DELETED", metavar="TYPES")
@@ -541,6 +554,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--customer", metavar="NAME")
     add_drift_parser(add)
     run_cli.register(sub)  # run, notify
+    p.add_argument("--csv", type=Path, metavar="PATH", help="also write the history to PATH")
     return parser
 
 

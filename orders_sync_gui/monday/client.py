@@ -104,6 +104,11 @@ class ItemGoneError(MondayRequestError):
         self.item_ids = item_ids
 
 
+class Cancelled(MondayError):
+    """The operator cancelled while the client waited (pacing, a retry's backoff): nothing
+    more is sent; what was answered is recorded."""
+
+
 class RetryBudgetExhausted(MondayError):
     """Retryable trouble outlasted the bound; the push stops and can be resumed later."""
 
@@ -267,6 +272,7 @@ class MondayClient:
         session: requests.Session | None = None,
         pacer: Pacer | None = None,
         versions: VersionWatch | None = None,
+        cancel: threading.Event | None = None,
     ) -> None:
         if not token:
             raise MondayStopError("no monday.com API token: save one in Settings")
@@ -295,6 +301,11 @@ class MondayClient:
         self.stats = ClientStats()
         self.pacer = pacer or Pacer()
         self.versions = versions or VersionWatch()
+        # Set by the operator's Cancel: every wait of this client wakes on it at once.
+        self.cancel = cancel
+        # Called at least once a second while the client waits (seconds left, why): a
+        # window shows the wait as it goes instead of freezing on it.
+        self.on_wait: Callable[[float, str], None] | None = None
 
     def __repr__(self) -> str:
         return f"MondayClient(url={self.settings.url!r}, api_version={self.settings.api_version!r})"
@@ -310,14 +321,44 @@ class MondayClient:
     def wait_for_budget(self, cost: int) -> float:
         """Sleep until the budget should afford `cost`, from the last complexity reading."""
         if not self.settings.pace:
+            self.check_cancel()
             return 0.0
         wait = self.pacer.wait_needed(cost)
         if wait > 0:
             log.info("pacing: the complexity budget is short, waiting %.1f s for it", wait)
-            self._sleep(wait)
+            self._wait(wait, "pacing: waiting for monday.com's complexity budget")
             self.stats.waited_seconds += wait
         self.pacer.forget()  # unknown until the next reading
+        self.check_cancel()
         return wait
+
+    def check_cancel(self) -> None:
+        if self.cancel is not None and self.cancel.is_set():
+            raise Cancelled("cancelled by the operator")
+
+    def _wait(self, seconds: float, reason: str) -> None:
+        """Wait `seconds`, waking at once on cancel (Cancelled) and telling on_wait at least
+        once a second. An injected sleep (tests record the waits, or fake the clock) is
+        called once with the whole wait, as before."""
+        if self._sleep is not time.sleep:
+            if self.on_wait is not None:
+                self.on_wait(seconds, reason)
+            self._sleep(seconds)
+            self.check_cancel()
+            return
+        end = time.monotonic() + seconds
+        while True:
+            self.check_cancel()
+            left = end - time.monotonic()
+            if left <= 0:
+                return
+            if self.on_wait is not None:
+                self.on_wait(left, reason)
+            step = min(1.0, left)
+            if self.cancel is not None:
+                self.cancel.wait(step)
+            else:
+                time.sleep(step)
 
     # --- one request --------------------------------------------------------------------
 
@@ -389,7 +430,7 @@ class MondayClient:
                 self.stats.retries += 1
                 self.stats.waited_seconds += wait
                 waited += wait
-                self._sleep(wait)
+                self._wait(wait, f"monday.com: {retry.detail}; retrying")
                 if mutation and before_resend is not None and retry.reason in OUTCOME_UNKNOWN:
                     before_resend()
                 continue

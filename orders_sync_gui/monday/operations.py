@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .client import FieldError, ItemGoneError, MondayClient
+from .client import Cancelled, FieldError, ItemGoneError, MondayClient
 
 IDEMPOTENCY_NAMESPACE = uuid.UUID("6f1d3a52-0c4e-4b8e-9a57-3c1f0d2b7e90")
 
@@ -159,9 +159,16 @@ def run_operations(
         chunk = queue.popleft()
         if should_cancel():
             return
+        # The pacing wait comes before the rows are marked in flight: a cancel during it
+        # (which wakes it at once) leaves them PENDING, nothing to look up on the next push.
+        try:
+            client.wait_for_budget(sum(op.cost for op in chunk))
+        except Cancelled:
+            return
+        if should_cancel():
+            return
         if before_send is not None:
             before_send(chunk)
-        client.wait_for_budget(sum(op.cost for op in chunk))
         query, variables = render(chunk)
         lost = (lambda c=chunk: on_lost_answer(c)) if on_lost_answer is not None else None
         try:

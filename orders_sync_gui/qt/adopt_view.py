@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 
+import shiboken6
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
@@ -132,6 +133,8 @@ class AdoptDialog(QDialog):
             return adopt(session.ctx, session.monday(), customer, choose=chosen, dry_run=True)
 
         def failed(message: str) -> None:
+            if self.gone():
+                return
             self.status.setText(f"Could not read the board: {message}")
             self._enable(True)
 
@@ -144,7 +147,13 @@ class AdoptDialog(QDialog):
             when_busy="again",  # after an apply, whose job ends just after its answer
         )
 
+    def gone(self) -> bool:
+        """Closed (and deleted) while a job of its own ran: its answer has nowhere to go."""
+        return not shiboken6.isValid(self.status)
+
     def show_report(self, report: AdoptReport) -> None:
+        if self.gone():
+            return
         self.report = report
         found, counts = report.found, report.found.counts()
         self.counts["Matched"].setText(f"Matched: {counts['matched']}")
@@ -248,6 +257,9 @@ class AdoptDialog(QDialog):
             )
 
         def failed(message: str) -> None:
+            log.warning("adoption of %s failed: %s", customer, message)
+            if self.gone():
+                return
             self.status.setText(f"Adoption failed: {message}")
             self._enable(True)
 
@@ -269,6 +281,8 @@ class AdoptDialog(QDialog):
         log.info("adoption of %s: %s", self.customer, text)
         self.bench.jobs.idle(text)
         self.bench.customers.recount(self.customer)
+        if self.gone():  # the adoption happened: the log and the list say so
+            return
         self.outcome = text
         self.applied.emit(report)
         self.load()

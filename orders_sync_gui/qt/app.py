@@ -7,6 +7,7 @@ list, prints one JSON line and exits 0; `--screenshot PATH` saves the window onc
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import gc
 import json
 import logging
@@ -19,15 +20,23 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSettings, QSize, QTimer
+from PySide6.QtCore import (
+    QMessageLogContext,
+    QSettings,
+    QSize,
+    QTimer,
+    QtMsgType,
+    qInstallMessageHandler,
+)
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from .. import __version__
-from ..paths import config_dir, log_dir
+from ..paths import config_dir, data_dir, default_db_path, log_dir
 from ..resources import resource_path
 from ..settings import DB_URL_ENV, SettingsError, file_problems, load_settings
 from .log_pane import SignalLogHandler
+from .single_instance import SingleInstance, instance_key
 
 if TYPE_CHECKING:
     from ..services.demo_sandbox import LaunchedSandbox
@@ -61,6 +70,50 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         help="save a PNG of the window once the customer list is loaded",
     )
     return parser.parse_args(argv)
+
+
+def qt_message(kind: QtMsgType, context: QMessageLogContext, message: str) -> None:
+    """Qt's own warnings go to the log (and so to the log file), not only to stderr."""
+    level = {
+        QtMsgType.QtDebugMsg: logging.DEBUG,
+        QtMsgType.QtInfoMsg: logging.INFO,
+        QtMsgType.QtWarningMsg: logging.WARNING,
+    }.get(kind, logging.ERROR)
+    logging.getLogger("qt").log(level, "%s", message)
+
+
+def install_crash_logs(directory: Path) -> None:
+    """faulthandler's dump of a hard crash (a segfault in Qt) into the log folder, and Qt's
+    messages into the log."""
+    stream = (directory / "faulthandler.log").open("a", encoding="utf-8")  # open for life
+    faulthandler.enable(stream, all_threads=True)
+    qInstallMessageHandler(qt_message)
+
+
+def database_key(args: argparse.Namespace) -> str:
+    """The database this start works on, as one instance per database names it."""
+    if wants_demo(args):
+        return str(default_db_path())
+    from ..services.context import resolve_db_url  # sqlalchemy: not before the first paint
+
+    url, _embedded = resolve_db_url(args.db)
+    return url if isinstance(url, str) else url.render_as_string(hide_password=True)
+
+
+def one_instance(args: argparse.Namespace) -> SingleInstance | None:
+    """This start's claim on its database; None (after saying so) when a window on it is
+    open already, which comes forward instead."""
+    guard = SingleInstance(instance_key(database_key(args)), data_dir())
+    if guard.acquire():
+        return guard
+    log.warning("orders-sync is already open on this database: that window comes forward")
+    QMessageBox.information(
+        None,
+        "orders-sync is already open",
+        "orders-sync is already open on this database; that window has been brought "
+        "forward. One window per database: two would push the same batches.",
+    )
+    return None
 
 
 def setup_logging() -> tuple[SignalLogHandler, Path]:
@@ -139,6 +192,12 @@ def make_window(
     return MainWindow(opener, handler, settings, demo=demo)
 
 
+def bring_forward(window: MainWindow) -> None:
+    window.showNormal()
+    window.raise_()
+    window.activateWindow()
+
+
 def app_icon() -> QIcon:
     """The application icon: one PNG per size from resources/icons/ (render_icons.py makes
     them), so small sizes are the pixel-fitted drawings and no SVG plugin is needed."""
@@ -174,6 +233,28 @@ START_GC_OFF_MS = 60_000
 SETTLE_AFTER_MS = 200
 
 
+def begin(window: MainWindow, *, fix_settings_first: bool) -> None:
+    """Open the session; a refused settings file: the dialog shows why first."""
+    if not fix_settings_first:
+        window.start()
+        return
+
+    def fix_then_start() -> None:
+        window.open_settings()
+        window.start()
+
+    QTimer.singleShot(0, fix_then_start)
+
+
+def make_app() -> QApplication:
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
+    app.setApplicationName("orders-sync")
+    app.setApplicationVersion(__version__)
+    app.setWindowIcon(app_icon())
+    return app
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(list(sys.argv[1:] if argv is None else argv))
     if args.smoke:
@@ -189,13 +270,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         from ..services.demo_sandbox import launch_demo_sandbox
 
         launched = launch_demo_sandbox()  # boots while the window's modules load
-    existing = QApplication.instance()
-    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
-    app.setApplicationName("orders-sync")
-    app.setApplicationVersion(__version__)
-    app.setWindowIcon(app_icon())
+    app = make_app()
     handler, log_file = setup_logging()
+    install_crash_logs(log_file.parent)
+    guard = None
+    if not (args.smoke or args.screenshot):
+        guard = one_instance(args)
+        if guard is None:
+            if launched is not None:
+                launched.stop()  # the demo sandbox booted for nothing: the other window has one
+            return 0
     window = make_window(args, handler, demo=demo, launched=launched)
+    if guard is not None:
+        guard.activated.connect(lambda: bring_forward(window))
+    window.offer_resume = not (args.smoke or args.screenshot)
     install_crash_hook(window, log_file, interactive=not (args.smoke or args.screenshot))
     exit_code = 0
 
@@ -236,15 +324,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.smoke or args.screenshot:
         QTimer.singleShot(SMOKE_TIMEOUT_MS, timed_out)
     window.show()
-    if problems:  # a refused settings file: the dialog shows why first, then the session
-
-        def fix_then_start() -> None:
-            window.open_settings()
-            window.start()
-
-        QTimer.singleShot(0, fix_then_start)
-    else:
-        window.start()
+    begin(window, fix_settings_first=bool(problems))
     code = app.exec()
     gc.enable()
+    if guard is not None:
+        guard.release()
     return exit_code or code

@@ -15,6 +15,7 @@ import pandas as pd
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QTabWidget
 
+from ..core.board_state import BoardState
 from ..core.staged import StatusChange
 from ..services import staging
 from ..services.staging import BatchInfo
@@ -48,6 +49,7 @@ class StagedView(QObject):
         self.panel, self.tabs, self.selection = panel, tabs, selection
         self.jobs, self.session = jobs, session
         self.requested: int | None = None  # the batch last asked for
+        self.known: dict[int, BatchInfo] = {}  # the history's batches (note_batch)
         # The latest status of each row and size of the batches a run is going on: written
         # again over their rows when these are (re)loaded meanwhile.
         self.live: dict[int, dict[tuple[str, int], StatusChange]] = {}
@@ -57,7 +59,11 @@ class StagedView(QObject):
         self.pause.setInterval(WRITE_EVERY_MS)
         self.pause.timeout.connect(self.write_reported)
         panel.sub_filter.textChanged.connect(self.filter_subitems)
-        selection.batch_changed.connect(lambda _batch: self.retitle())
+        selection.batch_changed.connect(self._batch_changed)
+
+    def _batch_changed(self, batch: BatchInfo | None) -> None:
+        if batch is not None:
+            self.note_batch(batch)
 
     def show_batch(self, batch_id: int, *, switch: bool = True) -> None:
         """Load a batch's rows (one load at a time: the batch asked for last is the one
@@ -90,6 +96,17 @@ class StagedView(QObject):
         self.jobs.runner.start(
             "Loading batch rows", "rows", work, on_success=shown, when_busy="again"
         )
+
+    def discarded(self, batch_id: int) -> None:
+        """A batch rolled back before its push: its staged rows are gone, shown at once
+        without a read (and before anything else of the rollback's end is shown)."""
+        if self.selection.shown_batch != batch_id:
+            return
+        self.requested = batch_id
+        self.panel.rows.set_frame(self.panel.rows.frame.iloc[0:0])
+        self.panel.subitems.set_frame(self.panel.subitems.frame.iloc[0:0])
+        self.retitle()
+        self.batch_shown.emit(batch_id)
 
     def reveal(self, batch_id: int) -> None:
         """Bring a batch's rows to the front: loaded only if they are not on show yet."""
@@ -133,6 +150,24 @@ class StagedView(QObject):
             self.filter_subitems(self.panel.sub_filter.text())  # it may filter on status
         self.retitle()
 
+    def board_state(self, batch_id: int) -> BoardState | None:
+        """What the batch on show has on the board, from the rows the table holds: the
+        title, the status bar and the history line all say it from here."""
+        if self.selection.shown_batch != batch_id:
+            return None
+        rows, subs = self.panel.rows.frame, self.panel.subitems.frame
+        if not len(rows):
+            return None
+        statuses = dict(zip(rows["stg_id"], rows["stg_status"].astype(str), strict=True))
+        parents = zip(subs["stg_parent_id"], subs["stg_status"].astype(str), strict=True)
+        return BoardState.of(statuses, parents)
+
+    def note_batch(self, info: BatchInfo) -> None:
+        """The history's reading of a batch (its status, as the database or a run says)."""
+        self.known[info.batch_id] = info
+        if info.batch_id == self.selection.shown_batch:
+            self.retitle()
+
     def retitle(self) -> None:
         batch_id = self.selection.shown_batch
         if batch_id is None:
@@ -140,12 +175,21 @@ class StagedView(QObject):
         rows, subs = self.panel.rows.frame, self.panel.subitems.frame
         counts = rows["stg_status"].value_counts().to_dict() if len(rows) else {}
         described = ", ".join(f"{n} {str(s).lower()}" for s, n in sorted(counts.items()))
-        batch = self.selection.batch
-        batch = batch if batch is not None and batch.batch_id == batch_id else None
+        batch = self.known.get(batch_id)
+        head = f"<b>Batch {batch_id}</b>" + (
+            f" — {batch.customer}, {batch.status}" if batch else ""
+        )
+        if not len(rows):
+            gone = batch is not None and batch.status == "ROLLED_BACK"
+            self.panel.title.setText(
+                head + (": rolled back, its staged rows discarded" if gone else ": no rows")
+            )
+            return
+        state = self.board_state(batch_id)
         self.panel.title.setText(
-            f"<b>Batch {batch_id}</b>"
-            + (f" — {batch.customer}, {batch.status}" if batch else "")
+            head
             + f": {len(rows)} rows ({described}), {len(subs)} subitems"
+            + (f" — {state.text()}" if state is not None else "")
         )
 
     def filter_subitems(self, text: str) -> None:
@@ -181,6 +225,8 @@ class HistoryView(QObject):
         """A fresh history: written in place when it holds the same batches (the selection
         stays), replaced when a batch was added."""
         self.batches = batches
+        for info in batches:
+            self.staged.note_batch(info)
         frame = frames.batches_frame(batches)
         model = self.panel.model
         if sorted(model.frame["batch_id"].tolist()) == sorted(frame["batch_id"].tolist()):
@@ -195,5 +241,6 @@ class HistoryView(QObject):
     def update(self, info: BatchInfo) -> None:
         """One batch as it stands now (a run's end, or its start): its line in place."""
         self.batches = [info if b.batch_id == info.batch_id else b for b in self.batches]
+        self.staged.note_batch(info)
         self.panel.model.update_rows("batch_id", frames.batches_frame([info]))
         self.selection.batch_updated(info)

@@ -86,6 +86,18 @@ class CustomersView(QObject):
     def filter(self, text: str) -> None:
         model = self.panel.model
         model.set_mask(text_mask(model.frame, ["customer"], text))
+        self.keep_current()
+
+    def keep_current(self) -> None:
+        """The selected customer stays highlighted when the list is read again or
+        filtered: the toolbar acts on what the list shows as selected."""
+        model, name = self.panel.model, self.selection.customer
+        if name is None:
+            return
+        for row in range(model.rowCount()):
+            if model.record(row)["customer"] == name:
+                self.panel.view.setCurrentIndex(model.index(row, 0))
+                return
 
     def refresh(self) -> None:
         """Count every customer's changes."""
@@ -198,7 +210,7 @@ class CustomersView(QObject):
             self.panel.view.sortByColumn(0, Qt.SortOrder.AscendingOrder)
         self.filter(self.panel.filter.text())
         self._reselect()
-        fit_columns(self.panel.view, maximum=200)
+        fit_columns(self.panel.view, maximum=150)
         self.history.show(batches)
         self.jobs.progress.reset()  # the next job's progress starts from nothing
         self.jobs.idle(

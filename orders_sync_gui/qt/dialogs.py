@@ -36,12 +36,23 @@ def _minutes(minutes: float) -> str:
     return f"{minutes:.1f} min"
 
 
+def ask(parent: QWidget, title: str, text: str, yes: str) -> bool:
+    """A question whose default is Cancel: Enter (or Escape) never sends anything."""
+    box = QMessageBox(QMessageBox.Icon.Question, title, text, parent=parent)
+    go = box.addButton(yes, QMessageBox.ButtonRole.AcceptRole)
+    cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(cancel)
+    box.setEscapeButton(cancel)
+    go.setAutoDefault(False)
+    box.exec()
+    return box.clickedButton() is go
+
+
 def confirm_push(parent: QWidget, batch: BatchInfo, est: Estimate) -> bool:
-    answer = QMessageBox.question(parent, "Push to monday.com", push_text(batch, est))
-    return answer == QMessageBox.StandardButton.Yes
+    return ask(parent, "Push to monday.com", push_text(batch, est), "Push")
 
 
-def rollback_text(batch: BatchInfo) -> str:
+def rollback_text(batch: BatchInfo, est: Estimate | None = None) -> str:
     if batch.status == BatchStatus.STAGED.value:
         return (
             f"Roll back batch {batch.batch_id} of {batch.customer}?\n\nIts "
@@ -68,13 +79,31 @@ def rollback_text(batch: BatchInfo) -> str:
         "items cannot be restored through the API);\n"
         "• the sync state goes back to before the batch, so these orders show as "
         "changes again."
+    ) + (_undo_cost(est) if est is not None else "")
+
+
+def _undo_cost(est: Estimate) -> str:
+    return (
+        f"\n\nRequests: about {est.requests:,} ({est.mutations:,} changes)  ·  complexity: "
+        f"{est.complexity:,} points\nTime: about {_minutes(est.minutes)}  ·  "
+        f"{est.daily_share:.1%} of the account's daily request quota"
     )
 
 
-def confirm_rollback(parent: QWidget, batch: BatchInfo) -> bool:
-    title = "Roll back batch" if batch.status == BatchStatus.STAGED.value else "Undo batch"
-    answer = QMessageBox.question(parent, title, rollback_text(batch))
-    return answer == QMessageBox.StandardButton.Yes
+def confirm_rollback(parent: QWidget, batch: BatchInfo, est: Estimate | None = None) -> bool:
+    staged = batch.status == BatchStatus.STAGED.value
+    title = "Roll back batch" if staged else "Undo batch"
+    return ask(parent, title, rollback_text(batch, est), "Roll back" if staged else "Undo")
+
+
+def confirm_close(parent: QWidget) -> bool:
+    return ask(
+        parent,
+        "A job is running",
+        "A push or undo is still running. Stop it and close? Nothing is lost: it stops "
+        "after the request under way, and an interrupted push resumes where it stopped.",
+        "Stop and close",
+    )
 
 
 def show_crash(parent: QWidget | None, summary: str, log_file: str) -> None:

@@ -76,10 +76,13 @@ TYPE_ORDER = {"CHANGED": 0, "DELETED": 1, "NEW": 2}
 
 
 def changes_frame(changes: list[RowChange], excluded: set[str]) -> pd.DataFrame:
-    changes = sorted(changes, key=lambda c: TYPE_ORDER.get(c.change_type.value, 3))
+    """The preview's rows; `seq` is a row's place in the preview, the order a stage (and
+    its limit) takes them in."""
+    ranked = sorted(enumerate(changes), key=lambda p: TYPE_ORDER.get(p[1].change_type.value, 3))
     return pd.DataFrame(
         [
             {
+                "seq": seq,
                 "include": c.record_uuid not in excluded,
                 "change": c.change_type.value,
                 "order": c.value(ORDER_NUMBER),
@@ -91,9 +94,10 @@ def changes_frame(changes: list[RowChange], excluded: set[str]) -> pd.DataFrame:
                 "diff_full": _diff_text(c, None),
                 "record_uuid": c.record_uuid,
             }
-            for c in changes
+            for seq, c in ranked
         ],
         columns=[
+            "seq",
             "include",
             "change",
             "order",
@@ -137,9 +141,17 @@ def sizes_frame(change: RowChange) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=SIZE_FRAME_COLUMNS)
 
 
+def shown_status(batch: BatchInfo) -> str:
+    """A batch's status as the window shows it: an undo holds its batch PUSHING in the
+    database (its claim says "undo in progress"); the window says UNDOING."""
+    if batch.status == "PUSHING" and (batch.message or "").startswith("undo in progress"):
+        return "UNDOING"
+    return batch.status
+
+
 def batches_frame(batches: list[BatchInfo]) -> pd.DataFrame:
     return pd.DataFrame(
-        [b.to_dict() | {"created_at": b.created_at} for b in batches],
+        [b.to_dict() | {"created_at": b.created_at, "status": shown_status(b)} for b in batches],
         columns=list(BatchInfo.__dataclass_fields__),
     )
 

@@ -7,7 +7,7 @@ import logging
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal, Slot
-from PySide6.QtGui import QFont, QGuiApplication
+from PySide6.QtGui import QFont, QGuiApplication, QTextCursor
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -86,6 +86,8 @@ class LogPane(QWidget):
     def _refilter(self) -> None:
         floor = self.level.currentData()
         self.view.setPlainText("\n".join(t for lv, t in self._lines if lv >= floor))
+        self.view.moveCursor(QTextCursor.MoveOperation.End)  # it keeps following new lines
+        self.view.ensureCursorVisible()
 
     def text(self) -> str:
         return self.view.toPlainText()
@@ -97,8 +99,9 @@ class LogPane(QWidget):
         path.write_text(self.text() + "\n", encoding="utf-8")
 
     def save_dialog(self) -> None:
+        start = Path.home() / "orders-sync-log.txt"  # not the process's working folder
         name, _ = QFileDialog.getSaveFileName(
-            self, "Save the log", "orders-sync-log.txt", "Text files (*.txt)"
+            self, "Save the log", str(start), "Text files (*.txt)"
         )
         if name:
             self.save(Path(name))

@@ -9,31 +9,66 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from PySide6.QtCore import QSettings, Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QMainWindow, QMessageBox, QSplitter, QStyle, QTabWidget, QToolBar
+from PySide6.QtCore import QSettings, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent
+from PySide6.QtWidgets import (
+    QLabel,
+    QMainWindow,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QTabWidget,
+)
 
 from ..services.staging import BatchInfo
+from . import commands, keys, menus, theme
 from .actions import PushAction, RollbackAction, StageAction, Workbench
 from .adopt_view import open_adopt
 from .batch_views import HistoryView, StagedView
 from .change_set_view import ChangeSetView
 from .customers_view import CustomersView
-from .drift_view import DRIFT_TIP, open_drift
+from .drift_view import open_drift
 from .job_status import JobStatus
 from .log_pane import LogPane, SignalLogHandler
-from .mapping_dialog import MAPPING_TIP, open_mapping
+from .mapping_dialog import open_mapping
 from .panels import BatchesPanel, ChangeSetPanel, CustomerPanel, StagedPanel
+from .resume import check_interrupted
 from .selection import Selection
 from .session import Session
 from .setup_check import SetupCheckDialog, open_setup_check
-from .window_layout import restore_layout, save_layout
+from .window_layout import build_panels, restore_layout, save_layout
 from .workers import Job, JobRunner
 
 log = logging.getLogger("orders_sync_gui.gui")
 
 
 class MainWindow(QMainWindow):
+    # Made by menus.build (act_*, one per entry of its table) and window_layout.build_panels.
+    act_refresh: QAction
+    act_preview: QAction
+    act_stage: QAction
+    act_push: QAction
+    act_retry: QAction
+    act_rollback: QAction
+    act_settings: QAction
+    act_adopt: QAction
+    act_drift: QAction
+    act_mapping: QAction
+    act_check_setup: QAction
+    act_cancel_job: QAction
+    customers: CustomerPanel
+    changes: ChangeSetPanel
+    staged: StagedPanel
+    history: BatchesPanel
+    tabs: QTabWidget
+    top: QSplitter
+    main: QSplitter
+    log_pane: LogPane
+    jobs: JobStatus
+    job_label: QLabel
+    progress: QProgressBar
+    cancel: QPushButton
+    mode: QLabel
     loaded = Signal(int)  # the customer list is shown (count): --smoke and tests wait on it
     preview_shown = Signal(str)
     batch_shown = Signal(int)
@@ -45,18 +80,25 @@ class MainWindow(QMainWindow):
         settings: QSettings,
         *,
         demo: bool,
+        offer_resume: bool = True,
     ) -> None:
         super().__init__()
         self.opener = opener
         self.settings = settings
         self.demo = demo
+        self.offer_resume = offer_resume  # at start, offer to resume an interrupted batch
         self.session: Session | None = None
+        self.closing = False  # asked to close while a job ran: closes once it has stopped
+        self.close_poll = QTimer(self)
+        self.close_poll.setInterval(50)
+        self.close_poll.timeout.connect(self._close_when_idle)
         self.runner = JobRunner(self)
         self.selection = Selection(self)
         self.setWindowTitle("orders-sync" + (" — DEMO" if demo else ""))
-        self._build_panels(handler)
+        build_panels(self, handler)
         self._build_views()
-        self._build_toolbar()
+        self.entries = menus.build(self)  # act_<name> too (menus.ENTRIES)
+        keys.install(self)
         self.runner.changed.connect(self._update_actions)
         for changed in (
             self.selection.customer_changed,
@@ -83,32 +125,6 @@ class MainWindow(QMainWindow):
 
     # --- layout -------------------------------------------------------------------------
 
-    def _build_panels(self, handler: SignalLogHandler) -> None:
-        self.customers = CustomerPanel()
-        self.changes = ChangeSetPanel()
-        self.staged = StagedPanel()
-        self.history = BatchesPanel()
-        self.tabs = QTabWidget()
-        self.tabs.addTab(self.changes, "Change set")
-        self.tabs.addTab(self.staged, "Staged rows")
-        self.tabs.addTab(self.history, "Batches")
-        self.top = QSplitter(Qt.Orientation.Horizontal)
-        self.top.addWidget(self.customers)
-        self.top.addWidget(self.tabs)
-        self.top.setStretchFactor(0, 2)
-        self.top.setStretchFactor(1, 3)
-        self.log_pane = LogPane(handler)
-        self.main = QSplitter(Qt.Orientation.Vertical)
-        self.main.addWidget(self.top)
-        self.main.addWidget(self.log_pane)
-        self.main.setStretchFactor(0, 4)
-        self.main.setStretchFactor(1, 1)
-        self.setCentralWidget(self.main)
-        self.jobs = JobStatus(self.runner, self, demo=self.demo)
-        self.jobs.install(self.statusBar())
-        self.job_label, self.progress = self.jobs.label, self.jobs.progress
-        self.cancel, self.mode = self.jobs.cancel, self.jobs.mode
-
     def _build_views(self) -> None:
         session, selection, jobs = (lambda: self.session), self.selection, self.jobs
         self.staged_view = StagedView(self.staged, self.tabs, selection, jobs, session)
@@ -131,86 +147,6 @@ class MainWindow(QMainWindow):
             self.history_view,
         )
 
-    def _action(
-        self,
-        text: str,
-        icon: QStyle.StandardPixmap,
-        slot: Callable[[], object],
-        tip: str,
-        shortcut: str | None = None,
-    ) -> QAction:
-        action = QAction(self.style().standardIcon(icon), text, self)
-        action.setToolTip(tip)
-        action.triggered.connect(slot)
-        if shortcut:
-            action.setShortcut(QKeySequence(shortcut))
-        return action
-
-    def _build_toolbar(self) -> None:
-        sp = QStyle.StandardPixmap
-        refresh_tip = "Recount every customer's changes"
-        self.act_refresh = self._action(
-            "Refresh", sp.SP_BrowserReload, self.refresh, refresh_tip, "F5"
-        )
-        self.act_preview = self._action(
-            "Preview",
-            sp.SP_FileDialogContentsView,
-            self.load_preview,
-            "Show the selected customer's changes field by field",
-        )
-        self.act_stage = self._action(
-            "Stage batch",
-            sp.SP_FileDialogNewFolder,
-            self.stage,
-            "Stage the checked rows as a batch",
-        )
-        self.act_push = self._action(
-            "Push to monday.com",
-            sp.SP_ArrowUp,
-            self.push,
-            "Send the batch to monday.com (asks first, with the cost and time)",
-        )
-        self.act_retry = self._action(
-            "Retry failed", sp.SP_BrowserReload, self.push, "Send the batch's failed rows again"
-        )
-        self.act_rollback = self._action(
-            "Roll back / Undo batch",
-            sp.SP_DialogDiscardButton,
-            self.rollback,
-            "Discard a staged batch, or undo a pushed one on monday.com",
-        )
-        adopt_tip = "Link the board items the earlier scripts made to their orders"
-        self.act_adopt = self._action(
-            "Adopt board items", sp.SP_DialogApplyButton, self.adopt, adopt_tip
-        )
-        self.act_settings = self._action(
-            "Settings",
-            sp.SP_FileDialogDetailedView,
-            self.open_settings,
-            "Database, monday.com, mapping",
-        )
-        self.act_check = self._action(
-            "Check setup",
-            sp.SP_DialogApplyButton,
-            self.check_setup,
-            "Check the database, the files, the token and the board (as orders-sync doctor)",
-        )
-        bar = QToolBar("Actions")
-        bar.setObjectName("actions")
-        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        bar.setMovable(False)
-        bar.addActions([self.act_refresh, self.act_preview, self.act_stage, self.act_push])
-        bar.addActions([self.act_retry, self.act_rollback, self.act_adopt])
-        bar.addSeparator()
-        self.act_drift = self._action(
-            "Drift", sp.SP_MessageBoxWarning, lambda: open_drift(self), DRIFT_TIP
-        )
-        self.act_mapping = self._action(
-            "Map columns", sp.SP_FileDialogListView, lambda: open_mapping(self), MAPPING_TIP
-        )
-        bar.addActions([self.act_drift, self.act_mapping, self.act_settings, self.act_check])
-        self.addToolBar(bar)
-
     def _splitters(self) -> dict[str, QSplitter]:
         return {
             "main": self.main,
@@ -220,18 +156,20 @@ class MainWindow(QMainWindow):
         }
 
     def _update_actions(self) -> None:
-        ready, busy, customer = self.session is not None, self.runner.busy, self.customer
+        ready = self.session is not None and not self.closing
+        busy, customer = self.runner.busy, self.customer
         self.act_refresh.setEnabled(ready and not busy("refresh"))
         self.act_preview.setEnabled(ready and customer is not None and not busy(customer))
-        self.act_stage.setEnabled(StageAction(self.bench).ok_to_run())
-        can_push = PushAction(self.bench).ok_to_run()
+        self.act_stage.setEnabled(ready and StageAction(self.bench).ok_to_run())
+        can_push = ready and PushAction(self.bench).ok_to_run()
         self.act_push.setEnabled(can_push)
         self.act_retry.setEnabled(
             can_push and self.batch is not None and self.batch.failed_count > 0
         )
-        self.act_rollback.setEnabled(RollbackAction(self.bench).ok_to_run())
+        self.act_rollback.setEnabled(ready and RollbackAction(self.bench).ok_to_run())
         self.act_adopt.setEnabled(ready and customer is not None and not busy(customer))
-        self.act_settings.setEnabled(not busy())
+        self.act_settings.setEnabled(not busy() and not self.closing)
+        self.act_cancel_job.setEnabled(busy() and not self.jobs.stopping)
         self.act_drift.setEnabled(ready)
         self.act_mapping.setEnabled(ready)
         self.jobs.update()
@@ -247,12 +185,25 @@ class MainWindow(QMainWindow):
             self.mode.setText(session.label)
             log.info("opened %s", session.label)
             self._update_actions()
+            if self.offer_resume:
+                self.customer_list.loaded.connect(self._look_for_interrupted)
             self.refresh()
 
         def open_session(job: Job) -> Session:
             return self.opener()
 
         self.jobs.run("Opening the database", "open", open_session, opened)
+
+    def _look_for_interrupted(self) -> None:
+        self.customer_list.loaded.disconnect(self._look_for_interrupted)  # once, at start
+        if self.session is not None:
+            check_interrupted(self, self.jobs, self.session, self.batches, self.resume)
+
+    def resume(self, batch: BatchInfo) -> None:
+        """Resume an interrupted batch: it becomes the current one, and Push asks as ever."""
+        self.selection.set_batch(batch)
+        self.show_batch(batch.batch_id)
+        self.push()
 
     def refresh(self) -> None:
         self.customer_list.refresh()
@@ -275,8 +226,31 @@ class MainWindow(QMainWindow):
     def adopt(self) -> None:
         open_adopt(self.bench)
 
+    def drift(self) -> None:
+        open_drift(self)
+
+    def map_columns(self) -> None:
+        open_mapping(self)
+
     def cancel_jobs(self) -> None:
         self.jobs.cancel_jobs()
+
+    # --- the menu's other commands (menus.py) -------------------------------------------
+
+    def export(self) -> None:
+        commands.export(self)
+
+    def focus(self, pane: str) -> None:
+        commands.focus(self, pane)
+
+    def set_dark(self, dark: bool) -> None:
+        theme.apply(dark)
+
+    def about(self) -> None:
+        commands.about(self)
+
+    def open_log_folder(self) -> None:
+        commands.open_log_folder()
 
     def open_settings(self) -> None:
         from .settings_dialog import SettingsDialog
@@ -288,21 +262,38 @@ class MainWindow(QMainWindow):
         return open_setup_check(self, lambda: self.session)
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        # Short jobs (a refresh, loading rows) are let finish; only a long one is asked about.
-        if self.runner.running() and not self.runner.wait(1500):
-            answer = QMessageBox.question(
-                self,
-                "A job is running",
-                "A job is still running. Cancel it and close? Nothing is lost: an interrupted "
-                "push resumes where it stopped.",
-            )
-            if answer != QMessageBox.StandardButton.Yes:
+        """Closing never blocks the window: a running job is asked to stop (every wait of a
+        push wakes at once), the window says so, and it closes itself once the job has
+        ended (within the request under way). Only a job that talks to monday.com is asked
+        about first."""
+        if self.runner.busy() or self.runner.running():
+            if not self.closing and self.jobs.progress_keys and not self._confirm_close():
                 event.ignore()
                 return
-            self.runner.stop()
-            self.runner.wait(60_000)
+            if not self.closing:
+                self.closing = True
+                self.runner.stop()
+                self.jobs.closing = True
+                self.jobs.cancel_jobs()
+                self.setWindowTitle(self.windowTitle() + " — closing…")
+                self.close_poll.start()
+                self._update_actions()
+            event.ignore()
+            return
+        self.close_poll.stop()
         self.runner.stop()  # nothing more starts: the session is closed
         save_layout(self, self.settings, self._splitters())
         if self.session is not None:
             self.session.close()
+            self.session = None
         event.accept()
+
+    def _confirm_close(self) -> bool:
+        from .dialogs import confirm_close
+
+        return confirm_close(self)
+
+    def _close_when_idle(self) -> None:
+        if not (self.runner.busy() or self.runner.running()):
+            self.close_poll.stop()
+            self.close()

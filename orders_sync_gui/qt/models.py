@@ -4,7 +4,7 @@ from Python for every comparison (11 s to sort 60,000 rows, measured here)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,23 +15,54 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QBrush, QColor
 
 Index = QModelIndex | QPersistentModelIndex
+TINT_ROLES = (Qt.ItemDataRole.BackgroundRole, Qt.ItemDataRole.ForegroundRole)
 
-# Change types and statuses: a colour AND the word, never colour alone.
-TINTS = {
-    "NEW": "#e3f4e1",
-    "CHANGED": "#fff3d6",
-    "DELETED": "#fbe0e0",
-    "ADOPTED": "#e3f4e1",
-    "HELD": "#fff3d6",
-    "PUSHED": "#e3f4e1",
-    "FAILED": "#fbe0e0",
-    "SENDING": "#fff3d6",
-    "UNDONE": "#e8e8f0",
-    "STAGED": "#e6eefb",
-    "PUSHING": "#fff3d6",
-    "PARTIAL": "#fff3d6",
-    "ROLLED_BACK": "#eeeeee",
+# Change types and statuses: a colour AND the word, never colour alone. Each tint has a
+# light and a dark variant, chosen from the palette; the cell's text colour is set with it,
+# so a dark theme's light text never lands on a pastel (or the reverse).
+LIGHT, DARK = "light", "dark"
+TINTS: dict[str, dict[str, str]] = {
+    "green": {LIGHT: "#e3f4e1", DARK: "#1f4a2a"},
+    "amber": {LIGHT: "#fff3d6", DARK: "#5a4410"},
+    "red": {LIGHT: "#fbe0e0", DARK: "#5c2323"},
+    "blue": {LIGHT: "#e6eefb", DARK: "#22395e"},
+    "grey": {LIGHT: "#eeeeee", DARK: "#3a3a3a"},
+    "lilac": {LIGHT: "#e8e8f0", DARK: "#3b3b55"},
 }
+TEXT = {LIGHT: "#1a1a1a", DARK: "#f2f2f2"}
+TINT_OF = {
+    "NEW": "green",
+    "CHANGED": "amber",
+    "DELETED": "red",
+    "ADOPTED": "green",
+    "HELD": "amber",
+    "PUSHED": "green",
+    "FAILED": "red",
+    "SENDING": "amber",
+    "UNDONE": "lilac",
+    "UNDOING": "lilac",
+    "STAGED": "blue",
+    "PUSHING": "amber",
+    "PARTIAL": "amber",
+    "ROLLED_BACK": "grey",
+}
+
+
+def scheme() -> str:
+    """LIGHT or DARK, from the application's palette (its window colour)."""
+    from PySide6.QtGui import QGuiApplication, QPalette
+
+    window = QGuiApplication.palette().color(QPalette.ColorRole.Window)
+    return DARK if window.lightness() < 128 else LIGHT
+
+
+def tint(value: str) -> tuple[QColor, QColor] | None:
+    """(background, text) colours of a tinted word in the palette's scheme; None: no tint."""
+    name = TINT_OF.get(value)
+    if name is None:
+        return None
+    variant = scheme()
+    return QColor(TINTS[name][variant]), QColor(TEXT[variant])
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +225,25 @@ class FrameModel(QAbstractTableModel):
     def visible_frame(self) -> pd.DataFrame:
         return self.frame.iloc[self._rows]
 
+    def shown_table(self, columns: Sequence[int]) -> tuple[list[str], list[list[Any]]]:
+        """The rows as shown (filtered, sorted) in the given columns: their titles, and the
+        values as the cells show them (numbers kept numbers, the checkbox as yes / no)."""
+        titles = [self.columns[c].title or ("Sync" if c == 0 else "") for c in columns]
+        out: list[list[Any]] = []
+        for r in self._rows:
+            line: list[Any] = []
+            for c in columns:
+                value = self._values[r, c]
+                if self.check_key and c == 0:
+                    line.append("yes" if bool(value) else "no")
+                elif self.columns[c].numeric and _text(value):
+                    number = pd.to_numeric(value, errors="coerce")
+                    line.append(int(number) if float(number).is_integer() else float(number))
+                else:
+                    line.append(_text(value))
+            out.append(line)
+        return titles, out
+
     # --- Qt model API -------------------------------------------------------------------
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
@@ -231,9 +281,11 @@ class FrameModel(QAbstractTableModel):
             return Qt.CheckState.Checked if bool(value) else Qt.CheckState.Unchecked
         if role == Qt.ItemDataRole.TextAlignmentRole and col.numeric:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.BackgroundRole and col.tint:
-            tint = TINTS.get(_text(value))
-            return QBrush(QColor(tint)) if tint else None
+        if role in TINT_ROLES and col.tint:
+            colours = tint(_text(value))
+            if colours is None:
+                return None
+            return QBrush(colours[0 if role == Qt.ItemDataRole.BackgroundRole else 1])
         if role == Qt.ItemDataRole.ToolTipRole:
             tips = self._tips.get(c)
             text = _text(tips[r]) if tips is not None else _text(value)

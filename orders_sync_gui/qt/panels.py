@@ -19,24 +19,27 @@ from PySide6.QtWidgets import (
 
 from .models import Col, FrameModel
 
+# Key columns first: at 1024×700 a pane shows what it is about (the customer with its
+# counts and its open batch; a row's change and status) before anything is cut off.
 CUSTOMER_COLUMNS = [
     Col("customer", "Customer"),
     Col("new", "NEW", numeric=True),
     Col("changed", "CHANGED", numeric=True),
     Col("deleted", "DELETED", numeric=True),
-    Col("unchanged", "UNCHANGED", numeric=True),
-    Col("invalid", "INVALID", numeric=True),
-    Col("last_sync", "Last sync"),
     Col("open_batch", "Open batch"),
+    Col("invalid", "INVALID", numeric=True),
+    Col("unchanged", "UNCHANGED", numeric=True),
+    Col("last_sync", "Last sync"),
 ]
+# The same names for the same fields in every table (and in exports).
 CHANGE_COLUMNS = [
     Col("include", ""),
     Col("change", "Change", tint=True),
-    Col("order", "Order", tooltip="order"),
-    Col("po", "PO"),
-    Col("style", "Style"),
-    Col("colour", "Colour"),
-    Col("qty", "Qty", numeric=True),
+    Col("order", "AAG ORDER NUMBER", tooltip="order"),
+    Col("po", "PO NUMBER"),
+    Col("style", "CUSTOMER STYLE"),
+    Col("colour", "COLOUR"),
+    Col("qty", "Order qty", numeric=True),
     Col("diff", "Changed fields (old → new)", tooltip="diff_full"),
 ]
 SIZE_COLUMNS = [
@@ -48,11 +51,11 @@ SIZE_COLUMNS = [
 STAGED_COLUMNS = [
     Col("change_type", "Change", tint=True),
     Col("order_number", "AAG ORDER NUMBER"),
+    Col("stg_status", "Status", tint=True),
     Col("po_number", "PO NUMBER"),
     Col("style", "CUSTOMER STYLE"),
     Col("colour", "COLOUR"),
     Col("order_qty", "Order qty", numeric=True),
-    Col("stg_status", "Status", tint=True),
     Col("stg_monday_item_id", "monday item"),
     Col("stg_retry_count", "Retries", numeric=True),
     Col("stg_error_message", "monday.com message", tooltip="stg_error_message"),
@@ -141,6 +144,8 @@ class CustomerPanel(QWidget):
         self.view = table(self.model, stretch_last=True)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
+        # Wide enough for the customer, its counts and its open batch at 1024×700.
+        self.setMinimumWidth(440)
         layout.addWidget(QLabel("<b>Customers</b>"))
         layout.addWidget(self.filter)
         layout.addWidget(self.view)
@@ -150,6 +155,7 @@ class ChangeSetPanel(QWidget):
     def __init__(self) -> None:
         super().__init__()
         self.title = QLabel("Select a customer to see what changed since the last sync.")
+        self.title.setWordWrap(True)  # a long title wraps: it never widens the window
         self.type_filter = QComboBox()
         for label in ("All changes", "NEW", "CHANGED", "DELETED"):
             self.type_filter.addItem(label)
@@ -194,6 +200,7 @@ class StagedPanel(QWidget):
     def __init__(self) -> None:
         super().__init__()
         self.title = QLabel("No batch selected: stage a change set, or pick a batch.")
+        self.title.setWordWrap(True)
         self.rows = FrameModel(STAGED_COLUMNS)
         self.rows_view = table(self.rows)
         self.sub_filter = QLineEdit()

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QRadioButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -45,9 +46,11 @@ from ..services.connection import (
     odbc_drivers,
     sqlserver_url,
     test_database,
+    test_monday_board,
 )
 from ..services.context import sqlserver_settings
-from ..settings import SettingsError, file_problems, load_settings, save_settings
+from ..services.monday_setup import MondaySetupError, setup_for_mapping
+from ..settings import SettingsError, file_problems, load_mapping, load_settings, save_settings
 from .workers import Job, JobRunner
 
 log = logging.getLogger("orders_sync_gui.gui")
@@ -63,6 +66,15 @@ def session_secret(key: str) -> str | None:
         return get_secret(key)
     except SecretStoreError:
         return None
+
+
+def message_label(text: str = "") -> QLabel:
+    """A message that wraps and grows downwards: never cut, never squeezing the form."""
+    label = QLabel(text)
+    label.setWordWrap(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Minimum)
+    return label
 
 
 class SettingsDialog(QDialog):
@@ -128,8 +140,7 @@ class SettingsDialog(QDialog):
         self.trust_cert = QCheckBox("Trust the server certificate (only for a test server)")
         self.trust_cert.setChecked(bool(db.get("trust_server_certificate", False)))
         (self.use_mssql if db.get("kind") == "sqlserver" else self.use_sqlite).setChecked(True)
-        self.db_result = QLabel("")
-        self.db_result.setWordWrap(True)
+        self.db_result = message_label()
         self.db_test = QPushButton("Test connection")
         self.db_test.clicked.connect(self.test_database)
         box = QGroupBox("Database")
@@ -148,8 +159,24 @@ class SettingsDialog(QDialog):
         form.addRow("Password", self.password)
         form.addRow("", self.encrypt)
         form.addRow("", self.trust_cert)
-        form.addRow(self.db_test, self.db_result)
+        form.addRow(self.db_test)  # the message has a row of its own: it wraps, never cut
+        form.addRow(self.db_result)
+        for toggle in (self.use_sqlite, self.use_mssql, self.trusted):
+            toggle.toggled.connect(self._applies)
+        self._applies()
         return box
+
+    def _applies(self) -> None:
+        """Fields that do not apply to the choice made are disabled, not left editable."""
+        sqlserver = self.use_mssql.isChecked()
+        self.sqlite_path.setEnabled(not sqlserver)
+        for field in (self.server, self.database, self.driver, self.trusted):
+            field.setEnabled(sqlserver)
+        for field in (self.encrypt, self.trust_cert):
+            field.setEnabled(sqlserver)
+        login = sqlserver and not self.trusted.isChecked()
+        self.username.setEnabled(login)
+        self.password.setEnabled(login)
 
     def _monday_box(self, mon: dict[str, Any], *, demo: bool) -> QGroupBox:
         self.api_url = QLineEdit(str(mon.get("url") or DEFAULT_API_URL))
@@ -177,14 +204,50 @@ class SettingsDialog(QDialog):
         form.addRow("Board id", self.board_id)
         form.addRow("API token", self.token)
         form.addRow(keyring_note)
+        self.monday_test = QPushButton("Test monday.com")
+        self.monday_test.setToolTip("Check the token, the board and the mapping's columns")
+        self.monday_test.clicked.connect(self.test_monday)
+        self.monday_result = message_label()
+        form.addRow(self.monday_test)
+        form.addRow(self.monday_result)
         if demo:
-            form.addRow(
-                QLabel(
-                    "Demo mode uses the local sandbox; these settings apply when "
-                    "the app runs without --demo."
-                )
+            note = message_label(
+                "The window is on the demo database and the local sandbox now; these "
+                "settings apply once a database is saved above (and the app restarted)."
             )
+            form.addRow(note)
         return box
+
+    def test_monday(self) -> None:
+        """The token (typed, or the one saved), the board and the mapping, in the
+        background."""
+        url = str(self.api_url.text().strip() or DEFAULT_API_URL)
+        token = self.token.text() or session_secret(monday_token_key(url))
+        board = self.board_id.text().strip() or None
+        version = self.api_version.text().strip() or DEFAULT_API_VERSION
+        self.monday_result.setText("Testing…")
+        self.monday_test.setEnabled(False)
+
+        def work(job: Job) -> str:
+            try:
+                mapping = load_mapping()
+                setup = setup_for_mapping(mapping, url=url, token=token, board_id=board)
+                setup.api_version = version
+                return "✓ " + test_monday_board(mapping, setup)
+            except (ConnectionTestError, MondaySetupError, SettingsError) as exc:
+                return f"✗ {exc}"
+
+        def done(message: str) -> None:
+            self.monday_result.setText(message)
+            self.monday_test.setEnabled(True)
+
+        self.runner.start(
+            "Testing monday.com",
+            "monday-test",
+            work,
+            on_success=done,
+            on_failure=lambda m: done(f"✗ {m}"),
+        )
 
     def _mapping_box(self) -> QGroupBox:
         self.mapping = QLineEdit(str(self.settings.get("mapping_file") or ""))

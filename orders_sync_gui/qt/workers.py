@@ -30,6 +30,11 @@ class CancelToken:
         self._event.set()
 
     @property
+    def event(self) -> threading.Event:
+        """What a service's waits wake on (MondayClient.cancel)."""
+        return self._event
+
+    @property
     def cancelled(self) -> bool:
         return self._event.is_set()
 
@@ -43,6 +48,7 @@ class Report:
     total: int
     text: str = ""
     payload: Any = None
+    eta: float | None = None  # seconds left, when the work can tell
 
 
 class JobSignals(QObject):
@@ -69,8 +75,15 @@ class Job(QRunnable):
     def cancelled(self) -> bool:
         return self.token.cancelled
 
-    def report(self, done: int, total: int, text: str = "", payload: Any = None) -> None:
-        self.signals.progress.emit(Report(done, total, text, payload))
+    def report(
+        self,
+        done: int,
+        total: int,
+        text: str = "",
+        payload: Any = None,
+        eta: float | None = None,
+    ) -> None:
+        self.signals.progress.emit(Report(done, total, text, payload, eta))
 
     def run(self) -> None:
         try:

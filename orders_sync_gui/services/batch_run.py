@@ -15,6 +15,7 @@ import hashlib
 import logging
 import os
 import socket
+import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
@@ -54,6 +55,11 @@ class Progress:
     failed: int
     # The rows and sizes whose status this step recorded: a window shows them in place.
     changes: tuple[StatusChange, ...] = ()
+    # While the client waits (pacing, a retry's backoff): the seconds left, and why. A
+    # report comes at least once a second then.
+    waiting: float = 0.0
+    wait_reason: str = ""
+    elapsed: float = 0.0  # since the run started
 
 
 def now() -> datetime:
@@ -85,14 +91,21 @@ class BatchRun:
         batch: BatchInfo,
         progress: Callable[[Progress], None] | None,
         should_cancel: Callable[[], bool],
+        cancel: threading.Event | None = None,
     ) -> None:
         self.ctx = ctx
         self.setup = setup
         self.mapping: BoardMapping = ctx.mapping
         self.batch = batch
         self.progress = progress
-        self.should_cancel = should_cancel
-        self.client: MondayClient = setup.client()
+        self.cancel = cancel
+        self.should_cancel = (
+            should_cancel if cancel is None else (lambda: cancel.is_set() or should_cancel())
+        )
+        self.client: MondayClient = setup.client(cancel=cancel)
+        self.client.on_wait = self.report_wait
+        self.started = time.monotonic()
+        self.phase = "start"
         self.stats = RunStats()
         self.board: Board | None = None
         self.rows: dict[int, StagedRow] = {}
@@ -214,6 +227,7 @@ class BatchRun:
     # --- sending ---------------------------------------------------------------------------
 
     def report_progress(self, phase: str) -> None:
+        self.phase = phase
         changes = tuple(self._drain_changes())
         if self.progress is not None:
             self.progress(
@@ -224,6 +238,24 @@ class BatchRun:
                     self.stats.requests,
                     self.stats.failed,
                     changes,
+                    elapsed=time.monotonic() - self.started,
+                )
+            )
+
+    def report_wait(self, left: float, reason: str) -> None:
+        """The client waits (called at least once a second meanwhile): said as progress."""
+        if self.progress is not None:
+            self.progress(
+                Progress(
+                    self.phase,
+                    self.done,
+                    self.total,
+                    self.stats.requests,
+                    self.stats.failed,
+                    tuple(self._drain_changes()),
+                    waiting=left,
+                    wait_reason=reason,
+                    elapsed=time.monotonic() - self.started,
                 )
             )
 
@@ -282,7 +314,7 @@ class BatchRun:
         step.record(results)
         self.done += len(results)
         log.info(
-            "batch %d %s: %d of %d done (%d ok in this request)",
+            "batch %d %s: %d of %d changes sent, items and sizes together (%d ok in this request)",
             self.batch.batch_id,
             step.phase,
             self.done,
@@ -367,7 +399,7 @@ def lease_seconds(setup: MondaySetup) -> float:
 _RUNNING: set[str] = set()
 
 
-def _holder_gone(holder: pushing.BatchClaim) -> bool:
+def holder_gone(holder: pushing.BatchClaim) -> bool:
     """True when the run holding a batch was a process of this machine that no longer
     exists (a crash or a kill), or a run of this very process that has ended: its batch
     can be resumed at once."""
@@ -421,7 +453,7 @@ def claim(
                 now=now(),
                 from_statuses=from_statuses,
                 lease_seconds=lease_seconds(s.setup),
-                holder_gone=_holder_gone,
+                holder_gone=holder_gone,
             )
             if holder is None and lock_customer:
                 other = pushing.lock_customer(
@@ -447,7 +479,7 @@ def claim(
 @contextmanager
 def running(s: BatchRun) -> Iterator[BatchRun]:
     """Around a run: however it ends, this process no longer counts its claim as running
-    (see _holder_gone), and its client's connections are closed."""
+    (see holder_gone), and its client's connections are closed."""
     try:
         yield s
     finally:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import URL, text
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
+from ..core.mapping import BoardMapping
 from ..monday.board import check_mapping, fetch_board
 from ..monday.client import DEFAULT_API_URL, DEFAULT_API_VERSION, MondayError, served_version
 from ..store.engine import (
@@ -75,6 +76,12 @@ def test_database(url: str | URL) -> str:
 def test_monday(ctx: Context, setup: MondaySetup) -> str:
     """Fetch the board's columns and check the mapping against them; say which API version
     served the reads (the board read carries the version query: no extra request)."""
+    return test_monday_board(ctx.mapping, setup)
+
+
+def test_monday_board(mapping: BoardMapping, setup: MondaySetup) -> str:
+    """test_monday without a database (the Settings dialog's Test monday.com): the token,
+    the board, and the mapping against the board's columns."""
     if not setup.board_id:
         raise ConnectionTestError("no board id: enter the board's id (the number in its URL)")
     try:
@@ -83,7 +90,7 @@ def test_monday(ctx: Context, setup: MondaySetup) -> str:
         raise ConnectionTestError(str(exc)) from None
     try:
         board = fetch_board(client, setup.board_id)
-        check_mapping(board, ctx.mapping)
+        check_mapping(board, mapping)
         served = served_version(client)
     except MondayError as exc:
         raise ConnectionTestError(str(exc)) from None
@@ -91,7 +98,7 @@ def test_monday(ctx: Context, setup: MondaySetup) -> str:
         client.close()
     return (
         f"board {board.board_id} “{board.name}”: {len(board.columns)} columns, all "
-        f"{len(ctx.mapping.columns)} mapped columns present; API version {served.value} "
+        f"{len(mapping.columns)} mapped columns present; API version {served.value} "
         f"({served.kind})"
     )
 
@@ -109,4 +116,5 @@ __all__ = [
     "sqlserver_url",
     "test_database",
     "test_monday",
+    "test_monday_board",
 ]

@@ -99,29 +99,10 @@ def estimate(ctx: Context, batch_id: int, limits: Limits | None = None) -> Estim
 def figures(items: int, subitems: int, reads: int, limits: Limits) -> tuple[int, int, float]:
     """(requests, complexity, minutes) of a push of `items` item and `subitems` subitem
     mutations besides `reads` read requests."""
-    # The same cap as the push's ChunkPolicy: the smaller of the per-request maximum and
-    # the per-minute budget (a trial account's budget is below the per-request maximum).
-    ceiling = min(limits.max_complexity_per_request, limits.complexity_per_minute)
-    chunk = max(
-        1,
-        min(
-            limits.max_mutations_per_request,
-            limits.mutations_per_minute,
-            ceiling // max(1, limits.mutation_cost),
-        ),
-    )
+    chunk = chunk_size(limits)
     requests = math.ceil(items / chunk) + math.ceil(subitems / chunk) + reads
     complexity = (items + subitems) * limits.mutation_cost
-    window_minutes = limits.window_seconds / 60
-    budget_minutes = complexity / limits.complexity_per_minute * window_minutes
-    rate_minutes = requests / limits.requests_per_minute * window_minutes
-    mutation_minutes = (items + subitems) / limits.mutations_per_minute * window_minutes
-    latency_minutes = requests * limits.seconds_per_request / 60
-    return (
-        requests,
-        complexity,
-        max(budget_minutes, rate_minutes, mutation_minutes, latency_minutes),
-    )
+    return requests, complexity, run_minutes(limits, items + subitems, requests)
 
 
 def estimate_changes(
@@ -153,3 +134,42 @@ def estimate_changes(
         new_subitems=subitems,
         board_reads=reads_for(touched),
     )
+
+
+def chunk_size(limits: Limits) -> int:
+    """Mutations per request: the same cap as the push's ChunkPolicy, the smaller of the
+    per-request maximum and the per-minute budget (a trial account's budget is below the
+    per-request maximum)."""
+    ceiling = min(limits.max_complexity_per_request, limits.complexity_per_minute)
+    return max(
+        1,
+        min(
+            limits.max_mutations_per_request,
+            limits.mutations_per_minute,
+            ceiling // max(1, limits.mutation_cost),
+        ),
+    )
+
+
+def run_minutes(
+    limits: Limits, mutations: int, requests: int, seconds_per_request: float | None = None
+) -> float:
+    """How long `mutations` in `requests` take: the slowest of the complexity budget, the
+    request and mutation rates, and the requests' own round trips."""
+    window_minutes = limits.window_seconds / 60
+    budget = mutations * limits.mutation_cost / limits.complexity_per_minute * window_minutes
+    rate = requests / limits.requests_per_minute * window_minutes
+    per_mutation = mutations / limits.mutations_per_minute * window_minutes
+    per_request = limits.seconds_per_request if seconds_per_request is None else seconds_per_request
+    return max(budget, rate, per_mutation, requests * per_request / 60)
+
+
+def time_left(
+    limits: Limits, mutations_left: int, *, requests_done: int, elapsed: float, waiting: float = 0
+) -> float:
+    """Seconds a running push (or undo) still needs: the confirmation's model over what is
+    left, its time per request replaced by the one measured so far, plus the wait under way
+    (pacing, a retry's backoff)."""
+    requests_left = math.ceil(max(0, mutations_left) / chunk_size(limits))
+    measured = elapsed / requests_done if requests_done > 0 and elapsed > 0 else None
+    return max(0.0, waiting) + run_minutes(limits, mutations_left, requests_left, measured) * 60

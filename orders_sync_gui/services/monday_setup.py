@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import random
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
@@ -115,9 +116,11 @@ class MondaySetup:
     def __repr__(self) -> str:  # never the token
         return f"MondaySetup(url={self.url!r}, board_id={self.board_id!r})"
 
-    def client(self, session: requests.Session | None = None) -> MondayClient:
+    def client(
+        self, session: requests.Session | None = None, cancel: threading.Event | None = None
+    ) -> MondayClient:
         """A client of this setup; `session` carries adapters of its own (a transcript
-        recorder, a replay of one)."""
+        recorder, a replay of one); `cancel` wakes its waits (see MondayClient.cancel)."""
         return MondayClient(
             self.token,
             ClientSettings(
@@ -136,6 +139,7 @@ class MondaySetup:
             session=session,
             pacer=self.pacer,
             versions=self.versions,
+            cancel=cancel,
         )
 
 

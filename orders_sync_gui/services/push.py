@@ -11,10 +11,12 @@ push_plan.py's; the run's skeleton (claim, steps, end) is batch_run.py's.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+from ..core.board_state import BoardState
 from ..core.models import BatchStatus, ChangeType, RowStatus
 from ..core.staged import RETRYABLE, complete, existing_item
 from ..monday.board import find_items, subitems_of
@@ -281,17 +283,14 @@ def _finish(
             or any(x.status is not RowStatus.PENDING for x in s.subs.values())
         )
         status = BatchStatus.PARTIAL if touched else BatchStatus.STAGED
-        waiting = len(rows) - len(ok) - len(failed)
-        parts = [f"{len(ok)} of {len(rows)} rows pushed"]
-        if failed:
-            parts.append(f"{len(failed)} failed")
-        if waiting:
-            parts.append(f"{waiting} not sent yet")
+        # What is on the board, as the window says it too (core/board_state.py).
+        state = BoardState.of(
+            {r.stg_id: r.status.value for r in rows},
+            ((x.stg_parent_id, x.status.value) for x in s.subs.values()),
+        )
         reason = error or ("cancelled by the operator" if s.should_cancel() else None)
         message = (
-            "; ".join(parts)
-            + (f" ({reason})" if reason else "")
-            + ": push again to retry what is left"
+            state.text() + (f" ({reason})" if reason else "") + ": push again to send what is left"
         )
     status = end_run(
         s, status, message=message, succeeded=len(ok), failed=len(failed), release_lock=done
@@ -327,6 +326,7 @@ def push(
     *,
     progress: Callable[[Progress], None] | None = None,
     should_cancel: Callable[[], bool] = lambda: False,
+    cancel: threading.Event | None = None,
 ) -> PushReport:
     """Push (or resume, or retry the failed rows of) a batch."""
     with ctx.store.engine.connect() as conn:
@@ -347,7 +347,7 @@ def push(
             f"batch {batch_id} adopts board items: finish it with "
             f"`orders-sync adopt --customer {batch.customer}`"
         )
-    run = BatchRun(ctx, setup, batch, progress, should_cancel)
+    run = BatchRun(ctx, setup, batch, progress, should_cancel, cancel)
     return execute(PushHooks(run))
 
 

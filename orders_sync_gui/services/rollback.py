@@ -7,6 +7,7 @@ so that no item it made is orphaned on the board.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -53,6 +54,7 @@ def roll_back(
     *,
     progress: Callable[[Progress], None] | None = None,
     should_cancel: Callable[[], bool] = lambda: False,
+    cancel: threading.Event | None = None,
 ) -> RollbackResult:
     """Discard a staged batch, or undo a pushed one on monday.com (`monday` makes the
     client only then). An undo that monday.com stopped raises UndoStopped, whose report
@@ -60,5 +62,7 @@ def roll_back(
     batch = get(ctx, batch_id)
     if not needs_undo(batch):
         return RollbackResult(discard(ctx, batch_id))
-    report = undo(ctx, batch_id, monday(), progress=progress, should_cancel=should_cancel)
+    report = undo(
+        ctx, batch_id, monday(), progress=progress, should_cancel=should_cancel, cancel=cancel
+    )
     return RollbackResult(report.batch or get(ctx, batch_id), report)

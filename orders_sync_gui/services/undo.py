@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -86,7 +87,7 @@ class UndoHooks(RunHooks[UndoReport]):
         self.superseded: set[int] = set()  # rows a later batch has pushed since
 
     def check(self) -> None:
-        _check_undoable(self.run.ctx, self.run.batch.batch_id)
+        check_undoable(self.run.ctx, self.run.batch.batch_id)
 
     def recover(self) -> None:
         # A crashed push first learns what reached the board, recorded as a push records.
@@ -224,7 +225,8 @@ class UndoHooks(RunHooks[UndoReport]):
         return UndoStopped(report.message, report)
 
 
-def _check_undoable(ctx: Context, batch_id: int) -> None:
+def check_undoable(ctx: Context, batch_id: int) -> None:
+    """Refuse (BatchStateError) an undo that cannot run: asked before any confirmation."""
     with ctx.store.engine.connect() as conn:
         batch = get_batch(conn, batch_id)
         latest = pushing.latest_pushed_batch(conn, batch.customer)
@@ -247,10 +249,11 @@ def undo(
     *,
     progress: Callable[[Progress], None] | None = None,
     should_cancel: Callable[[], bool] = lambda: False,
+    cancel: threading.Event | None = None,
 ) -> UndoReport:
     with ctx.store.engine.connect() as conn:
         batch = get_batch(conn, batch_id)
-    return execute(UndoHooks(BatchRun(ctx, setup, batch, progress, should_cancel)))
+    return execute(UndoHooks(BatchRun(ctx, setup, batch, progress, should_cancel, cancel)))
 
 
 def _finish_undo(

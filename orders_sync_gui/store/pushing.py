@@ -398,6 +398,15 @@ def _claim_row(conn: Connection, batch_id: int) -> Row[*tuple[Any, ...]]:
     ).one()
 
 
+def batch_claim(conn: Connection, batch_id: int) -> tuple[BatchClaim, datetime | None] | None:
+    """The claim of the run holding a PUSHING batch, with its last sign of life; None when
+    the batch is not PUSHING."""
+    row = _claim_row(conn, batch_id)
+    if row.status != BatchStatus.PUSHING.value:
+        return None
+    return _holder(row), row.updated_at
+
+
 def claim_batch(
     conn: Connection,
     batch_id: int,

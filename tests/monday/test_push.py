@@ -363,7 +363,10 @@ def test_a_spent_retry_bound_stops_the_push_and_a_later_push_resumes(ctx, make_s
     else:
         assert batch_status(ctx, batch) == BatchStatus.PARTIAL
         assert row_statuses(ctx, batch) == {"PUSHED": 10}  # items done, subitems not
-        assert report.succeeded == 0 and "10 not sent yet" in report.message
+        assert (
+            report.succeeded == 0
+            and "10 of 10 items on the board, sizes of 10 pending" in report.message
+        )
 
     server.set_faults(FaultConfig())
     resumed = push(ctx, batch, setup)

@@ -76,7 +76,17 @@ def answer_dialog(qtbot, button=QMessageBox.StandardButton.Yes, seen: list | Non
         if isinstance(box, QMessageBox):
             if seen is not None:
                 seen.append(box.text())
-            box.button(button).click()
+            target = box.button(button)
+            if target is None:  # a named button ("Push", "Undo"): the one that says yes
+                yes = button == QMessageBox.StandardButton.Yes
+                roles = {QMessageBox.ButtonRole.AcceptRole, QMessageBox.ButtonRole.YesRole}
+                target = next(
+                    b
+                    for b in box.buttons()
+                    if (box.buttonRole(b) in roles) == yes
+                    and (yes or box.buttonRole(b) == QMessageBox.ButtonRole.RejectRole)
+                )
+            target.click()
         else:
             QTimer.singleShot(20, press)
 

@@ -22,7 +22,7 @@ RANK = {"fail": 0, "warn": 1, "skip": 2, "pass": 3}
 
 def _open_checked(qtbot, window) -> SetupCheckDialog:
     """Check setup as the operator starts it (the toolbar), its first checks shown."""
-    window.act_check.trigger()
+    window.act_check_setup.trigger()
     dialog = window.findChild(SetupCheckDialog)
     assert dialog is not None and dialog.isVisible()
     qtbot.waitUntil(lambda: dialog.report is not None and not dialog.runner.busy(), timeout=60_000)
@@ -56,7 +56,7 @@ def test_a_mapped_column_the_source_lacks_is_listed_first(qtbot, window, isolate
     assert "[CUSTOMER ALT PO NUMBER]" in first.detail and "board_mapping.json" in first.fix
     statuses = [c.status for c in dialog.shown]
     assert statuses == sorted(statuses, key=RANK.__getitem__) and "pass" in statuses
-    assert len(dialog.shown) == 15  # every check of `orders-sync doctor`
+    assert len(dialog.shown) == 16  # every check of `orders-sync doctor`
     # What the operator reads: the failing check on top, its detail and its fix.
     text = dialog.list.toPlainText()
     assert text.index("FAIL") < text.index("WARN") < text.index("PASS")
@@ -112,7 +112,7 @@ def test_the_live_test_runs_after_yes_and_says_where_its_transcript_is(qtbot, wi
 
 def test_the_window_answers_while_the_checks_wait_on_monday(qtbot, window, sandbox):
     with sandbox.hold():  # every request to the sandbox waits at its door
-        window.act_check.trigger()
+        window.act_check_setup.trigger()
         dialog = window.findChild(SetupCheckDialog)
         qtbot.waitUntil(lambda: sandbox.wait_held(1, timeout=0), timeout=30_000)
         # The checks are stuck on monday.com; the window is not.

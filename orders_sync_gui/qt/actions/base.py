@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QMessageBox, QWidget
 
 from ...core.models import BatchStatus
 from ...core.staged import StatusChange
@@ -67,6 +67,15 @@ class ConfirmAction:
         """Whether the command can run now (its button is enabled by the same answer)."""
         return self.session is not None
 
+    def why_not(self) -> str:
+        sel = self.bench.selection
+        batch = sel.batch
+        return (
+            f"customer {sel.customer}, batch "
+            f"{f'{batch.batch_id} {batch.status}' if batch else None}, "
+            f"jobs {sorted(self.bench.runner.jobs)}"
+        )
+
     def prepare(self) -> Step | None:
         """A job whose result the confirmation shows, if the command needs one."""
         return None
@@ -88,6 +97,7 @@ class ConfirmAction:
 
     def do(self) -> None:
         if not self.ok_to_run():
+            log.info("%s: not possible now (%s)", type(self).__name__, self.why_not())
             return
         step = self.prepare()
         if step is None:
@@ -111,32 +121,42 @@ class ConfirmAction:
 
 class BatchRunAction(ConfirmAction):
     """A command that runs the current batch against monday.com (a push, an undo): the
-    statuses each step reports go into the batch's rows, and the batch shows as in progress,
-    without reading the database while it runs."""
+    statuses each step reports go into the batch's rows, and the status bar, the batch's
+    line in the history and the Staged rows title all say what is on the board from those
+    same rows (core/board_state.py), without reading the database while it runs."""
 
     activity = "run"
+    shown_status = BatchStatus.PUSHING.value  # the batch's status while the run holds it
 
     def __init__(self, bench: Workbench) -> None:
         super().__init__(bench)
         self.batch = bench.selection.batch
-        self.claimed = False
+        self.said = ""
 
     def idle_customer(self) -> bool:
         batch = self.batch
         return batch is not None and not self.bench.runner.busy(batch.customer)
 
+    def refused(self, title: str, message: str) -> None:
+        """Said before any confirmation: the command cannot run now."""
+        log.warning("%s: %s", title, message)
+        self.bench.jobs.idle(f"{title}: {message}")
+        QMessageBox.information(self.bench.parent, title, message)
+
     def progress(self, report: Report) -> None:
         assert self.batch is not None
+        batch_id = self.batch.batch_id
         changes: tuple[StatusChange, ...] = report.payload or ()
         if changes:
-            self.bench.staged.apply(self.batch.batch_id, changes)
-        if not self.claimed:  # it reports: it has claimed the batch, which is PUSHING now
-            self.claimed = True
-            shown = self.bench.history.find(self.batch.batch_id) or self.batch
-            message = f"{self.activity} in progress"
-            self.bench.history.update(
-                replace(shown, status=BatchStatus.PUSHING.value, message=message)
-            )
+            self.bench.staged.apply(batch_id, changes)
+        state = self.bench.staged.board_state(batch_id)
+        said = state.text() if state is not None else f"{report.done:,} of {report.total:,} sent"
+        self.bench.jobs.say(self.batch.customer, f"{report.text} — {said}")
+        if said != self.said:  # the batch's line in the history says the same, in place
+            self.said = said
+            shown = self.bench.history.find(batch_id) or self.batch
+            message = f"{self.activity} in progress: {said}"
+            self.bench.history.update(replace(shown, status=self.shown_status, message=message))
 
     def ended(self, batch: BatchInfo | None) -> None:
         """The run is over: the batch as it left it (if known), and its customer recounted:

@@ -8,19 +8,30 @@ status is read from the database during or after the push.
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from ...core.models import BatchStatus, ChangeType
+from ...services.batch_guard import busy_message
 from ...services.batch_run import Progress
-from ...services.estimate import Estimate, estimate
+from ...services.estimate import Estimate, estimate, time_left
 from ...services.monday_setup import MondaySetup
 from ...services.push import PushReport, PushStopped, push
 from ...services.staging import BatchInfo
 from ..dialogs import confirm_push
+from ..job_status import clock
 from ..workers import Job
 from .base import OPEN, BatchRunAction, Step
 
 log = logging.getLogger("orders_sync_gui.gui")
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """What the confirmation needs: the setup, and the estimate or why it cannot run."""
+
+    setup: MondaySetup
+    estimate: Estimate | None
+    refusal: str | None
 
 
 class PushAction(BatchRunAction):
@@ -39,31 +50,42 @@ class PushAction(BatchRunAction):
         assert self.session is not None and self.batch is not None
         session, batch_id = self.session, self.batch.batch_id
 
-        def work(job: Job) -> tuple[MondaySetup, Estimate]:
+        def work(job: Job) -> Prepared:
             setup = session.monday()
-            return setup, estimate(session.ctx, batch_id, setup.limits)
+            busy = busy_message(session.ctx, batch_id, setup)
+            if busy is not None:
+                return Prepared(setup, None, busy)
+            return Prepared(setup, estimate(session.ctx, batch_id, setup.limits), None)
 
         return Step("Estimating the push", f"estimate:{batch_id}", work)
 
-    def confirm(self, prepared: tuple[MondaySetup, Estimate]) -> bool:
+    def confirm(self, prepared: Prepared) -> bool:
         assert self.batch is not None
-        if confirm_push(self.bench.parent, self.batch, prepared[1]):
+        if prepared.refusal is not None or prepared.estimate is None:
+            self.refused("Push not started", prepared.refusal or "no estimate")
+            return False
+        if confirm_push(self.bench.parent, self.batch, prepared.estimate):
             return True
         log.info("push of batch %d not started (the operator said no)", self.batch.batch_id)
         return False
 
-    def action(self, prepared: tuple[MondaySetup, Estimate]) -> Step:
+    def action(self, prepared: Prepared) -> Step:
         assert self.session is not None and self.batch is not None
-        ctx, batch, setup = self.session.ctx, self.batch, prepared[0]
+        ctx, batch, setup = self.session.ctx, self.batch, prepared.setup
         self.bench.staged.reveal(batch.batch_id)
+        name = f"Pushing {batch.customer} batch {batch.batch_id}"
 
         def work(job: Job) -> PushReport:
             def progress(p: Progress) -> None:
-                text = (
-                    f"Pushing {batch.customer} batch {batch.batch_id}"
-                    f" — {p.done} / {p.total} mutations, {p.requests} requests"
+                eta = time_left(
+                    setup.limits,
+                    p.total - p.done,
+                    requests_done=p.requests,
+                    elapsed=p.elapsed,
+                    waiting=p.waiting,
                 )
-                job.report(p.done, p.total, text, p.changes)
+                text = name + (f" · {p.wait_reason}: {clock(p.waiting)} left" if p.waiting else "")
+                job.report(p.done, p.total, text, p.changes, eta)
 
             try:
                 return push(
@@ -72,6 +94,7 @@ class PushAction(BatchRunAction):
                     setup,
                     progress=progress,
                     should_cancel=lambda: job.cancelled,
+                    cancel=job.token.event,
                 )
             except PushStopped as stopped:
                 log.error("push stopped: %s", stopped)
