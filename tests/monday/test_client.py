@@ -32,6 +32,7 @@ from orders_sync_gui.core.models import ChangeType
 from orders_sync_gui.monday import board as board_module
 from orders_sync_gui.monday import board_items as board_items_module
 from orders_sync_gui.monday import columns as columns_module
+from orders_sync_gui.monday import group_items as group_items_module
 from orders_sync_gui.monday import probe as probe_module
 from orders_sync_gui.monday import versions as versions_module
 from orders_sync_gui.monday.client import (
@@ -147,6 +148,14 @@ def test_every_document_the_client_sends_validates_against_the_pinned_schema(
         ),
         (board_module.SUBITEMS_QUERY, {"ids": ["1900000001", "1900000002"]}),
         (versions_module.VERSION_QUERY, {}),
+        (
+            group_items_module.GROUP_ITEMS_QUERY,
+            {"board": [board], "group": ["topics"], "limit": 200, "qty": ["numbers"]},
+        ),
+        (
+            group_items_module.NEXT_ITEMS_QUERY,
+            {"cursor": "abc", "limit": 200, "qty": ["numbers"]},
+        ),
         (probe_module.ME_QUERY, {}),
         (probe_module.ITEMS_QUERY, {"ids": ["1900000001"], "columns": ["text_record_uuid"]}),
         (probe_module.DELETE_GROUP_MUTATION, {"board": board, "group": "new_group1"}),

@@ -282,8 +282,11 @@ def test_a_push_through_monday_trouble_completes_once(ctx, make_sandbox, trouble
     if trouble in ("complexity", "minute", "ip", "concurrency"):
         assert server.stats()["errors"].get(reason, 0) >= 1
         # a 429 is retried after monday's Retry-After / retry_in_seconds (1 s here), never
-        # at once or after the client's own short backoff
-        assert all(1.0 <= w <= 1.0 + 0.16 for w in recorder.waits)
+        # at once or after the client's own short backoff. A budget refusal may end earlier,
+        # at the window's reset the client read itself (monday rounds both up to seconds:
+        # Pacer.exhausted), but never before the sandbox's window of 1 s is mostly over.
+        low = 0.5 if trouble == "complexity" else 1.0
+        assert all(low <= w <= 1.0 + 0.16 for w in recorder.waits), recorder.waits
     if trouble == "5xx-drops-423":
         assert set(server.stats()["faults"]) == set(MIXED.kinds)
         # A dropped answer: what its request made is found on the board and taken up, or
