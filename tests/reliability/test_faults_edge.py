@@ -197,8 +197,11 @@ def test_each_429_is_waited_out_as_monday_asks(ctx, make_sandbox, limit):
     assert stops == []  # within the bounds: no stop at all
     assert server.stats()["errors"].get(code, 0) >= 1, f"the sandbox refused with {code}"
     # Retried after monday's Retry-After / retry_in_seconds (whole seconds, here 1), plus a
-    # little jitter: never at once, never after the client's own short backoff.
-    assert recorder.waits and all(1.0 <= w <= 1.2 for w in recorder.waits)
+    # little jitter: never at once, never after the client's own short backoff. A budget
+    # refusal may end at the window's reset the client read itself (Pacer.exhausted: monday
+    # rounds both figures up to whole seconds), a little before the refusal's own second.
+    low = 0.5 if limit == "complexity-budget" else 1.0
+    assert recorder.waits and all(low <= w <= 1.2 for w in recorder.waits), recorder.waits
     assert report.retries >= 1
     assert_all_accounted(ctx, server, batch)
 
