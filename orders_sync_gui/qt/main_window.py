@@ -208,8 +208,8 @@ class MainWindow(QMainWindow):
     def refresh(self) -> None:
         self.customer_list.refresh()
 
-    def load_preview(self) -> None:
-        self.change_set.load_preview()
+    def load_preview(self) -> None:  # asked while its preview runs: once more after it
+        self.change_set.load_preview(when_busy="again")
 
     def show_batch(self, batch_id: int, *, switch: bool = True) -> None:
         self.staged_view.show_batch(batch_id, switch=switch)
