@@ -13,7 +13,6 @@ import logging
 
 import shiboken6
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -33,17 +32,14 @@ from ..core.columns import ORDER_NUMBER
 from ..core.models import Record
 from ..services.adopt import AdoptReport, adopt
 from .actions import Workbench
+from .models import family_tint, paint
 from .workers import Job
 
 log = logging.getLogger("orders_sync_gui.gui")
 
 CLASSES = ("Matched", "Ambiguous", "Board only", "Source only")
-TINTS = {
-    "Matched": "#e3f4e1",
-    "Ambiguous": "#fff3d6",
-    "Board only": "#e8e8f0",
-    "Source only": "#e6eefb",
-}
+# Each class's tint family (qt/models.TINTS: a light and a dark pair).
+TINTS = {"Matched": "green", "Ambiguous": "amber", "Board only": "lilac", "Source only": "blue"}
 HOLD = "Hold: choose later"
 COLUMNS = ("Class", "Order", "Board item", "Item name", "Note")
 
@@ -75,8 +71,10 @@ class AdoptDialog(QDialog):
         self.counts = {name: QLabel(f"{name}: …") for name in CLASSES}
         row = QHBoxLayout()
         for name, label in self.counts.items():
+            background, text = family_tint(TINTS[name])
             label.setStyleSheet(
-                f"background: {TINTS[name]}; padding: 4px 10px; border-radius: 3px;"
+                f"background: {background.name()}; color: {text.name()}; "
+                "padding: 4px 10px; border-radius: 3px;"
             )
             row.addWidget(label)
         row.addStretch(1)
@@ -200,7 +198,7 @@ class AdoptDialog(QDialog):
         for column, text in enumerate((kind, order, item, name, note)):
             cell = QTableWidgetItem(text)
             if column == 0:
-                cell.setBackground(QBrush(QColor(TINTS[kind])))
+                paint(cell, TINTS[kind])
             if column == 4:
                 cell.setToolTip(text)
             self.table.setItem(row, column, cell)

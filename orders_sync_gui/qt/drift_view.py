@@ -19,7 +19,6 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -43,6 +42,7 @@ from ..services.push import PushReport, PushStopped, push
 from ..services.staging import rollback
 from .confirm import confirm_outward
 from .job_status import JobStatus
+from .models import paint
 from .session import Session
 from .workers import Job
 
@@ -57,8 +57,8 @@ HEADERS = [
     "Last pushed",
     "Database now",
 ]
-TINTS = {"changed": "#fff3cd", "gone": "#f8d7da", "subitem": "#e2e3f5", "unknown": "#e9ecef"}
-TINTS["twice"] = TINTS["unknown"]
+# Each kind's tint family (qt/models.TINTS: a light and a dark pair).
+TINTS = {"changed": "amber", "gone": "red", "subitem": "lilac", "unknown": "grey", "twice": "grey"}
 ACTIONABLE = {"changed", "gone", "subitem"}  # what a push or an accept can put right
 
 
@@ -197,11 +197,10 @@ class DriftView(QDialog):
         lines = drift_lines(drift)
         self.table.setRowCount(len(lines))
         for row, (kind, uid, cells) in enumerate(lines):
-            tint = QColor(TINTS[kind])
             for col, text in enumerate([kind, *cells]):
                 cell = QTableWidgetItem(text)
                 cell.setToolTip(text)
-                cell.setBackground(tint)
+                paint(cell, TINTS[kind])
                 if col == 0:
                     cell.setData(Qt.ItemDataRole.UserRole, uid)
                 self.table.setItem(row, col, cell)

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Signal
-from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -43,6 +42,7 @@ from ..services.mapping_choice import (
 )
 from .confirm import confirm_outward
 from .job_status import JobStatus
+from .models import paint
 from .session import Session
 from .workers import Job
 
@@ -50,7 +50,8 @@ log = logging.getLogger("orders_sync_gui.gui")
 
 MAPPING_TIP = "Match the mapping's columns to the board's own (by title and type)"
 HEADERS = ["Mapping column", "Board", "Wants", "Found", "Board column", "Why"]
-TINTS = {"matched": "#d4edda", "ambiguous": "#fff3cd", "unmatched": "#f8d7da"}
+# Each status's tint family (qt/models.TINTS: a light and a dark pair).
+TINTS = {"matched": "green", "ambiguous": "amber", "unmatched": "red"}
 
 
 def _label(column: FoundColumn) -> str:
@@ -151,7 +152,7 @@ class MappingDialog(QDialog):
     def _cell(self, text: str, status: str) -> QTableWidgetItem:
         cell = QTableWidgetItem(text)
         cell.setToolTip(text)
-        cell.setBackground(QColor(TINTS[status]))
+        paint(cell, TINTS[status])
         return cell
 
     def _fill(self, row: int, status: str, cells: list[str]) -> None:

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import QTableWidgetItem
 
 Index = QModelIndex | QPersistentModelIndex
 TINT_ROLES = (Qt.ItemDataRole.BackgroundRole, Qt.ItemDataRole.ForegroundRole)
@@ -59,10 +60,21 @@ def scheme() -> str:
 def tint(value: str) -> tuple[QColor, QColor] | None:
     """(background, text) colours of a tinted word in the palette's scheme; None: no tint."""
     name = TINT_OF.get(value)
-    if name is None:
-        return None
+    return None if name is None else family_tint(name)
+
+
+def family_tint(name: str) -> tuple[QColor, QColor]:
+    """(background, text) of one of TINTS' families ("green", "amber", ...) in the palette's
+    scheme: the dialogs tint their own kinds of row with the same light and dark pairs."""
     variant = scheme()
     return QColor(TINTS[name][variant]), QColor(TEXT[variant])
+
+
+def paint(cell: QTableWidgetItem, family: str) -> None:
+    """A table cell tinted with a family's pair: its text colour goes with the background."""
+    background, text = family_tint(family)
+    cell.setBackground(background)
+    cell.setForeground(text)
 
 
 @dataclass(frozen=True, slots=True)
