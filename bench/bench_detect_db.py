@@ -43,6 +43,7 @@ from orders_sync_gui.services.context import open_context
 from orders_sync_gui.settings import load_customer_map, load_mapping
 from orders_sync_gui.store import dbhash
 from orders_sync_gui.store.demo import demo_chunks, load_orders, mutate_orders
+from orders_sync_gui.store.schema import sync_state as app_sync_state
 from orders_sync_gui.store.source import reflect_source, source_columns, stream_frames
 from orders_sync_gui.store.syncstate import record_json
 
@@ -94,12 +95,14 @@ def postgres() -> Iterator[Any]:
 
 def _bulk(conn: Any, table: Table, rows: list[dict[str, Any]]) -> None:
     """Rows into an app table at bulk speed: COPY on PostgreSQL, executemany elsewhere,
-    each value through its column type's bind processing (as SQLAlchemy would store it)."""
+    each value through the app's column type's bind processing (as the app would store
+    it: a reflected CHAR(32) would keep a uuid's dashes, that the app's Uuid drops)."""
     if not rows:
         return
     dialect = conn.dialect
     names = list(rows[0])
-    procs = [table.c[n].type._cached_bind_processor(dialect) for n in names]
+    typed = [app_sync_state.c[n] if n in app_sync_state.c else table.c[n] for n in names]
+    procs = [c.type._cached_bind_processor(dialect) for c in typed]
     values = [
         tuple(v if p is None or v is None else p(v) for v, p in zip(r.values(), procs, strict=True))
         for r in rows

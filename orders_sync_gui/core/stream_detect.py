@@ -1,9 +1,10 @@
 """Method 2 over a table read in chunks: memory bounded by the sync state, not the source.
 
 Each chunk of source rows is hashed (records.hash_frame) and classified at once against the
-sync state; between chunks only what the count needs survives: the state still unmatched
-({uuid: (customer, hash)}), the uuids seen (a uuid shared across chunks must fail every row
-that holds it) and the counts. The counts equal core.detect.count_by_customer's over the
+sync state; between chunks only what the count needs survives: the state as numpy arrays
+with a flag per record once a row held it (core/state_index.py), the distinct uuids of
+each chunk the state does not hold (a uuid shared across chunks must fail every row that
+holds it) and the counts. The counts equal core.detect.count_by_customer's over the
 whole table read at once (tests hold them to it, with customers and invalid rows straddling
 chunk boundaries).
 
@@ -14,15 +15,17 @@ rows the database found unchanged never reach this module (see services/detectio
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from .adopt_match import withhold
 from .columns import ORDER_NUMBER, RECORD_UUID
-from .models import ChangeType, CustomerCounts, RowError
+from .models import CustomerCounts, RowError
 from .records import SourceSpec, hash_frame, normal_uuid
+from .state_index import StateIndex, as_hash_array, as_uuid_array
 
 NO_CUSTOMER = "(no customer)"
 # The column a chunk carries when the database joined each row's sync state hash to it.
@@ -43,32 +46,31 @@ class LateDuplicateError(RuntimeError):
 class ChunkedCounter:
     """Feed chunks with add(); finish() gives the counts and the row errors.
 
-    `state`: {uuid: (customer, hash)} of the synced records (None: every chunk carries its
-    rows' state). `shared`: uuids known to be held by more than one row; their rows are set
-    aside and hashed together at the end, so that each gets the message naming all of its
-    orders, as the unchunked path gives it.
+    `state`: the synced records (None: every chunk carries its rows' state). `shared`:
+    uuids known to be held by more than one row; their rows are set aside and hashed
+    together at the end, so that each gets the message naming all of its orders, as the
+    unchunked path gives it. Classification is done in numpy over each chunk: no Python
+    object per row survives it.
     """
 
     spec: SourceSpec
-    state: dict[str, tuple[str, str]] | None = None
+    state: StateIndex | None = None
     shared: Collection[str] = ()
     # {uuid: why} of the orders an adoption holds out of staging: counted as invalid
     held: Mapping[str, str] = field(default_factory=dict)
     counts: dict[str, CustomerCounts] = field(default_factory=dict)
     errors: list[RowError] = field(default_factory=list)
     rows: int = 0  # rows read so far
-    _seen: set[str] = field(default_factory=set)
+    # Per chunk, the distinct uuids its rows held that the state index does not mark:
+    # a uuid in two of them is shared across chunks (checked at the end, in one sort).
+    _unindexed: list[np.ndarray] = field(default_factory=list)
     _late: set[str] = field(default_factory=set)
     _aside: list[pd.DataFrame] = field(default_factory=list)
 
-    def _count(self, customer: str, kind: ChangeType | None) -> CustomerCounts:
+    def _counts_of(self, customer: str) -> CustomerCounts:
         counts = self.counts.get(customer)
         if counts is None:
             counts = self.counts[customer] = CustomerCounts(customer)
-        if kind is None:
-            counts.invalid += 1
-        else:
-            counts.add(kind)
         return counts
 
     def add(self, frame: pd.DataFrame) -> None:
@@ -87,37 +89,60 @@ class ChunkedCounter:
         hashed = hash_frame(frame, self.spec, with_sizes=False)
         withhold(hashed, self.held)
         self.errors.extend(hashed.errors)
-        carried = STATE_HASH in frame.columns
-        state_hashes = frame[STATE_HASH].tolist() if carried else None
-        for i, (uid, customer, digest) in enumerate(
-            zip(hashed.uuids, hashed.customers, hashed.hashes, strict=True)
+        uuids = as_uuid_array(hashed.uuids)
+        digests = as_hash_array(hashed.hashes)
+        valid = digests != b""
+        if STATE_HASH in frame.columns:
+            old = as_hash_array(frame[STATE_HASH].tolist())
+            unindexed = uuids
+        else:
+            assert self.state is not None
+            # A row marks its uuid's state: what is left unmarked at the end is DELETED.
+            # An invalid row marks it too: it is neither new nor deleted.
+            at = self.state.lookup(uuids)
+            indexed = at >= 0
+            hit = at[indexed]
+            if not last:
+                again = hit[self.state.matched[hit]]
+                self._late.update(u.decode() for u in self.state.uuids[again])
+            self.state.matched[hit] = True
+            old = np.full(len(uuids), b"", dtype=digests.dtype)
+            old[indexed] = self.state.hashes[hit]
+            unindexed = uuids[~indexed]
+        if not last:
+            self._unindexed.append(np.unique(unindexed[unindexed != b""]))
+        kinds = np.where(
+            old == b"",
+            _NEW,
+            np.where(old == digests, _UNCHANGED, _CHANGED),
+        )
+        kinds[~valid] = _INVALID
+        names = [c if c is not None else NO_CUSTOMER for c in hashed.customers]
+        codes, customers = pd.factorize(pd.Series(names, dtype=object))
+        table = np.zeros((len(customers), 4), dtype=np.int64)
+        np.add.at(table, (codes, kinds), 1)
+        for customer, (new, changed, unchanged, invalid) in zip(
+            customers, table.tolist(), strict=True
         ):
-            if uid is not None and not last:
-                if uid in self._seen:
-                    self._late.add(uid)
-                self._seen.add(uid)
-            old: str | None
-            if state_hashes is not None:
-                old = state_hashes[i]
-            else:
-                assert self.state is not None
-                # A row pops its uuid's state: what is left at the end is DELETED. An
-                # invalid row pops it too: it is neither new nor deleted.
-                found = self.state.pop(uid, None) if uid is not None else None
-                old = found[1] if found is not None else None
-            if digest is None:
-                self._count(customer or NO_CUSTOMER, None)
-                continue
-            assert customer is not None
-            if old is None:
-                kind = ChangeType.NEW
-            else:
-                kind = ChangeType.UNCHANGED if old == digest else ChangeType.CHANGED
-            self._count(customer, kind)
+            counts = self._counts_of(customer)
+            counts.new += new
+            counts.changed += changed
+            counts.unchanged += unchanged
+            counts.invalid += invalid
+
+    def _late_uuids(self) -> set[str]:
+        late = set(self._late)
+        if len(self._unindexed) > 1:
+            every = np.concatenate(self._unindexed)
+            values, seen = np.unique(every, return_counts=True)
+            late.update(u.decode() for u in values[seen > 1])
+        return late
 
     def finish(self) -> tuple[dict[str, CustomerCounts], list[RowError]]:
-        if self._late:
-            raise LateDuplicateError(self._late)
+        late = self._late_uuids()
+        if late:
+            raise LateDuplicateError(late)
+        self._unindexed = []
         if self._aside:
             aside = pd.concat(self._aside, ignore_index=True)
             # In order-number order, as read_rows reads them: the shared-uuid message lists
@@ -127,15 +152,14 @@ class ChunkedCounter:
             self._classify(aside, last=True)
             self._aside = []
         if self.state is not None:
-            for customer, _ in self.state.values():
-                self._count(customer, ChangeType.DELETED)
-            self.state = {}
+            for customer, n in self.state.unmatched_by_customer().items():
+                self._counts_of(customer).deleted += n
+            self.state = StateIndex.empty()
         return self.counts, self.errors
 
 
-def state_map(rows: Iterable[tuple[str, str, str]]) -> dict[str, tuple[str, str]]:
-    """{uuid: (customer, hash)} from load_state_hashes' triples."""
-    return {u: (c, h) for u, c, h in rows}
+# Columns of the per-customer table a chunk is counted into.
+_NEW, _CHANGED, _UNCHANGED, _INVALID = 0, 1, 2, 3
 
 
 def add_counts(into: dict[str, CustomerCounts], more: Mapping[str, CustomerCounts]) -> None:

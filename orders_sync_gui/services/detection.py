@@ -17,9 +17,11 @@ from ..core.mapping import ITEM_VALUES_BYTES
 from ..core.models import ChangeType, CustomerCounts, Record, RowChange, RowError
 from ..core.records import SourceSpec, hash_frame, records_of
 from ..core.staged import StateRow
-from ..core.stream_detect import STATE_HASH, ChunkedCounter, LateDuplicateError, state_map
+from ..core.state_index import StateIndex
+from ..core.stream_detect import STATE_HASH, ChunkedCounter, LateDuplicateError
 from ..store import dbhash, server_query
 from ..store.adopting import held_back
+from ..store.prefetch import read_ahead
 from ..store.source import (
     CHUNK_ROWS,
     count_rows,
@@ -33,7 +35,7 @@ from ..store.source import (
     uuids_of,
 )
 from ..store.staging import open_batches
-from ..store.syncstate import last_synced, load_state, load_state_hashes
+from ..store.syncstate import last_synced, load_state, load_state_hashes, state_hash_chunks
 from .context import Context
 
 log = logging.getLogger(__name__)
@@ -261,7 +263,7 @@ def _stream_count(
     info = ctx.store.source()
     counter = ChunkedCounter(
         spec,
-        state=state_map(load_state_hashes(conn)),
+        state=StateIndex.build(state_hash_chunks(conn)),
         shared=shared,
         held=held_back(conn),  # orders an adoption holds back
     )
@@ -307,7 +309,7 @@ def _server_count(
     if progress is not None:
         progress(DetectProgress(done, total, _copies(counter.counts)))
     stmt = server_query.travelling(info, source_columns(info, _columns(ctx)), moved, STATE_HASH)
-    for frame in stream_frames(conn, stmt, chunk_rows=chunk_rows):
+    for frame in read_ahead(stream_frames(conn, stmt, chunk_rows=chunk_rows)):
         counter.add(frame)
         if progress is not None:
             rows = done + counter.rows

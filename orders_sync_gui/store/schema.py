@@ -24,7 +24,6 @@ from sqlalchemy import (
     Unicode,
     UnicodeText,
     UniqueConstraint,
-    Uuid,
 )
 from sqlalchemy.dialects import mssql
 from sqlalchemy.types import TypeEngine
@@ -32,6 +31,7 @@ from sqlalchemy.types import TypeEngine
 from ..core.columns import DEMO_COLUMNS, RECORD_HASH, RECORD_UUID, TOTAL_QTY, Kind
 from ..core.columns import Column as SourceColumn
 from ..core.customers import MAX_CUSTOMER_NAME
+from .uuid_type import FastUuid
 
 SOURCE_TABLE = "ORDERS_UNIFIED"
 BATCH_TABLE = "MON_BatchProcessing"
@@ -44,7 +44,7 @@ VERSION_TABLE = "MON_SchemaVersion"
 # DATETIME2 on SQL Server (DATETIME would round milliseconds); plain elsewhere.
 Timestamp = DateTime().with_variant(mssql.DATETIME2(), "mssql")
 # UNIQUEIDENTIFIER on SQL Server, UUID on PostgreSQL, CHAR(32) on SQLite; strings in Python.
-UuidText = Uuid(as_uuid=False)
+UuidText = FastUuid()
 # NVARCHAR(max) on SQL Server (not the deprecated NTEXT); TEXT elsewhere.
 LongText = UnicodeText().with_variant(mssql.NVARCHAR(), "mssql")
 Json = LongText  # JSON documents as text: every dialect has it

@@ -7,7 +7,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from sqlalchemy import (
     ColumnElement,
@@ -16,14 +15,8 @@ from sqlalchemy import (
     MetaData,
     Select,
     Table,
-    Text,
-    Uuid,
-    case,
-    cast,
     func,
     inspect,
-    literal,
-    literal_column,
     select,
     type_coerce,
 )
@@ -40,35 +33,12 @@ from ..core.columns import (
     Kind,
     size_columns_between,
 )
+from .packed_sizes import packed_column, rowid_column, unpack
 from .schema import SOURCE_TABLE
+from .uuid_type import LenientUuid
 
 # SQL Server accepts at most 2,100 parameters in one statement.
 IN_CHUNK = 1000
-
-
-class LenientUuid(Uuid):
-    """record_uuid as read: Uuid, except that a value which is no UUID comes back as its raw
-    text (for the row check to name that one row, "has no valid record_uuid").
-
-    A plain Uuid would raise ValueError in the result processing on one malformed value
-    (SQLite keeps any text, as a careless load leaves it) and sink the whole read:
-    detection, preview and staging of every customer.
-    """
-
-    cache_ok = True
-
-    def result_processor(self, dialect, coltype):  # type: ignore[no-untyped-def]
-        strict = super().result_processor(dialect, coltype)
-        if strict is None:
-            return None
-
-        def process(value):  # type: ignore[no-untyped-def]
-            try:
-                return strict(value)
-            except (ValueError, TypeError, AttributeError):
-                return value if isinstance(value, str) else repr(value)
-
-        return process
 
 
 class SourceSchemaError(RuntimeError):
@@ -115,7 +85,7 @@ def reflect_source(engine: Engine) -> SourceInfo:
         )
     table = Table(SOURCE_TABLE, MetaData(), autoload_with=engine)
     # Read as Uuid, so that every dialect hands record_uuid back as a dashed string.
-    table.c[RECORD_UUID].type = LenientUuid(as_uuid=False)
+    table.c[RECORD_UUID].type = LenientUuid()
     names = [c.name for c in table.columns]
     try:
         sizes = size_columns_between(names)
@@ -189,19 +159,12 @@ def stream_frames(
         result.close()
 
 
-PACKED_SIZES = "_packed_sizes"
-_ROWID = "_rowid"
-
-
 def stream_source(
     conn: Connection, info: SourceInfo, columns: Sequence[str], *, chunk_rows: int = CHUNK_ROWS
 ) -> Iterator[pd.DataFrame]:
     """record_uuid and the columns of every row, chunk by chunk (stream_frames). On SQLite
-    the size columns (about 200, a handful filled per row) come packed into one text per
-    row, built by SQLite: turning 200 mostly NULL cells per row into Python objects cost
-    more than all the rest of detection. A row with a size that is not an integer (a
-    careless load's text or float) is read again as it is, so every value reaches the
-    hasher exactly as the plain read would hand it over."""
+    the size columns come packed into one text per row (packed_sizes.py), each value
+    reaching the hasher as the plain read would hand it over."""
     sizes = [c for c in columns if c in set(info.sizes)]
     if conn.dialect.name != "sqlite" or len(sizes) < 8:
         yield from stream_frames(
@@ -209,63 +172,9 @@ def stream_source(
         )
         return
     others = [c for c in columns if c not in set(sizes)]
-    rowid: ColumnElement[Any] = literal_column("rowid").label(_ROWID)
-    stmt = select(*source_columns(info, others), _packed(info, sizes), rowid)
+    stmt = select(*source_columns(info, others), packed_column(info, sizes), rowid_column())
     for frame in stream_frames(conn, stmt, chunk_rows=chunk_rows):
-        yield _unpacked(conn, info, frame, sizes)
-
-
-def _packed(info: SourceInfo, sizes: Sequence[str]) -> ColumnElement[Any]:
-    """'<index>=<qty>;' for each integer size of the row, '!' for any other non-NULL one."""
-    parts: list[ColumnElement[Any]] = []
-    for i, name in enumerate(sizes):
-        col = info.table.c[name]
-        kind = func.typeof(col)
-        parts.append(
-            case(
-                (kind == "null", literal("")),
-                (kind == "integer", literal(f"{i}=") + cast(col, Text) + literal(";")),
-                else_=literal("!"),
-            )
-        )
-    packed = parts[0]
-    for part in parts[1:]:
-        packed = packed + part
-    return packed.label(PACKED_SIZES)
-
-
-def _unpacked(
-    conn: Connection, info: SourceInfo, frame: pd.DataFrame, sizes: Sequence[str]
-) -> pd.DataFrame:
-    texts = frame.pop(PACKED_SIZES).tolist()
-    rowids = frame.pop(_ROWID).tolist()
-    matrix = np.full((len(frame), len(sizes)), np.nan)
-    rows: list[int] = []
-    cols: list[int] = []
-    qtys: list[int] = []
-    odd: list[int] = []
-    for r, packed in enumerate(texts):
-        if not packed:
-            continue
-        if "!" in packed:
-            odd.append(r)
-            continue
-        for item in packed[:-1].split(";"):
-            c, q = item.split("=")
-            rows.append(r)
-            cols.append(int(c))
-            qtys.append(int(q))
-    matrix[rows, cols] = qtys
-    block = pd.DataFrame(matrix, columns=list(sizes), index=frame.index)
-    if odd:
-        block = block.astype(object).where(block.notna(), None)
-        wanted = [rowids[r] for r in odd]
-        plain: ColumnElement[Any] = literal_column("rowid")
-        stmt = select(plain, *(info.table.c[s] for s in sizes)).where(plain.in_(wanted))
-        exact = {row[0]: row[1:] for row in conn.execute(stmt)}
-        for r in odd:
-            block.iloc[r] = list(exact[rowids[r]])
-    return pd.concat([frame, block], axis=1)
+        yield unpack(conn, info, frame, sizes)
 
 
 def uuids_of(info: SourceInfo, spellings: Sequence[str]) -> Select[Any]:

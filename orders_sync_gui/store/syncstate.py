@@ -8,7 +8,7 @@ remembered, so that the order, if it comes back, reuses its item (see StateRow.k
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -115,13 +115,30 @@ def load_state(
     ]
 
 
+def _state_hashes_stmt() -> Select[Any]:
+    # Tombstones are not synced records, exactly as load_state (Method 1) leaves them out.
+    st = sync_state.c
+    return select(st.record_uuid, st.customer, st.source_hash).where(st.deleted_at.is_(None))
+
+
 def load_state_hashes(conn: Connection) -> list[tuple[str, str, str]]:
-    """(uuid, customer, hash) of every synced record: all Method 2 needs. Tombstones are
-    not synced records, exactly as load_state (Method 1) leaves them out."""
-    stmt = select(sync_state.c.record_uuid, sync_state.c.customer, sync_state.c.source_hash).where(
-        sync_state.c.deleted_at.is_(None)
+    """(uuid, customer, hash) of every synced record: all Method 2 needs."""
+    return [(str(u), c, h) for u, c, h in conn.execute(_state_hashes_stmt())]
+
+
+def state_hash_chunks(
+    conn: Connection, chunk_rows: int = 50_000
+) -> Iterator[list[tuple[str, str, str]]]:
+    """load_state_hashes' triples, `chunk_rows` at a time (a server-side cursor where the
+    driver has one): for an index built without the whole list in memory."""
+    result = conn.execution_options(stream_results=True, yield_per=chunk_rows).execute(
+        _state_hashes_stmt()
     )
-    return [(str(u), c, h) for u, c, h in conn.execute(stmt)]
+    try:
+        for part in result.partitions(chunk_rows):
+            yield [(str(u), c, h) for u, c, h in part]
+    finally:
+        result.close()
 
 
 def save_state(conn: Connection, rows: Iterable[StateRow], *, now: datetime) -> int:
