@@ -11,8 +11,11 @@ that both versions have.
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
 import resource
 import sys
+import threading
 import time
 
 from orders_sync_gui.services import detection, staging
@@ -24,9 +27,10 @@ def main() -> None:
     ctx = open_context(url)
     try:
         ctx.store.source()  # the reflection, as the window has it done before a count
+        watch = WorkerPeaks()
         start = time.perf_counter()
         if op == "detect":
-            counts, errors = detection.detect_counts(ctx)
+            counts, errors = detection.detect_counts(ctx, **chunk())
             detail = {"customers": len(counts), "errors": len(errors)}
         elif op == "preview":
             found = detection.preview(ctx, customer)
@@ -37,23 +41,73 @@ def main() -> None:
         else:
             raise SystemExit(f"unknown operation {op!r}")
         seconds = time.perf_counter() - start
+        watch.stop()
         if op == "stage":
             staging.rollback(ctx, batch.batch_id)  # not timed: the next run stages again
     finally:
         ctx.close()
-    print(json.dumps({"seconds": seconds, "peak_mb": peak_mb(), **detail}))
+    own, workers = peak_mb(), watch.peaks
+    # Worker processes (detection's, on SQLite at scale) count too: the sum of their
+    # peaks, an upper bound of what they held at once.
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "peak_mb": own + sum(workers.values()),
+                "own_peak_mb": own,
+                "worker_peaks_mb": sorted(workers.values()),
+                **detail,
+            }
+        )
+    )
 
 
-def peak_mb() -> float:
-    """This process's peak resident set. VmHWM on Linux: ru_maxrss keeps the parent's
-    high-water mark across fork and exec, and the parent loaded the data."""
+class WorkerPeaks:
+    """Samples the peak resident set (VmHWM) of this process's children every 50 ms while
+    the operation runs. Not getrusage(RUSAGE_CHILDREN): its ru_maxrss starts a spawned
+    child at the parent's own peak, and keeps only the highest child."""
+
+    def __init__(self) -> None:
+        self.peaks: dict[int, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.05):
+            for child in multiprocessing.active_children():
+                mb = vm_hwm_mb(f"/proc/{child.pid}/status")
+                if mb is not None:
+                    self.peaks[child.pid] = max(mb, self.peaks.get(child.pid, 0.0))
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def vm_hwm_mb(path: str) -> float | None:
     try:
-        with open("/proc/self/status", encoding="ascii") as status:
+        with open(path, encoding="ascii") as status:
             for line in status:
                 if line.startswith("VmHWM:"):
                     return int(line.split()[1]) / 1024
     except OSError:
         pass
+    return None
+
+
+def chunk() -> dict[str, int]:
+    """BENCH_CHUNK_ROWS (scratch experiments): detection's chunk size, else its default."""
+    raw = os.environ.get("BENCH_CHUNK_ROWS")
+    return {"chunk_rows": int(raw)} if raw else {}
+
+
+def peak_mb() -> float:
+    """This process's peak resident set. VmHWM on Linux: ru_maxrss keeps the parent's
+    high-water mark across fork and exec, and the parent loaded the data."""
+    found = vm_hwm_mb("/proc/self/status")
+    if found is not None:
+        return found
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

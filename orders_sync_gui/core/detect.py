@@ -72,8 +72,13 @@ def classify_by_join(source: Sequence[Record], state: Sequence[Record]) -> list[
     right = pd.DataFrame({"record_uuid": [r.record_uuid for r in state], "old": list(state)})
     joined = left.merge(right, on="record_uuid", how="outer", indicator=True, sort=False)
     changes: list[RowChange] = []
+    # Lists, not the Series: iterating the categorical _merge costs a lookup per row.
     for uid, new, old, side in zip(
-        joined["record_uuid"], joined["new"], joined["old"], joined["_merge"], strict=True
+        joined["record_uuid"].tolist(),
+        joined["new"].tolist(),
+        joined["old"].tolist(),
+        joined["_merge"].astype(object).tolist(),
+        strict=True,
     ):
         if side == "left_only":
             changes.append(RowChange(uid, ChangeType.NEW, new.customer, new, None))

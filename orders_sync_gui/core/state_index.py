@@ -52,9 +52,17 @@ class StateIndex:
             codes.append(np.fromiter((names.setdefault(c, len(names)) for c in cs), np.int32))
         if not uuids:
             return cls.empty()
-        u, h, c = np.concatenate(uuids), np.concatenate(hashes), np.concatenate(codes)
+        # One array at a time, its parts freed before the next: at a million records the
+        # parts and their copies together came to twice the index.
+        u = np.concatenate(uuids)
+        uuids.clear()
         order = np.argsort(u, kind="stable")
-        return cls(u[order], h[order], c[order], list(names), np.zeros(len(u), dtype=bool))
+        u = u[order]
+        h = np.concatenate(hashes)
+        hashes.clear()
+        h = h[order]
+        c = np.concatenate(codes)[order]
+        return cls(u, h, c, list(names), np.zeros(len(u), dtype=bool))
 
     @classmethod
     def empty(cls) -> StateIndex:

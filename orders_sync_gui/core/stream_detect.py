@@ -43,6 +43,44 @@ class LateDuplicateError(RuntimeError):
 
 
 @dataclass(slots=True)
+class HashedChunk:
+    """What the count needs of a chunk of source rows: per row its uuid, canonical
+    customer and hash (None where the row is invalid), the hash its push recorded when the
+    chunk carries it, the rows' errors, and the rows of shared uuids, set aside unhashed.
+    Small and picklable: a worker process hashes, the counting process counts."""
+
+    rows: int
+    uuids: list[str | None]
+    customers: list[str | None]
+    hashes: list[str | None]
+    state_hashes: list[str | None] | None
+    errors: list[RowError]
+    aside: pd.DataFrame | None = None
+
+
+def hash_chunk(
+    frame: pd.DataFrame,
+    spec: SourceSpec,
+    *,
+    shared: Collection[str] = (),
+    held: Mapping[str, str] | None = None,
+) -> HashedChunk:
+    rows, aside = len(frame), None
+    if shared and rows:
+        mask = frame[RECORD_UUID].map(lambda u: normal_uuid(u) in shared).to_numpy(bool)
+        if mask.any():
+            aside, frame = frame[mask], frame[~mask]
+    if not len(frame):
+        return HashedChunk(rows, [], [], [], None, [], aside)
+    hashed = hash_frame(frame, spec, with_sizes=False)
+    withhold(hashed, held or {})
+    carried = frame[STATE_HASH].tolist() if STATE_HASH in frame.columns else None
+    return HashedChunk(
+        rows, hashed.uuids, hashed.customers, hashed.hashes, carried, hashed.errors, aside
+    )
+
+
+@dataclass(slots=True)
 class ChunkedCounter:
     """Feed chunks with add(); finish() gives the counts and the row errors.
 
@@ -75,25 +113,24 @@ class ChunkedCounter:
 
     def add(self, frame: pd.DataFrame) -> None:
         """Hash and classify one chunk (its rows of shared uuids wait for finish())."""
-        self.rows += len(frame)
-        if self.shared and len(frame):
-            mask = frame[RECORD_UUID].map(lambda u: normal_uuid(u) in self.shared).to_numpy(bool)
-            if mask.any():
-                self._aside.append(frame[mask])
-                frame = frame[~mask]
-        self._classify(frame, last=False)
+        self.add_hashed(hash_chunk(frame, self.spec, shared=self.shared, held=self.held))
 
-    def _classify(self, frame: pd.DataFrame, *, last: bool) -> None:
-        if not len(frame):
+    def add_hashed(self, chunk: HashedChunk) -> None:
+        """Classify a chunk hashed by hash_chunk (here, or in a worker process)."""
+        self.rows += chunk.rows
+        if chunk.aside is not None and len(chunk.aside):
+            self._aside.append(chunk.aside)
+        self.errors.extend(chunk.errors)
+        self._classify(chunk, last=False)
+
+    def _classify(self, chunk: HashedChunk, *, last: bool) -> None:
+        if not chunk.uuids:
             return
-        hashed = hash_frame(frame, self.spec, with_sizes=False)
-        withhold(hashed, self.held)
-        self.errors.extend(hashed.errors)
-        uuids = as_uuid_array(hashed.uuids)
-        digests = as_hash_array(hashed.hashes)
+        uuids = as_uuid_array(chunk.uuids)
+        digests = as_hash_array(chunk.hashes)
         valid = digests != b""
-        if STATE_HASH in frame.columns:
-            old = as_hash_array(frame[STATE_HASH].tolist())
+        if chunk.state_hashes is not None:
+            old = as_hash_array(chunk.state_hashes)
             unindexed = uuids
         else:
             assert self.state is not None
@@ -117,7 +154,7 @@ class ChunkedCounter:
             np.where(old == digests, _UNCHANGED, _CHANGED),
         )
         kinds[~valid] = _INVALID
-        names = [c if c is not None else NO_CUSTOMER for c in hashed.customers]
+        names = [c if c is not None else NO_CUSTOMER for c in chunk.customers]
         codes, customers = pd.factorize(pd.Series(names, dtype=object))
         table = np.zeros((len(customers), 4), dtype=np.int64)
         np.add.at(table, (codes, kinds), 1)
@@ -149,7 +186,9 @@ class ChunkedCounter:
             # the orders in that order, whatever order the server streamed them in.
             keys = [k for k in (ORDER_NUMBER, RECORD_UUID) if k in aside.columns]
             aside = aside.sort_values(keys, key=lambda c: c.astype(str), ignore_index=True)
-            self._classify(aside, last=True)
+            chunk = hash_chunk(aside, self.spec, held=self.held)
+            self.errors.extend(chunk.errors)
+            self._classify(chunk, last=True)
             self._aside = []
         if self.state is not None:
             for customer, n in self.state.unmatched_by_customer().items():

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import copy
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Generator
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -18,7 +19,13 @@ from ..core.models import ChangeType, CustomerCounts, Record, RowChange, RowErro
 from ..core.records import SourceSpec, hash_frame, records_of
 from ..core.staged import StateRow
 from ..core.state_index import StateIndex
-from ..core.stream_detect import STATE_HASH, ChunkedCounter, LateDuplicateError
+from ..core.stream_detect import (
+    STATE_HASH,
+    ChunkedCounter,
+    HashedChunk,
+    LateDuplicateError,
+    hash_chunk,
+)
 from ..store import dbhash, server_query
 from ..store.adopting import held_back
 from ..store.prefetch import read_ahead
@@ -36,6 +43,7 @@ from ..store.source import (
 )
 from ..store.staging import open_batches
 from ..store.syncstate import last_synced, load_state, load_state_hashes, state_hash_chunks
+from . import parallel_detect
 from .context import Context
 
 log = logging.getLogger(__name__)
@@ -261,16 +269,33 @@ def _stream_count(
 ) -> tuple[dict[str, CustomerCounts], list[RowError]]:
     """The streamed path: every row travels and is hashed here, chunk by chunk."""
     info = ctx.store.source()
+    held = held_back(conn)  # orders an adoption holds back
     counter = ChunkedCounter(
-        spec,
-        state=StateIndex.build(state_hash_chunks(conn)),
-        shared=shared,
-        held=held_back(conn),  # orders an adoption holds back
+        spec, state=StateIndex.build(state_hash_chunks(conn)), shared=shared, held=held
     )
-    for frame in stream_source(conn, info, _columns(ctx), chunk_rows=chunk_rows):
-        counter.add(frame)
-        if progress is not None:
-            progress(DetectProgress(counter.rows, total, _copies(counter.counts)))
+    workers = parallel_detect.workers_for(ctx.store.engine, total or count_rows(conn, info))
+    chunks: Generator[HashedChunk, None, None]
+    if workers > 1:
+        chunks = parallel_detect.hashed_chunks(
+            conn,
+            info,
+            _columns(ctx),
+            spec,
+            workers=workers,
+            shared=shared,
+            held=held,
+            chunk_rows=chunk_rows,
+        )
+    else:
+        frames = stream_source(conn, info, _columns(ctx), chunk_rows=chunk_rows)
+        chunks = (hash_chunk(f, spec, shared=shared, held=held) for f in frames)
+    # closing: a cancel (progress raising) stops the workers now, not when the traceback
+    # that holds this generator is freed.
+    with closing(chunks):
+        for chunk in chunks:
+            counter.add_hashed(chunk)
+            if progress is not None:
+                progress(DetectProgress(counter.rows, total, _copies(counter.counts)))
     return counter.finish()
 
 
@@ -289,7 +314,9 @@ def _server_count(
     path. A spelling the customer map now folds elsewhere than its rows were pushed
     under travels too (the app's hash covers the canonical customer)."""
     info = ctx.store.source()
-    unchanged = conn.execute(server_query.unchanged_by_spelling(info)).all()
+    for setting in server_query.session_settings(conn.dialect.name):
+        conn.exec_driver_sql(setting)
+    unchanged = conn.execute(server_query.unchanged_by_spelling(info, shared)).all()
     pushed_as: dict[str | None, set[str]] = {}
     for raw, pushed, _ in unchanged:
         pushed_as.setdefault(raw, set()).add(pushed)
@@ -308,12 +335,15 @@ def _server_count(
         counter.counts.setdefault(pushed, CustomerCounts(pushed)).deleted += int(n)
     if progress is not None:
         progress(DetectProgress(done, total, _copies(counter.counts)))
-    stmt = server_query.travelling(info, source_columns(info, _columns(ctx)), moved, STATE_HASH)
-    for frame in read_ahead(stream_frames(conn, stmt, chunk_rows=chunk_rows)):
-        counter.add(frame)
-        if progress is not None:
-            rows = done + counter.rows
-            progress(DetectProgress(rows, total, _copies(counter.counts)))
+    columns = source_columns(info, _columns(ctx))
+    stmt = server_query.travelling(info, columns, moved, STATE_HASH, shared)
+    # closing: a cancel stops the reading thread before the connection closes under it.
+    with closing(read_ahead(stream_frames(conn, stmt, chunk_rows=chunk_rows))) as frames:
+        for frame in frames:
+            counter.add(frame)
+            if progress is not None:
+                rows = done + counter.rows
+                progress(DetectProgress(rows, total, _copies(counter.counts)))
     return counter.finish()
 
 

@@ -7,6 +7,9 @@ chunks (each of them must fail, naming both orders).
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+
 import pytest
 from sqlalchemy import select, update
 
@@ -14,7 +17,7 @@ from orders_sync_gui.core.columns import ORDER_NUMBER, RECORD_UUID
 from orders_sync_gui.core.detect import count_by_customer
 from orders_sync_gui.core.models import CustomerCounts
 from orders_sync_gui.core.records import SourceSpec, hash_frame
-from orders_sync_gui.services import detection
+from orders_sync_gui.services import detection, parallel_detect
 from orders_sync_gui.services.context import open_context
 from orders_sync_gui.services.demo import demo_init
 from orders_sync_gui.store.demo import mutate_orders
@@ -105,3 +108,39 @@ def test_a_progress_callback_that_raises_stops_the_count(ctx):
     with pytest.raises(Stop):
         detection.detect_counts(ctx, chunk_rows=5, progress=progress)
     assert len(calls) == 3 and calls[-1].rows_done < calls[-1].rows_total
+
+
+def test_worker_processes_count_what_one_process_counts(ctx, monkeypatch):
+    """SQLite's count on worker processes (services/parallel_detect.py), here forced on for
+    300 rows cut into slices of 40 rowids: the same counts and errors, the uuid shared
+    across slices included, and progress still in table order."""
+    if ctx.store.dialect != "sqlite":
+        pytest.skip("worker processes hash SQLite files only")
+    expected, expected_errors = _reference(ctx)
+    monkeypatch.setattr(parallel_detect, "MIN_ROWS", 0)
+    monkeypatch.setattr(parallel_detect, "SLICE_ROWS", 40)
+    assert parallel_detect.workers_for(ctx.store.engine, ORDERS) >= min(2, os.cpu_count() or 1)
+    seen = []
+    counts, errors = detection.detect_counts(ctx, chunk_rows=7, progress=seen.append)
+    assert {c.customer: c for c in counts} == expected
+    assert sorted(map(str, errors)) == sorted(map(str, expected_errors))
+    assert [p.rows_done for p in seen] == sorted(p.rows_done for p in seen)
+    assert seen[-1].rows_done == seen[-1].rows_total
+
+
+def test_a_cancelled_count_stops_its_worker_processes(ctx, monkeypatch):
+    if ctx.store.dialect != "sqlite":
+        pytest.skip("worker processes hash SQLite files only")
+    monkeypatch.setattr(parallel_detect, "MIN_ROWS", 0)
+    monkeypatch.setattr(parallel_detect, "SLICE_ROWS", 40)
+
+    class Stop(Exception):
+        pass
+
+    def progress(p):
+        raise Stop
+
+    before = set(multiprocessing.active_children())
+    with pytest.raises(Stop):
+        detection.detect_counts(ctx, chunk_rows=7, progress=progress)
+    assert set(multiprocessing.active_children()) == before

@@ -242,10 +242,14 @@ def test_detection_queries_compile_for_sql_server(tmp_path):
         info = ctx.store.source()
         cols = source_columns(info, ctx.mapping.sources)
         dialect = mssql.dialect()
+        listed = {"3f2b8c1e-0000-4000-8000-000000000001"}
         for stmt in (
             server_query.unchanged_by_spelling(info),
+            server_query.unchanged_by_spelling(info, listed),
+            server_query.unchanged_by_spelling(info, set()),
             server_query.deleted_by_customer(info),
             server_query.travelling(info, cols, ["Greyson ", None], "_state_hash"),
+            server_query.travelling(info, cols, [], "_state_hash", listed),
         ):
             sql = str(stmt.compile(dialect=dialect))
             assert "[ORDERS_UNIFIED]" in sql and "[MON_SyncState]" in sql

@@ -37,7 +37,8 @@ def test_packed_read_hands_the_hasher_what_the_plain_read_does(tmp_path):
             numbers = conn.execute(select(table.c[ORDER_NUMBER]).order_by(table.c[ORDER_NUMBER]))
             picked = [n for (n,) in numbers][5::11]
             for number, (size, value) in zip(picked, ODD, strict=False):
-                conn.execute(update(table).where(table.c[ORDER_NUMBER] == number).values({size: value}))
+                row = table.c[ORDER_NUMBER] == number
+                conn.execute(update(table).where(row).values({size: value}))
         columns = [ORDER_NUMBER, *ctx.mapping.sources, *info.sizes]
         spec = SourceSpec(ctx.mapping.sources, info.kinds, info.sizes, ctx.customers)
         with ctx.store.engine.connect() as conn:
