@@ -419,8 +419,11 @@ def records_from_frame(
     return records_of(hashed, spec), hashed.errors
 
 
-def records_of(hashed: HashedFrame, spec: SourceSpec) -> list[Record]:
-    """The valid rows of a frame hashed with its sizes, as Records."""
+def records_of(
+    hashed: HashedFrame, spec: SourceSpec, rows: Sequence[int] | None = None
+) -> list[Record]:
+    """The valid rows of a frame hashed with its sizes (or only the given valid rows), as
+    Records."""
     assert hashed.size_rows is not None
     names = list(spec.mapped)
     records = [
@@ -432,6 +435,6 @@ def records_of(hashed: HashedFrame, spec: SourceSpec) -> list[Record]:
             hash=hashed.hashes[i],  # type: ignore[arg-type]
             db_hash=hashed.db_hashes[i] if hashed.db_hashes is not None else None,
         )
-        for i in hashed.valid_rows()
+        for i in (hashed.valid_rows() if rows is None else rows)
     ]
     return records

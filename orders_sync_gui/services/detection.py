@@ -42,9 +42,17 @@ from ..store.source import (
     uuids_of,
 )
 from ..store.staging import open_batches
-from ..store.syncstate import last_synced, load_state, load_state_hashes, state_hash_chunks
+from ..store.syncstate import (
+    last_synced,
+    load_state_hashes,
+    state_hash_chunks,
+    state_hashes_of,
+    state_rows,
+    tombstones_of,
+)
 from . import parallel_detect
 from .context import Context
+from .customer_scan import scan_customer
 
 log = logging.getLogger(__name__)
 
@@ -362,26 +370,30 @@ def preview(
         columns = _columns(ctx)
         if dbhash.status(conn, info, ctx.mapping).ready:
             columns.append(RECORD_HASH)  # staged with the row, kept in the sync state
-        frame = read_rows(conn, info, columns, spellings=spellings)
-        hashed = hash_frame(frame, spec)
-        withhold(hashed, held_back(conn, customer))  # orders an adoption holds back
-        records, errors = records_of(hashed, spec), hashed.errors
-        present = {r.record_uuid for r in records} | {e.record_uuid for e in errors}
-        rows: dict[str, StateRow] = {}
-        tombs: dict[str, StateRow] = {}
         # Only this customer's state and that of its rows: not the whole table's.
-        for s in load_state(conn, customer, tombstones=True, or_uuids=uuids_of(info, spellings)):
-            uid = s.record.record_uuid
-            if s.tombstone:
-                # Not a synced record (Method 2 leaves it out too): a returning one is NEW.
-                if uid in present:
-                    tombs[uid] = s
-            elif uid in present or s.record.customer == customer:
-                rows[uid] = s
-        gone = [u for u in rows if u not in present]
-        elsewhere = existing_uuids(conn, ctx.store.source(), gone)
+        theirs = uuids_of(info, spellings)
+        hashes = state_hashes_of(conn, customer, theirs)
+        scan = scan_customer(
+            conn,
+            info,
+            columns,
+            spec,
+            spellings=spellings,
+            state=hashes,
+            held=held_back(conn, customer),
+        )
+        records, errors, present = scan.records, scan.errors, scan.present
+        # Whole state rows only where Method 1 compares: the rows whose hash moved, and
+        # this customer's records that no row holds now (DELETED, or moved elsewhere).
+        gone = [u for u, (c, _) in hashes.items() if c == customer and u not in present]
+        elsewhere = existing_uuids(conn, info, gone)
+        moved = {r.record_uuid for r in records}
+        wanted = [u for u in moved if u in hashes] + [u for u in gone if u not in elsewhere]
+        rows = {s.record.record_uuid: s for s in state_rows(conn, wanted)}
+        # Not synced records (Method 2 leaves them out too): a returning one is NEW.
+        tombs = {s.record.record_uuid: s for s in tombstones_of(conn, theirs)}
     invalid = {e.record_uuid for e in errors}
-    previous = {u: s for u, s in rows.items() if u not in elsewhere and u not in invalid}
+    previous = {u: s for u, s in rows.items() if u not in invalid}
     state = [s.record for s in previous.values()]
     if not spellings and not state:
         raise UnknownCustomerError(f"no customer {customer!r} in the source or sync state")
@@ -391,7 +403,7 @@ def preview(
         for c in changes
         if c.change_type is ChangeType.NEW and c.record_uuid in tombs
     }
-    counts = CustomerCounts(customer, invalid=len(errors))
+    counts = CustomerCounts(customer, invalid=len(errors), unchanged=scan.unchanged)
     for change in changes:
         counts.add(change.change_type)
     changed = [c for c in changes if c.change_type is not ChangeType.UNCHANGED]
@@ -401,7 +413,7 @@ def preview(
     if limit is not None:
         changed = changed[:limit]
     shown = {c.record_uuid for c in changed}
-    warnings = [w for w in hashed.warnings if w.record_uuid in shown]
+    warnings = [w for w in scan.warnings if w.record_uuid in shown]
     for warning in warnings:
         log.warning("%s", warning)
     return Preview(

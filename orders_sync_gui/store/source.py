@@ -112,6 +112,12 @@ def _raw(info: SourceInfo, name: str) -> ColumnElement[Any]:
     return col
 
 
+# Rows per chunk of a streamed read: with the sizes packed, about 15 MB of demo rows as
+# Python objects and as much again while hashed. Larger chunks were no faster (a million
+# rows in 21.9 s at 5,000 and 21.7 s at 20,000) but took 135 MB more in each process.
+CHUNK_ROWS = 5_000
+
+
 def read_rows(
     conn: Connection,
     info: SourceInfo,
@@ -120,7 +126,39 @@ def read_rows(
     spellings: Sequence[str] | None = None,
     po_number: str | None = None,
 ) -> pd.DataFrame:
-    """Rows of the given columns, of some customer spellings (all rows when None)."""
+    """Rows of the given columns, of some customer spellings (all rows when None), in
+    order-number order."""
+    stmt, sizes = _ordered_rows(conn, info, columns, spellings, po_number)
+    result = conn.execute(stmt)
+    # Plain tuples: pandas probes each Row for namedtuple fields, at a cost.
+    rows = [tuple(r) for r in result.fetchall()]
+    frame = pd.DataFrame(rows, columns=list(result.keys()), dtype=object)
+    return unpack(conn, info.table, frame, sizes) if sizes else frame
+
+
+def stream_rows(
+    conn: Connection,
+    info: SourceInfo,
+    columns: Sequence[str],
+    *,
+    spellings: Sequence[str],
+    chunk_rows: int = CHUNK_ROWS,
+) -> Iterator[pd.DataFrame]:
+    """read_rows' rows of some customer spellings, in the same order, chunk by chunk (a
+    server-side cursor where the driver has one): a customer of a quarter of a million
+    orders never sits in memory whole."""
+    stmt, sizes = _ordered_rows(conn, info, columns, spellings, None)
+    for frame in stream_frames(conn, stmt, chunk_rows=chunk_rows):
+        yield unpack(conn, info.table, frame, sizes) if sizes else frame
+
+
+def _ordered_rows(
+    conn: Connection,
+    info: SourceInfo,
+    columns: Sequence[str],
+    spellings: Sequence[str] | None,
+    po_number: str | None,
+) -> tuple[Select[Any], list[str]]:
     t = info.table
     stmt, sizes = _row_select(conn, info, columns)
     if spellings is not None:
@@ -129,11 +167,7 @@ def read_rows(
         stmt = stmt.where(t.c[PO_NUMBER] == po_number)
     # A stable order: "first N orders" must mean the same rows on every run.
     stmt = stmt.order_by(*(t.c[c] for c in ("AAG ORDER NUMBER",) if c in t.c), t.c[RECORD_UUID])
-    result = conn.execute(stmt)
-    # Plain tuples: pandas probes each Row for namedtuple fields, at a cost.
-    rows = [tuple(r) for r in result.fetchall()]
-    frame = pd.DataFrame(rows, columns=list(result.keys()), dtype=object)
-    return unpack(conn, info.table, frame, sizes) if sizes else frame
+    return stmt, sizes
 
 
 def _row_select(
@@ -150,12 +184,6 @@ def _row_select(
     return select(*source_columns(info, others), *packed), sizes
 
 
-# Rows per chunk of a streamed read: with the sizes packed, about 15 MB of demo rows as
-# Python objects and as much again while hashed. Larger chunks were no faster (a million
-# rows in 21.9 s at 5,000 and 21.7 s at 20,000) but took 135 MB more in each process.
-CHUNK_ROWS = 5_000
-
-
 def source_columns(info: SourceInfo, columns: Sequence[str]) -> list[ColumnElement[Any]]:
     """record_uuid and the given columns, as read_rows and stream_frames read them."""
     info.require(columns, "the mapped column(s)")
@@ -168,7 +196,17 @@ def stream_frames(
     """The rows of a SELECT as frames of at most chunk_rows rows, read as they are needed:
     a server-side cursor where the driver has one (psycopg's named cursors, pyodbc's
     fetchmany), so that the table never sits in memory whole."""
-    result = conn.execution_options(stream_results=True, yield_per=chunk_rows).execute(stmt)
+    if conn.dialect.name == "postgresql":
+        # Every row will be read: plan for all of them, not for the first tenth that
+        # PostgreSQL assumes of a cursor (its fast-start plan walked a customer's rows in
+        # order-number order through the whole table: minutes at a million rows). SET
+        # LOCAL: until the end of this transaction.
+        # https://www.postgresql.org/docs/current/runtime-config-query.html
+        conn.exec_driver_sql("SET LOCAL cursor_tuple_fraction = 1.0")
+    # Per statement: Connection.execution_options() would set them on the connection
+    # for good, and every later statement on it would open a server-side cursor too.
+    streamed = {"stream_results": True, "yield_per": chunk_rows}
+    result = conn.execute(stmt, execution_options=streamed)
     names = list(result.keys())
     try:
         for part in result.partitions(chunk_rows):

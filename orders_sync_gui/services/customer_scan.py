@@ -1,0 +1,71 @@
+"""One customer's rows read in chunks and sorted out by Method 2 before Method 1 sees them.
+
+A preview shows only the rows that changed, but it used to turn every row of the
+customer into a Record and join all of them with all of its sync state (parsed from
+JSON): 26 s and 2.2 GB for a customer of 237,000 orders, to show 1,600. Here each chunk is
+hashed and compared with the state's hashes of the customer's records (and of its rows'
+uuids, wherever they were pushed): an equal hash is UNCHANGED and is only counted; the
+others (NEW, or a hash that moved) become Records, and only their state is read whole.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import Connection
+
+from ..core.adopt_match import withhold
+from ..core.models import Record, RowError
+from ..core.records import SourceSpec, hash_frame, records_of
+from ..store.source import SourceInfo, stream_rows
+
+# Larger than detection's chunks: hash_frame's work per column and chunk (factorising, the
+# numpy passes) made 5,000-row chunks cost twice the hashing of one frame; at 20,000 the
+# chunks of a customer of 60,000 orders hash as fast as the one frame did.
+SCAN_ROWS = 20_000
+
+
+@dataclass(slots=True)
+class CustomerScan:
+    """What a customer's rows came to: Records of the rows that are not unchanged, in
+    order-number order; every row's errors and warnings; the uuids of all the rows read
+    (valid or not), and how many valid rows hashed as their state did."""
+
+    records: list[Record] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    warnings: list[RowError] = field(default_factory=list)
+    present: set[str] = field(default_factory=set)
+    unchanged: int = 0
+
+
+def scan_customer(
+    conn: Connection,
+    info: SourceInfo,
+    columns: Sequence[str],
+    spec: SourceSpec,
+    *,
+    spellings: Sequence[str],
+    state: Mapping[str, tuple[str, str]],
+    held: Mapping[str, str],
+) -> CustomerScan:
+    """`state`: {uuid: (customer, hash)} of the synced records the rows may meet."""
+    scan = CustomerScan()
+    for frame in stream_rows(conn, info, columns, spellings=spellings, chunk_rows=SCAN_ROWS):
+        hashed = hash_frame(frame, spec)
+        withhold(hashed, held)  # orders an adoption holds back
+        scan.errors.extend(hashed.errors)
+        scan.warnings.extend(hashed.warnings)
+        scan.present.update(e.record_uuid for e in hashed.errors if e.record_uuid)
+        moved: list[int] = []
+        for i in hashed.valid_rows():
+            uid = hashed.uuids[i]
+            assert uid is not None
+            scan.present.add(uid)
+            old = state.get(uid)
+            if old is not None and old[1] == hashed.hashes[i]:
+                scan.unchanged += 1
+            else:
+                moved.append(i)
+        scan.records.extend(records_of(hashed, spec, moved))
+    return scan
