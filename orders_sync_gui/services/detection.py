@@ -343,7 +343,7 @@ def _server_count(
         counter.counts.setdefault(pushed, CustomerCounts(pushed)).deleted += int(n)
     if progress is not None:
         progress(DetectProgress(done, total, _copies(counter.counts)))
-    columns = source_columns(info, _columns(ctx))
+    columns = source_columns(info, _columns(ctx), conn.dialect.name)
     stmt = server_query.travelling(info, columns, moved, STATE_HASH, shared)
     # closing: a cancel stops the reading thread before the connection closes under it.
     with closing(read_ahead(stream_frames(conn, stmt, chunk_rows=chunk_rows))) as frames:

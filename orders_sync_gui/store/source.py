@@ -36,7 +36,7 @@ from ..core.columns import (
 )
 from .packed_sizes import packable, packed_columns, unpack
 from .schema import SOURCE_TABLE
-from .uuid_type import LenientUuid
+from .uuid_type import LenientUuid, dashed_text
 
 # SQL Server accepts at most 2,100 parameters in one statement.
 IN_CHUNK = 1000
@@ -178,16 +178,19 @@ def _row_select(
     the sizes packed."""
     sizes = packable(conn.dialect.name, info.sizes, info.kinds, columns)
     if not sizes:
-        return select(*source_columns(info, columns)), []
+        return select(*source_columns(info, columns, conn.dialect.name)), []
     others = [c for c in columns if c not in set(sizes)]
     packed = packed_columns(conn.dialect.name, info.table, sizes)
-    return select(*source_columns(info, others), *packed), sizes
+    return select(*source_columns(info, others, conn.dialect.name), *packed), sizes
 
 
-def source_columns(info: SourceInfo, columns: Sequence[str]) -> list[ColumnElement[Any]]:
+def source_columns(
+    info: SourceInfo, columns: Sequence[str], dialect: str | None = None
+) -> list[ColumnElement[Any]]:
     """record_uuid and the given columns, as read_rows and stream_frames read them."""
     info.require(columns, "the mapped column(s)")
-    return [_raw(info, name) for name in dict.fromkeys([RECORD_UUID, *columns])]
+    uid = dashed_text(info.table.c[RECORD_UUID], dialect).label(RECORD_UUID)
+    return [uid, *(_raw(info, name) for name in dict.fromkeys(columns) if name != RECORD_UUID)]
 
 
 def stream_frames(

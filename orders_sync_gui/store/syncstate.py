@@ -19,6 +19,7 @@ from ..core.staged import (
     StateRow,
 )
 from .schema import sync_state
+from .uuid_type import dashed_text
 
 
 def _record(row) -> Record:  # type: ignore[no-untyped-def]
@@ -151,10 +152,11 @@ def state_hashes_of(
     return found
 
 
-def _state_hashes_stmt() -> Select[Any]:
+def _state_hashes_stmt(dialect: str | None = None) -> Select[Any]:
     # Tombstones are not synced records, exactly as load_state (Method 1) leaves them out.
     st = sync_state.c
-    return select(st.record_uuid, st.customer, st.source_hash).where(st.deleted_at.is_(None))
+    uid = dashed_text(st.record_uuid, dialect).label("record_uuid")
+    return select(uid, st.customer, st.source_hash).where(st.deleted_at.is_(None))
 
 
 def load_state_hashes(conn: Connection) -> list[tuple[str, str, str]]:
@@ -168,7 +170,7 @@ def state_hash_chunks(
     """load_state_hashes' triples, `chunk_rows` at a time (a server-side cursor where the
     driver has one): for an index built without the whole list in memory."""
     streamed = {"stream_results": True, "yield_per": chunk_rows}  # this statement's only
-    result = conn.execute(_state_hashes_stmt(), execution_options=streamed)
+    result = conn.execute(_state_hashes_stmt(conn.dialect.name), execution_options=streamed)
     try:
         for part in result.partitions(chunk_rows):
             yield [(str(u), c, h) for u, c, h in part]
