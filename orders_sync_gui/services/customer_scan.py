@@ -10,14 +10,16 @@ others (NEW, or a hash that moved) become Records, and only their state is read 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+import pandas as pd
 from sqlalchemy import Connection
 
 from ..core.adopt_match import withhold
 from ..core.models import Record, RowError
 from ..core.records import SourceSpec, hash_frame, records_of
+from ..core.stream_detect import STATE_HASH
 from ..store.source import SourceInfo, stream_rows
 
 # Larger than detection's chunks: hash_frame's work per column and chunk (factorising, the
@@ -30,12 +32,14 @@ SCAN_ROWS = 20_000
 class CustomerScan:
     """What a customer's rows came to: Records of the rows that are not unchanged, in
     order-number order; every row's errors and warnings; the uuids of all the rows read
-    (valid or not), and how many valid rows hashed as their state did."""
+    (valid or not); those of the Records that have a sync state, and how many valid rows
+    hashed as their state did."""
 
     records: list[Record] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     warnings: list[RowError] = field(default_factory=list)
     present: set[str] = field(default_factory=set)
+    synced: set[str] = field(default_factory=set)
     unchanged: int = 0
 
 
@@ -49,23 +53,45 @@ def scan_customer(
     state: Mapping[str, tuple[str, str]],
     held: Mapping[str, str],
 ) -> CustomerScan:
-    """`state`: {uuid: (customer, hash)} of the synced records the rows may meet."""
+    """Every row of the customer's spellings; `state`: {uuid: (customer, hash)} of the
+    synced records they may meet."""
+    frames = stream_rows(conn, info, columns, spellings=spellings, chunk_rows=SCAN_ROWS)
+    return scan_frames(frames, spec, state=state, held=held)
+
+
+def scan_frames(
+    frames: Iterable[pd.DataFrame],
+    spec: SourceSpec,
+    *,
+    state: Mapping[str, tuple[str, str]] | None,
+    held: Mapping[str, str],
+) -> CustomerScan:
+    """`state` None: each frame carries its rows' state hash (STATE_HASH, from a join done
+    by the database)."""
     scan = CustomerScan()
-    for frame in stream_rows(conn, info, columns, spellings=spellings, chunk_rows=SCAN_ROWS):
+    for frame in frames:
         hashed = hash_frame(frame, spec)
         withhold(hashed, held)  # orders an adoption holds back
         scan.errors.extend(hashed.errors)
         scan.warnings.extend(hashed.warnings)
         scan.present.update(e.record_uuid for e in hashed.errors if e.record_uuid)
+        carried = frame[STATE_HASH].tolist() if state is None else None
         moved: list[int] = []
         for i in hashed.valid_rows():
             uid = hashed.uuids[i]
             assert uid is not None
             scan.present.add(uid)
-            old = state.get(uid)
-            if old is not None and old[1] == hashed.hashes[i]:
-                scan.unchanged += 1
+            if carried is not None:
+                old = carried[i]
             else:
-                moved.append(i)
+                assert state is not None
+                found = state.get(uid)
+                old = found[1] if found is not None else None
+            if old is not None and old == hashed.hashes[i]:
+                scan.unchanged += 1
+                continue
+            moved.append(i)
+            if old is not None:
+                scan.synced.add(uid)
         scan.records.extend(records_of(hashed, spec, moved))
     return scan

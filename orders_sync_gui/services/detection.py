@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import logging
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -31,14 +31,17 @@ from ..store.adopting import held_back
 from ..store.prefetch import read_ahead
 from ..store.source import (
     CHUNK_ROWS,
+    SourceInfo,
     count_rows,
     customer_spellings,
     existing_uuids,
     read_rows,
+    row_columns,
     shared_uuids,
     source_columns,
     stream_frames,
     stream_source,
+    unpack,
     uuids_of,
 )
 from ..store.staging import open_batches
@@ -52,7 +55,7 @@ from ..store.syncstate import (
 )
 from . import parallel_detect
 from .context import Context
-from .customer_scan import scan_customer
+from .customer_scan import SCAN_ROWS, CustomerScan, scan_customer, scan_frames
 
 log = logging.getLogger(__name__)
 
@@ -368,27 +371,25 @@ def preview(
     info = ctx.store.source()
     with ctx.store.engine.connect() as conn:
         columns = _columns(ctx)
-        if dbhash.status(conn, info, ctx.mapping).ready:
+        server = dbhash.status(conn, info, ctx.mapping).ready
+        if server:
             columns.append(RECORD_HASH)  # staged with the row, kept in the sync state
-        # Only this customer's state and that of its rows: not the whole table's.
         theirs = uuids_of(info, spellings)
-        hashes = state_hashes_of(conn, customer, theirs)
-        scan = scan_customer(
-            conn,
-            info,
-            columns,
-            spec,
-            spellings=spellings,
-            state=hashes,
-            held=held_back(conn, customer),
-        )
-        records, errors, present = scan.records, scan.errors, scan.present
+        held = held_back(conn, customer)  # orders an adoption holds back
+        if server:
+            scan, gone = _server_scan(conn, info, columns, spec, customer, spellings, held)
+        else:
+            # Only this customer's state and that of its rows: not the whole table's.
+            hashes = state_hashes_of(conn, customer, theirs)
+            scan = scan_customer(
+                conn, info, columns, spec, spellings=spellings, state=hashes, held=held
+            )
+            gone = [u for u, (c, _) in hashes.items() if c == customer and u not in scan.present]
+        records, errors = scan.records, scan.errors
         # Whole state rows only where Method 1 compares: the rows whose hash moved, and
         # this customer's records that no row holds now (DELETED, or moved elsewhere).
-        gone = [u for u, (c, _) in hashes.items() if c == customer and u not in present]
         elsewhere = existing_uuids(conn, info, gone)
-        moved = {r.record_uuid for r in records}
-        wanted = [u for u in moved if u in hashes] + [u for u in gone if u not in elsewhere]
+        wanted = [*scan.synced, *(u for u in gone if u not in elsewhere)]
         rows = {s.record.record_uuid: s for s in state_rows(conn, wanted)}
         # Not synced records (Method 2 leaves them out too): a returning one is NEW.
         tombs = {s.record.record_uuid: s for s in tombstones_of(conn, theirs)}
@@ -424,6 +425,35 @@ def preview(
         previous=previous,
         warnings=warnings,
     )
+
+
+def _server_scan(
+    conn: Connection,
+    info: SourceInfo,
+    columns: list[str],
+    spec: SourceSpec,
+    customer: str,
+    spellings: Sequence[str],
+    held: Mapping[str, str],
+) -> tuple[CustomerScan, list[str]]:
+    """The preview's scan where the database computes its row hash: the rows whose hash is
+    still the one their push recorded under this customer are counted by the server and
+    never travel; the others are read with the hash their push recorded. Also the uuids
+    of the customer's records that none of its rows holds now."""
+    shared = shared_uuids(conn, info)
+    unchanged = conn.execute(
+        server_query.customer_unchanged(info, customer, spellings, shared)
+    ).scalar_one()
+    selected, sizes = row_columns(conn, info, columns)
+    stmt = server_query.customer_travelling(info, selected, customer, spellings, STATE_HASH, shared)
+    frames = (
+        unpack(conn, info.table, f, sizes) if sizes else f
+        for f in stream_frames(conn, stmt, chunk_rows=SCAN_ROWS)
+    )
+    scan = scan_frames(frames, spec, state=None, held=held)
+    scan.unchanged += int(unchanged)
+    vanished = server_query.customer_vanished(info, customer, spellings)
+    return scan, [str(u) for u in conn.execute(vanished).scalars()]
 
 
 def source_records(ctx: Context, customer: str | None = None) -> dict[str, Record]:

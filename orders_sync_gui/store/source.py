@@ -176,12 +176,21 @@ def _row_select(
     """record_uuid and the columns, with the sizes packed where the database can
     (packed_sizes.py: each value reaches the hasher as the plain read hands it over), and
     the sizes packed."""
+    selected, sizes = row_columns(conn, info, columns)
+    return select(*selected), sizes
+
+
+def row_columns(
+    conn: Connection, info: SourceInfo, columns: Sequence[str]
+) -> tuple[list[ColumnElement[Any]], list[str]]:
+    """What _row_select selects, for a query of its own; unpack() its frames with the
+    sizes."""
     sizes = packable(conn.dialect.name, info.sizes, info.kinds, columns)
     if not sizes:
-        return select(*source_columns(info, columns, conn.dialect.name)), []
+        return source_columns(info, columns, conn.dialect.name), []
     others = [c for c in columns if c not in set(sizes)]
     packed = packed_columns(conn.dialect.name, info.table, sizes)
-    return select(*source_columns(info, others, conn.dialect.name), *packed), sizes
+    return [*source_columns(info, others, conn.dialect.name), *packed], sizes
 
 
 def source_columns(

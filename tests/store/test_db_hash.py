@@ -172,6 +172,9 @@ def test_detection_counts_the_same_with_and_without_the_database_hash(pg_ctx):
     with_hash, _ = detection.detect_counts(ctx)
     with ctx.store.engine.connect() as conn:
         assert dbhash.status(conn, ctx.store.source(), ctx.mapping).ready
+    # Each customer's preview: its unchanged rows counted by the server, the rest read.
+    previews = {c.customer: _preview_shape(ctx, c.customer) for c in with_hash}
+    assert sum(p[0].changed for p in previews.values()) == 5
 
     # The column dropped (the script not run): the streamed path, the same counts.
     with ctx.store.engine.begin() as conn:
@@ -183,12 +186,20 @@ def test_detection_counts_the_same_with_and_without_the_database_hash(pg_ctx):
     assert not found.ready and "not computed by the database" in found.reason
     without, _ = detection.detect_counts(ctx)
     assert without == with_hash
+    assert {c.customer: _preview_shape(ctx, c.customer) for c in without} == previews
     assert sum(c.changed for c in without) == 5 and sum(c.deleted for c in without) == 3
 
     report = doctor(ctx.store.url)
     [check] = [c for c in report.checks if c.name == "row hash"]
     assert check.status == "warn" and "slower" in check.detail
     assert "demo-init --force" in check.fix
+
+
+def _preview_shape(ctx, customer):
+    """What an operator sees of a preview: its counts and each change with its diffs."""
+    found = detection.preview(ctx, customer)
+    changes = [(c.record_uuid, c.change_type, c.field_diffs, c.size_diffs) for c in found.changes]
+    return found.counts, changes, sorted(found.previous), [str(e) for e in found.errors]
 
 
 @pytest.mark.postgres
@@ -250,6 +261,9 @@ def test_detection_queries_compile_for_sql_server(tmp_path):
             server_query.deleted_by_customer(info),
             server_query.travelling(info, cols, ["Greyson ", None], "_state_hash"),
             server_query.travelling(info, cols, [], "_state_hash", listed),
+            server_query.customer_unchanged(info, "GREYSON", ["Greyson "], listed),
+            server_query.customer_travelling(info, cols, "GREYSON", ["Greyson "], "_s", None),
+            server_query.customer_vanished(info, "GREYSON", ["Greyson "]),
         ):
             sql = str(stmt.compile(dialect=dialect))
             assert "[ORDERS_UNIFIED]" in sql and "[MON_SyncState]" in sql
