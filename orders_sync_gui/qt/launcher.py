@@ -8,8 +8,8 @@ import sys
 
 if __name__ == "__main__":
     # First: in the build, a spawned child (the demo sandbox, detection's workers) re-runs
-    # this executable, and
-    # this is where it turns into that child instead of opening a second window.
+    # this executable, and this is where it turns into that child instead of opening a
+    # second window.
     multiprocessing.freeze_support()
     from orders_sync_gui.qt.app import main
 
