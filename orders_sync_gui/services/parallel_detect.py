@@ -75,14 +75,22 @@ def hashed_chunks(
     chunk_rows: int,
 ) -> Generator[HashedChunk, None, None]:
     """Every row of the table, hashed by `workers` processes, in rowid order. Stopping
-    early (the consumer raises, or closes this) terminates the workers at once."""
+    early (the consumer raises, or closes this) terminates the workers at once.
+
+    The first slice is hashed here, chunk by chunk, while the workers start (a second or
+    more, importing pandas): the window's customer list fills within a second as on the
+    one-process path, instead of after a worker's first whole slice."""
     url = str(conn.engine.url)  # a SQLite file's: no password in it
     lo, hi = rowid_range(conn, info)
+    head = min(lo + SLICE_ROWS, hi)
     common = (url, list(columns), spec, set(shared), dict(held), chunk_rows)
-    jobs = [_Job(*common, (a, min(a + SLICE_ROWS, hi))) for a in range(lo, hi, SLICE_ROWS)]
+    jobs = [_Job(*common, (a, min(a + SLICE_ROWS, hi))) for a in range(head, hi, SLICE_ROWS)]
     pool = multiprocessing.get_context("spawn").Pool(workers)
     try:
-        for chunks in pool.imap(_hash_slice, jobs):
+        results = pool.imap(_hash_slice, jobs)
+        for frame in stream_source(conn, info, columns, chunk_rows=chunk_rows, rowids=(lo, head)):
+            yield hash_chunk(frame, spec, shared=shared, held=held)
+        for chunks in results:
             yield from chunks
         pool.close()
     finally:
