@@ -19,6 +19,7 @@ from ..core.staged import (
     StateRow,
 )
 from .schema import sync_state
+from .source import IN_CHUNK
 from .uuid_type import dashed_text
 
 
@@ -113,12 +114,13 @@ def _state_row(row: Any) -> StateRow:
 
 
 def state_rows(conn: Connection, uuids: Iterable[str]) -> list[StateRow]:
-    """The synced records (not tombstones) of these record_uuids, 1,000 to a query."""
+    """The synced records (not tombstones) of these record_uuids, IN_CHUNK to a query."""
     wanted = sorted(set(uuids))
     found: list[StateRow] = []
-    for i in range(0, len(wanted), 1000):
+    for i in range(0, len(wanted), IN_CHUNK):
         stmt = select(sync_state).where(
-            sync_state.c.record_uuid.in_(wanted[i : i + 1000]), sync_state.c.deleted_at.is_(None)
+            sync_state.c.record_uuid.in_(wanted[i : i + IN_CHUNK]),
+            sync_state.c.deleted_at.is_(None),
         )
         found.extend(_state_row(row) for row in conn.execute(stmt))
     return found
