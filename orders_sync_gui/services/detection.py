@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import logging
-from collections.abc import Callable, Generator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,9 +22,7 @@ from ..core.state_index import StateIndex
 from ..core.stream_detect import (
     STATE_HASH,
     ChunkedCounter,
-    HashedChunk,
     LateDuplicateError,
-    hash_chunk,
 )
 from ..store import dbhash, server_query
 from ..store.adopting import held_back
@@ -40,7 +38,6 @@ from ..store.source import (
     shared_uuids,
     source_columns,
     stream_frames,
-    stream_source,
     unpack,
     uuids_of,
 )
@@ -281,13 +278,11 @@ def _stream_count(
     """The streamed path: every row travels and is hashed here, chunk by chunk."""
     info = ctx.store.source()
     held = held_back(conn)  # orders an adoption holds back
-    counter = ChunkedCounter(
-        spec, state=StateIndex.build(state_hash_chunks(conn)), shared=shared, held=held
-    )
     workers = parallel_detect.workers_for(ctx.store.engine, total or count_rows(conn, info))
-    chunks: Generator[HashedChunk, None, None]
+    source: parallel_detect.WorkerHash | parallel_detect.LocalHash
     if workers > 1:
-        chunks = parallel_detect.hashed_chunks(
+        # Started before the state's index is built: the workers' start overlaps it.
+        source = parallel_detect.WorkerHash(
             conn,
             info,
             _columns(ctx),
@@ -298,12 +293,16 @@ def _stream_count(
             chunk_rows=chunk_rows,
         )
     else:
-        frames = stream_source(conn, info, _columns(ctx), chunk_rows=chunk_rows)
-        chunks = (hash_chunk(f, spec, shared=shared, held=held) for f in frames)
+        source = parallel_detect.LocalHash(
+            conn, info, _columns(ctx), spec, shared, held, chunk_rows
+        )
     # closing: a cancel (progress raising) stops the workers now, not when the traceback
-    # that holds this generator is freed.
-    with closing(chunks):
-        for chunk in chunks:
+    # that holds this frame is freed.
+    with closing(source):
+        counter = ChunkedCounter(
+            spec, state=StateIndex.build(state_hash_chunks(conn)), shared=shared, held=held
+        )
+        for chunk in source.chunks():
             counter.add_hashed(chunk)
             if progress is not None:
                 progress(DetectProgress(counter.rows, total, _copies(counter.counts)))

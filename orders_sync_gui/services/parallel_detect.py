@@ -6,8 +6,10 @@ Hashing is pure Python under one GIL, so threads gain nothing; processes do (abo
 on two cores at a million rows). Only SQLite: the workers open the file themselves, with
 no credentials to pass; a server database computes its own row hash (store/dbhash.py).
 Below MIN_ROWS a worker's start (importing pandas, about half a second) costs more than
-it saves. The processes are spawned, not forked: the window's threads must not be
-copied into them (and a frozen build re-runs its executable, see qt/launcher.py).
+it saves: on two cores, the two ways took the same at 50,000 rows, and the workers a fifth
+less at 100,000 (2.7 s against 3.4 s). The processes are spawned, not forked: the window's
+threads must not be copied into them (and a frozen build re-runs its executable, see
+qt/launcher.py).
 """
 
 from __future__ import annotations
@@ -24,8 +26,9 @@ from ..core.stream_detect import HashedChunk, hash_chunk
 from ..store.engine import make_engine, sqlite_path
 from ..store.source import SourceInfo, reflect_source, rowid_range, stream_source
 
-MIN_ROWS = 200_000
+MIN_ROWS = 60_000
 SLICE_ROWS = 50_000
+MIN_SLICE_ROWS = 10_000
 MAX_WORKERS = 4
 
 
@@ -63,36 +66,78 @@ def _hash_slice(job: _Job) -> list[HashedChunk]:
         return [hash_chunk(f, job.spec, shared=job.shared, held=job.held) for f in frames]
 
 
-def hashed_chunks(
-    conn: Connection,
-    info: SourceInfo,
-    columns: Sequence[str],
-    spec: SourceSpec,
-    *,
-    workers: int,
-    shared: Collection[str],
-    held: Mapping[str, str],
-    chunk_rows: int,
-) -> Generator[HashedChunk, None, None]:
-    """Every row of the table, hashed by `workers` processes, in rowid order. Stopping
-    early (the consumer raises, or closes this) terminates the workers at once.
+@dataclass(slots=True)
+class LocalHash:
+    """The table's rows (or a rowid range of them) hashed in this process, chunk by chunk:
+    WorkerHash's counterpart without workers, and its first slice."""
 
-    The first slice is hashed here, chunk by chunk, while the workers start (a second or
-    more, importing pandas): the window's customer list fills within a second as on the
-    one-process path, instead of after a worker's first whole slice."""
-    url = str(conn.engine.url)  # a SQLite file's: no password in it
-    lo, hi = rowid_range(conn, info)
-    head = min(lo + SLICE_ROWS, hi)
-    common = (url, list(columns), spec, set(shared), dict(held), chunk_rows)
-    jobs = [_Job(*common, (a, min(a + SLICE_ROWS, hi))) for a in range(head, hi, SLICE_ROWS)]
-    pool = multiprocessing.get_context("spawn").Pool(workers)
-    try:
-        results = pool.imap(_hash_slice, jobs)
-        for frame in stream_source(conn, info, columns, chunk_rows=chunk_rows, rowids=(lo, head)):
-            yield hash_chunk(frame, spec, shared=shared, held=held)
-        for chunks in results:
+    conn: Connection
+    info: SourceInfo
+    columns: Sequence[str]
+    spec: SourceSpec
+    shared: Collection[str]
+    held: Mapping[str, str]
+    chunk_rows: int
+    rowids: tuple[int, int] | None = None
+
+    def chunks(self) -> Generator[HashedChunk, None, None]:
+        frames = stream_source(
+            self.conn, self.info, self.columns, chunk_rows=self.chunk_rows, rowids=self.rowids
+        )
+        for frame in frames:
+            yield hash_chunk(frame, self.spec, shared=self.shared, held=self.held)
+
+    def close(self) -> None:
+        pass
+
+
+class WorkerHash:
+    """Every row of the table, hashed by `workers` processes, handed back in rowid order
+    by chunks(). The workers start here, at once: their start (importing pandas, most of
+    a second) overlaps what the caller does before it reads the first chunk (building the
+    sync state's index). close() terminates them; use it in `with closing(...)`, so that a
+    cancel (the consumer raising) stops them now.
+
+    The first slice is hashed here, chunk by chunk, while the workers start: the window's
+    customer list fills within a second as on the one-process path, instead of after a
+    worker's first whole slice."""
+
+    def __init__(
+        self,
+        conn: Connection,
+        info: SourceInfo,
+        columns: Sequence[str],
+        spec: SourceSpec,
+        *,
+        workers: int,
+        shared: Collection[str],
+        held: Mapping[str, str],
+        chunk_rows: int,
+    ) -> None:
+        url = str(conn.engine.url)  # a SQLite file's: no password in it
+        lo, hi = rowid_range(conn, info)
+        step = slice_rows(hi - lo, workers)
+        head = (lo, min(lo + step, hi))
+        self._head = LocalHash(conn, info, columns, spec, shared, held, chunk_rows, head)
+        common = (url, list(columns), spec, set(shared), dict(held), chunk_rows)
+        jobs = [_Job(*common, (a, min(a + step, hi))) for a in range(head[1], hi, step)]
+        self._pool = multiprocessing.get_context("spawn").Pool(workers)
+        self._results = self._pool.imap(_hash_slice, jobs)
+
+    def chunks(self) -> Generator[HashedChunk, None, None]:
+        yield from self._head.chunks()
+        for chunks in self._results:
             yield from chunks
-        pool.close()
-    finally:
-        pool.terminate()
-        pool.join()
+        self._pool.close()
+
+    def close(self) -> None:
+        self._pool.terminate()
+        self._pool.join()
+
+
+def slice_rows(span: int, workers: int) -> int:
+    """Rows per slice: about two slices a worker and one for this process, so that the
+    slices end together, but never more than SLICE_ROWS (a worker hands a whole slice
+    back at once: its hashes are held until then) nor fewer than MIN_SLICE_ROWS."""
+    even = -(-span // (2 * workers + 1))
+    return max(1, min(SLICE_ROWS, max(MIN_SLICE_ROWS, even)))
