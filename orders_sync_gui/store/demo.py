@@ -6,7 +6,6 @@ seconds and a million rows can be made in memory for benchmarks.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -142,6 +141,25 @@ def _codes(rng: np.random.Generator, prefix: str, n: int, coverage: float) -> np
     return values
 
 
+def _uuid4_texts(halves: np.ndarray) -> list[str]:
+    """str(uuid.UUID(int=hi << 64 | lo, version=4)) for each (hi, lo) row, without a UUID
+    object each (a second of a million-order demo): the same version and variant bits."""
+    out = []
+    for hi, lo in halves.tolist():
+        hi = (hi & ~0xF000) | 0x4000  # version 4
+        lo = (lo & ~(0xC000 << 48)) | (0x8000 << 48)  # RFC 4122 variant
+        out.append(
+            f"{hi >> 32:08x}-{(hi >> 16) & 0xFFFF:04x}-{hi & 0xFFFF:04x}-"
+            f"{lo >> 48:04x}-{lo & 0xFFFFFFFFFFFF:012x}"
+        )
+    return out
+
+
+def _days_after(start: datetime, days: np.ndarray) -> np.ndarray:
+    """start + each number of days, as the datetime64[us] a list of datetimes becomes."""
+    return np.datetime64(start, "us") + days.astype("timedelta64[D]").astype("timedelta64[us]")
+
+
 def generate_orders(
     n: int = DEFAULT_ORDERS, seed: int = DEFAULT_SEED, *, first_order: int = 100_000
 ) -> pd.DataFrame:
@@ -169,10 +187,7 @@ def generate_orders(
         dtype=object,
     )
     frame: dict[str, object] = {
-        RECORD_UUID: [
-            str(uuid.UUID(int=int(a) << 64 | int(b), version=4))
-            for a, b in rng.integers(0, 2**63, (n, 2), dtype=np.int64)
-        ],
+        RECORD_UUID: _uuid4_texts(rng.integers(0, 2**63, (n, 2), dtype=np.int64)),
     }
     po_days = rng.integers(0, 540, n)
     ex_days = po_days + rng.integers(45, 150, n)
@@ -182,7 +197,7 @@ def generate_orders(
         ORDER_NUMBER: np.array([f"AAG-{first_order + i:07d}" for i in range(n)], dtype=object),
         CUSTOMER_NAME: names,
         SOURCE_CUSTOMER_NAME: names,
-        "ORDER DATE PO RECEIVED": [BASE_DATE + timedelta(days=int(d)) for d in po_days],
+        "ORDER DATE PO RECEIVED": _days_after(BASE_DATE, po_days),
         PO_NUMBER: po_numbers,
         "CUSTOMER ALT PO": _codes(rng, "ALT-", n, 0.3),
         "AAG SEASON": _pick(rng, SEASONS, n),
@@ -219,8 +234,8 @@ def generate_orders(
         "DESTINATION": _pick(rng, DESTINATIONS, n, 0.95),
         "DESTINATION WAREHOUSE": _pick(rng, ("DC1", "DC2", "DC3"), n, 0.7),
         "ALLOCATION (CHANNEL)": _pick(rng, ("WHOLESALE", "DTC", "OUTLET"), n, 0.6),
-        "ETA CUSTOMER WAREHOUSE DATE": [BASE_DATE + timedelta(days=int(d)) for d in eta_days],
-        "EX FACTORY DATE": [BASE_DATE + timedelta(days=int(d)) for d in ex_days],
+        "ETA CUSTOMER WAREHOUSE DATE": _days_after(BASE_DATE, eta_days),
+        "EX FACTORY DATE": _days_after(BASE_DATE, ex_days),
         "DELIVERY TERMS": _pick(rng, TERMS, n),
         "PLANNED DELIVERY METHOD": _pick(rng, METHODS, n, 0.9),
         "NOTES": _pick(rng, NOTES, n, 0.12),
@@ -306,11 +321,13 @@ def load_orders(
         raw = conn.connection.dbapi_connection
         assert raw is not None
         cursor = raw.cursor()
+        null = None
         if dialect.name == "sqlite":
             cursor.execute("PRAGMA cache_size = -262144")  # 256 MB, this connection only
+            null = _sqlite_null(cursor)
         try:
             for chunk in frames:
-                for names, rows in _bulk_groups(table, dialect, chunk):
+                for names, rows in _bulk_groups(table, dialect, chunk, null):
                     quoted = ", ".join(quote(n) for n in names)
                     if dialect.name == "postgresql":
                         _copy(cursor, quoted, rows)
@@ -327,46 +344,81 @@ def load_orders(
     return total
 
 
-def _driver_values(table: Table, dialect: Any, frame: pd.DataFrame, name: str) -> list[object]:
-    """One column as driver values: NULL for NaN, ints in INT columns, and the column
+def _sqlite_null(cursor: Any) -> object:
+    """What to bind for NULL on this SQLite connection: a float NaN where it stores NULL
+    (SQLite keeps no NaN: sqlite3_bind_double stores it as NULL), else None. Python's
+    sqlite3 binds None only after looking for an adapter for it, per value: a demo order's
+    forty-odd NULL columns took a third of the load (a NaN, a float, binds at once)."""
+    nan = float("nan")
+    row = cursor.execute("SELECT ? IS NULL", (nan,)).fetchone()
+    return nan if row is not None and row[0] == 1 else None
+
+
+def _driver_values(
+    table: Table, dialect: Any, frame: pd.DataFrame, name: str, null: object = None
+) -> list[object]:
+    """One column as driver values: `null` for NaN, ints in INT columns, and the column
     type's own bind processing (SQLite's uuid and date text)."""
+    process = table.c[name].type._cached_bind_processor(dialect)
+    if process is not None:
+        # Each distinct value processed once (a date column holds a few hundred): a
+        # million dates' formatting, and their Timestamps, were seconds of a demo.
+        codes, uniques = pd.factorize(frame[name], use_na_sentinel=True)
+        done = np.empty(len(uniques) + 1, dtype=object)  # last: NULL, for code -1
+        plain = (
+            list(uniques.to_pydatetime())
+            if isinstance(uniques, pd.DatetimeIndex)
+            else np.asarray(uniques).tolist()
+        )
+        if isinstance(table.c[name].type, Integer):
+            plain = [int(v) for v in plain]
+        done[:-1] = [process(v) for v in plain]
+        done[-1] = null
+        return cast(list[object], done[codes].tolist())
     values = frame[name].to_numpy(dtype=object, copy=True)
     missing = pd.isna(values)
     if missing.any():
-        values[missing] = None
+        values[missing] = null
     listed = values.tolist()
     if isinstance(table.c[name].type, Integer):
-        listed = [None if v is None else int(v) for v in listed]
-    process = table.c[name].type._cached_bind_processor(dialect)
-    if process is not None:
-        listed = [None if v is None else process(v) for v in listed]
+        listed = [v if v is null else int(v) for v in listed]
     return listed
 
 
 def _bulk_groups(
-    table: Table, dialect: Any, frame: pd.DataFrame
+    table: Table, dialect: Any, frame: pd.DataFrame, null: object = None
 ) -> Iterator[tuple[list[str], list[list[object]]]]:
     """The frame's rows grouped by which size columns they fill, each group with only
     those sizes: a row fills a handful of the ~200, and binding the NULLs of the rest cost
-    most of an INSERT's time."""
+    most of an INSERT's time. The other columns' NULLs are bound as `null`."""
     names = [c.name for c in table.columns if c.name != RECORD_HASH and c.name in frame]
     sizes = [n for n in names if n in SIZE_INDEX]
     others = [n for n in names if n not in SIZE_INDEX]
     base = np.empty((len(frame), len(others)), dtype=object)
     for j, name in enumerate(others):
-        base[:, j] = _driver_values(table, dialect, frame, name)
+        base[:, j] = _driver_values(table, dialect, frame, name, null)
     matrix = frame[sizes].to_numpy(dtype=np.float64, na_value=np.nan)
     filled = ~np.isnan(matrix)
-    patterns, group_of = np.unique(np.packbits(filled, axis=1), axis=0, return_inverse=True)
-    group_of = group_of.ravel()
-    order = np.argsort(group_of, kind="stable")
-    bounds = np.searchsorted(group_of[order], np.arange(len(patterns) + 1))
-    for g in range(len(patterns)):
+    order, bounds = _same_rows(filled)
+    for g in range(len(bounds) - 1):
         rows = order[bounds[g] : bounds[g + 1]]
         cols = np.flatnonzero(filled[rows[0]])
         qtys = matrix[np.ix_(rows, cols)].astype(np.int64).tolist()
         rows_out = [b + q for b, q in zip(base[rows].tolist(), qtys, strict=True)]
         yield others + [sizes[c] for c in cols], rows_out
+
+
+def _same_rows(filled: np.ndarray) -> tuple[np.ndarray, list[int]]:
+    """The rows of a boolean matrix grouped by equal rows, groups in the rows' byte order
+    and each group's rows in their own order (np.unique(axis=0)'s grouping, which sorted
+    a million rows' bytes one by one for seconds): `order` and the groups' bounds in it."""
+    packed = np.packbits(filled, axis=1)
+    packed = np.pad(packed, ((0, 0), (0, -packed.shape[1] % 8)))
+    words = np.ascontiguousarray(packed).view(">u8")  # big-endian: byte order is number order
+    order = np.lexsort(words.T[::-1])  # the first word the primary key; stable
+    ranked = words[order]
+    starts = np.flatnonzero(np.any(ranked[1:] != ranked[:-1], axis=1)) + 1
+    return order, ([0, *starts.tolist(), len(filled)] if len(filled) else [0])
 
 
 def _copy(cursor: Any, quoted: str, rows: list[list[object]]) -> None:
