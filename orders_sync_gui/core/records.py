@@ -63,9 +63,31 @@ class HashedFrame:
 
     # Per row, the database's own hash as hex (a RECORD_HASH column read with the row).
     db_hashes: list[str | None] | None = None
+    # The usable size cells and the size columns' names: size_rows of some rows only,
+    # on demand (a preview makes Records of the few rows whose hash moved).
+    size_cells: _SizeCells | None = None
+    size_names: Sequence[str] = ()
 
     def valid_rows(self) -> list[int]:
         return [i for i, h in enumerate(self.hashes) if h is not None]
+
+    def sizes_of(self, rows: Sequence[int]) -> list[dict[str, int]]:
+        """{size: qty} of each of these rows, in column order."""
+        if self.size_rows is not None:
+            return [self.size_rows[i] for i in rows]
+        assert self.size_cells is not None
+        cells, at = self.size_cells, {r: k for k, r in enumerate(rows)}
+        out: list[dict[str, int]] = [{} for _ in rows]
+        picked = np.isin(cells.rows, np.asarray(rows, dtype=np.int64))
+        names = self.size_names
+        for r, c, q in zip(
+            cells.rows[picked].tolist(),
+            cells.cols[picked].tolist(),
+            cells.qtys[picked].tolist(),
+            strict=True,
+        ):
+            out[at[r]][names[c]] = q
+        return out
 
 
 @dataclass(slots=True)
@@ -370,6 +392,8 @@ def hash_frame(frame: pd.DataFrame, spec: SourceSpec, *, with_sizes: bool = True
         hashes=hashes,
         fields=fields,
         size_rows=_size_dicts(cells, spec.sizes, n) if with_sizes else None,
+        size_cells=cells,
+        size_names=spec.sizes,
         errors=[errors[i] for i in sorted(errors)],
         warnings=[w for w in warnings if w.record_uuid not in invalid_uuids],
     )
@@ -422,19 +446,18 @@ def records_from_frame(
 def records_of(
     hashed: HashedFrame, spec: SourceSpec, rows: Sequence[int] | None = None
 ) -> list[Record]:
-    """The valid rows of a frame hashed with its sizes (or only the given valid rows), as
-    Records."""
-    assert hashed.size_rows is not None
+    """The valid rows of a frame (or only the given valid rows), as Records."""
     names = list(spec.mapped)
+    chosen = hashed.valid_rows() if rows is None else list(rows)
     records = [
         Record(
             record_uuid=hashed.uuids[i],  # type: ignore[arg-type]
             customer=hashed.customers[i],  # type: ignore[arg-type]
             fields={n: hashed.fields[n][i] for n in names},
-            sizes=hashed.size_rows[i],
+            sizes=sizes,
             hash=hashed.hashes[i],  # type: ignore[arg-type]
             db_hash=hashed.db_hashes[i] if hashed.db_hashes is not None else None,
         )
-        for i in (hashed.valid_rows() if rows is None else rows)
+        for i, sizes in zip(chosen, hashed.sizes_of(chosen), strict=True)
     ]
     return records

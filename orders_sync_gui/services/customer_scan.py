@@ -10,7 +10,7 @@ others (NEW, or a hash that moved) become Records, and only their state is read 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -21,6 +21,10 @@ from ..core.models import Record, RowError
 from ..core.records import SourceSpec, hash_frame, records_of
 from ..core.stream_detect import STATE_HASH
 from ..store.source import SourceInfo, stream_rows
+
+# The column a frame carries when a SQLite join found its rows' state by the uuid's hex
+# digits (store/customer_state_join.py): what the row's state was looked up by.
+STATE_KEY = "_state_key"
 
 # Larger than detection's chunks: hash_frame's work per column and chunk (factorising, the
 # numpy passes) made 5,000-row chunks cost twice the hashing of one frame; at 20,000 the
@@ -65,17 +69,23 @@ def scan_frames(
     *,
     state: Mapping[str, tuple[str, str]] | None,
     held: Mapping[str, str],
+    recheck: Callable[[list[str]], Mapping[str, str]] | None = None,
 ) -> CustomerScan:
     """`state` None: each frame carries its rows' state hash (STATE_HASH, from a join done
-    by the database)."""
+    by the database). A frame that also carries the key the join used (STATE_KEY) has the
+    rows whose key is not their uuid's hex digits looked up again by `recheck` ({uuid:
+    hash} of those synced)."""
     scan = CustomerScan()
     for frame in frames:
-        hashed = hash_frame(frame, spec)
+        hashed = hash_frame(frame, spec, with_sizes=False)  # sizes of the moved rows only
         withhold(hashed, held)  # orders an adoption holds back
         scan.errors.extend(hashed.errors)
         scan.warnings.extend(hashed.warnings)
         scan.present.update(e.record_uuid for e in hashed.errors if e.record_uuid)
         carried = frame[STATE_HASH].tolist() if state is None else None
+        if carried is not None and STATE_KEY in frame.columns:
+            assert recheck is not None
+            _recheck(carried, frame[STATE_KEY].tolist(), hashed.uuids, recheck)
         moved: list[int] = []
         for i in hashed.valid_rows():
             uid = hashed.uuids[i]
@@ -95,3 +105,21 @@ def scan_frames(
                 scan.synced.add(uid)
         scan.records.extend(records_of(hashed, spec, moved))
     return scan
+
+
+def _recheck(
+    carried: list[str | None],
+    keys: Sequence[object],
+    uuids: Sequence[str | None],
+    recheck: Callable[[list[str]], Mapping[str, str]],
+) -> None:
+    """Put right the state of the rows whose join key is not the uuid the app read."""
+    odd = [
+        i
+        for i, (u, k) in enumerate(zip(uuids, keys, strict=True))
+        if u is not None and (not isinstance(k, str) or k != u.replace("-", ""))
+    ]
+    if odd:
+        found = recheck([uuids[i] for i in odd])  # type: ignore[misc]
+        for i in odd:
+            carried[i] = found.get(uuids[i])  # type: ignore[arg-type]

@@ -24,7 +24,7 @@ from ..core.stream_detect import (
     ChunkedCounter,
     LateDuplicateError,
 )
-from ..store import dbhash, server_query
+from ..store import customer_state_join, dbhash, server_query
 from ..store.adopting import held_back
 from ..store.prefetch import read_ahead
 from ..store.source import (
@@ -45,6 +45,7 @@ from ..store.staging import open_batches
 from ..store.syncstate import (
     last_synced,
     load_state_hashes,
+    source_hashes,
     state_hash_chunks,
     state_hashes_of,
     state_rows,
@@ -52,7 +53,7 @@ from ..store.syncstate import (
 )
 from . import parallel_detect
 from .context import Context
-from .customer_scan import SCAN_ROWS, CustomerScan, scan_customer, scan_frames
+from .customer_scan import SCAN_ROWS, STATE_KEY, CustomerScan, scan_customer, scan_frames
 
 log = logging.getLogger(__name__)
 
@@ -377,6 +378,8 @@ def preview(
         held = held_back(conn, customer)  # orders an adoption holds back
         if server:
             scan, gone = _server_scan(conn, info, columns, spec, customer, spellings, held)
+        elif conn.dialect.name == "sqlite":
+            scan, gone = _joined_scan(conn, info, columns, spec, customer, spellings, held)
         else:
             # Only this customer's state and that of its rows: not the whole table's.
             hashes = state_hashes_of(conn, customer, theirs)
@@ -390,14 +393,15 @@ def preview(
         elsewhere = existing_uuids(conn, info, gone)
         wanted = [*scan.synced, *(u for u in gone if u not in elsewhere)]
         rows = {s.record.record_uuid: s for s in state_rows(conn, wanted)}
+        invalid = {e.record_uuid for e in errors}
+        previous = {u: s for u, s in rows.items() if u not in invalid}
+        state = [s.record for s in previous.values()]
+        if not spellings and not state:
+            raise UnknownCustomerError(f"no customer {customer!r} in the source or sync state")
+        changes = classify_by_join(records, state)
         # Not synced records (Method 2 leaves them out too): a returning one is NEW.
-        tombs = {s.record.record_uuid: s for s in tombstones_of(conn, theirs)}
-    invalid = {e.record_uuid for e in errors}
-    previous = {u: s for u, s in rows.items() if u not in invalid}
-    state = [s.record for s in previous.values()]
-    if not spellings and not state:
-        raise UnknownCustomerError(f"no customer {customer!r} in the source or sync state")
-    changes = classify_by_join(records, state)
+        fresh = [c.record_uuid for c in changes if c.change_type is ChangeType.NEW]
+        tombs = {s.record.record_uuid: s for s in tombstones_of(conn, fresh)}
     previous |= {
         c.record_uuid: tombs[c.record_uuid]
         for c in changes
@@ -424,6 +428,31 @@ def preview(
         previous=previous,
         warnings=warnings,
     )
+
+
+def _joined_scan(
+    conn: Connection,
+    info: SourceInfo,
+    columns: list[str],
+    spec: SourceSpec,
+    customer: str,
+    spellings: Sequence[str],
+    held: Mapping[str, str],
+) -> tuple[CustomerScan, list[str]]:
+    """The preview's scan on SQLite: every row of the customer, each with the hash its
+    record's push recorded, joined by SQLite (store/customer_state_join.py); and the uuids
+    of the customer's records that none of its rows holds now."""
+    selected, sizes = row_columns(conn, info, columns)
+    stmt = customer_state_join.rows_with_state(info, selected, spellings, STATE_HASH, STATE_KEY)
+    frames = (
+        unpack(conn, info.table, f, sizes) if sizes else f
+        for f in stream_frames(conn, stmt, chunk_rows=SCAN_ROWS)
+    )
+    scan = scan_frames(
+        frames, spec, state=None, held=held, recheck=lambda uuids: source_hashes(conn, uuids)
+    )
+    vanished = conn.execute(customer_state_join.synced_not_held(info, customer, spellings))
+    return scan, [u for u in map(str, vanished.scalars()) if u not in scan.present]
 
 
 def _server_scan(

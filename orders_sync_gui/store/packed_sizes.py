@@ -25,7 +25,17 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import ColumnElement, Connection, Table, func, literal, literal_column, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Integer,
+    Table,
+    column,
+    func,
+    literal,
+    literal_column,
+    select,
+)
 
 from ..core.columns import Kind
 
@@ -68,7 +78,9 @@ def packed_columns(dialect: str, table: Table, sizes: Sequence[str]) -> list[Col
         packed = packed.concat(call)
     if dialect != "sqlite":
         return [packed.label(PACKED_SIZES)]
-    return [packed.label(PACKED_SIZES), literal_column("rowid").label(ROWID)]
+    # The table's own rowid: in a join (store/customer_state_join.py) a bare one is ambiguous.
+    rowid = column("rowid", Integer, _selectable=table)
+    return [packed.label(PACKED_SIZES), rowid.label(ROWID)]
 
 
 def _odd_rows(texts: list[str]) -> list[int]:

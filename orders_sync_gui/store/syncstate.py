@@ -126,11 +126,32 @@ def state_rows(conn: Connection, uuids: Iterable[str]) -> list[StateRow]:
     return found
 
 
-def tombstones_of(conn: Connection, uuids: Select[Any]) -> list[StateRow]:
-    """The tombstones (records whose delete was pushed) of the uuids a subquery selects."""
+def tombstones_of(conn: Connection, uuids: Iterable[str]) -> list[StateRow]:
+    """The tombstones (records whose delete was pushed) of these record_uuids, IN_CHUNK to
+    a query (a lookup each: a subquery of a customer's rows had SQLite scan the whole
+    sync state, 1.5 s at a million records)."""
+    wanted = sorted(set(uuids))
     st = sync_state.c
-    stmt = select(sync_state).where(st.deleted_at.is_not(None), st.record_uuid.in_(uuids))
-    return [_state_row(row) for row in conn.execute(stmt)]
+    found: list[StateRow] = []
+    for i in range(0, len(wanted), IN_CHUNK):
+        part = wanted[i : i + IN_CHUNK]
+        stmt = select(sync_state).where(st.record_uuid.in_(part), st.deleted_at.is_not(None))
+        found.extend(_state_row(row) for row in conn.execute(stmt))
+    return found
+
+
+def source_hashes(conn: Connection, uuids: Iterable[str]) -> dict[str, str]:
+    """{uuid: hash its push recorded} of the synced records (not tombstones) among these."""
+    wanted = sorted(set(uuids))
+    st = sync_state.c
+    found: dict[str, str] = {}
+    for i in range(0, len(wanted), IN_CHUNK):
+        part = wanted[i : i + IN_CHUNK]
+        stmt = select(st.record_uuid, st.source_hash).where(
+            st.record_uuid.in_(part), st.deleted_at.is_(None)
+        )
+        found.update((str(u), h) for u, h in conn.execute(stmt))
+    return found
 
 
 def state_hashes_of(

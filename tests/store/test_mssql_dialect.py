@@ -23,7 +23,7 @@ from sqlalchemy import Engine, MetaData, Table, create_engine, event, update
 from sqlalchemy.dialects import mssql
 from sqlalchemy.engine import Dialect
 from sqlalchemy.schema import CreateTable, ExecutableDDLElement
-from sqlalchemy.sql import ClauseElement, Delete, Insert, Select, TextClause, Update
+from sqlalchemy.sql import ClauseElement, CompoundSelect, Delete, Insert, Select, TextClause, Update
 from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.sql.util import find_tables
 from sqlalchemy.sql.visitors import iterate
@@ -594,7 +594,7 @@ def _needed(compiled: list[Compiled]) -> set[tuple[str, str]]:
     needed = set()
     for c in _dml(compiled, "app"):
         element = c.executed.element
-        if isinstance(element, Select):
+        if isinstance(element, Select | CompoundSelect):  # EXCEPT too
             needed |= {("SELECT", t.name) for t in find_tables(element)}
             continue
         verb = {Insert: "INSERT", Update: "UPDATE", Delete: "DELETE"}[type(element)]
