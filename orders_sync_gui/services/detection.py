@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import copy
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import pandas as pd
 from sqlalchemy import Connection
 
 from ..core.adopt_match import withhold
@@ -469,17 +470,19 @@ def _server_scan(
     never travel; the others are read with the hash their push recorded. Also the uuids
     of the customer's records that none of its rows holds now."""
     shared = shared_uuids(conn, info)
-    unchanged = conn.execute(
-        server_query.customer_unchanged(info, customer, spellings, shared)
-    ).scalar_one()
+    rows = int(conn.execute(server_query.customer_rows(info, spellings)).scalar_one())
     selected, sizes = row_columns(conn, info, columns)
     stmt = server_query.customer_travelling(info, selected, customer, spellings, STATE_HASH, shared)
-    frames = (
-        unpack(conn, info.table, f, sizes) if sizes else f
-        for f in stream_frames(conn, stmt, chunk_rows=SCAN_ROWS)
-    )
-    scan = scan_frames(frames, spec, state=None, held=held)
-    scan.unchanged += int(unchanged)
+    read = 0
+
+    def frames() -> Iterator[pd.DataFrame]:
+        nonlocal read
+        for frame in stream_frames(conn, stmt, chunk_rows=SCAN_ROWS):
+            read += len(frame)
+            yield unpack(conn, info.table, frame, sizes) if sizes else frame
+
+    scan = scan_frames(frames(), spec, state=None, held=held)
+    scan.unchanged += max(0, rows - read)  # a row added between the two reads: not counted
     vanished = server_query.customer_vanished(info, customer, spellings)
     return scan, [str(u) for u in conn.execute(vanished).scalars()]
 
