@@ -5,12 +5,13 @@ from __future__ import annotations
 import copy
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import pandas as pd
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 
 from ..core.adopt_match import withhold
 from ..core.columns import CUSTOMER_NAME, ORDER_NUMBER, PO_NUMBER, RECORD_HASH
@@ -469,6 +470,32 @@ def _server_scan(
     still the one their push recorded under this customer are counted by the server and
     never travel; the others are read with the hash their push recorded. Also the uuids
     of the customer's records that none of its rows holds now."""
+    # The records no row holds are asked for on a connection of their own, at once: the
+    # server works out that set difference while it joins the rows read here (0.85 s of a
+    # preview of 237,000 orders at a million, now hidden behind the join).
+    with ThreadPoolExecutor(1, thread_name_prefix="vanished") as pool:
+        vanished = pool.submit(_vanished, conn.engine, info, customer, spellings)
+        scan = _travelling_scan(conn, info, columns, spec, customer, spellings, held)
+        return scan, vanished.result()
+
+
+def _vanished(
+    engine: Engine, info: SourceInfo, customer: str, spellings: Sequence[str]
+) -> list[str]:
+    with engine.connect() as conn:
+        found = conn.execute(server_query.customer_vanished(info, customer, spellings))
+        return [str(u) for u in found.scalars()]
+
+
+def _travelling_scan(
+    conn: Connection,
+    info: SourceInfo,
+    columns: list[str],
+    spec: SourceSpec,
+    customer: str,
+    spellings: Sequence[str],
+    held: Mapping[str, str],
+) -> CustomerScan:
     shared = shared_uuids(conn, info)
     rows = int(conn.execute(server_query.customer_rows(info, spellings)).scalar_one())
     selected, sizes = row_columns(conn, info, columns)
@@ -483,8 +510,7 @@ def _server_scan(
 
     scan = scan_frames(frames(), spec, state=None, held=held)
     scan.unchanged += max(0, rows - read)  # a row added between the two reads: not counted
-    vanished = server_query.customer_vanished(info, customer, spellings)
-    return scan, [str(u) for u in conn.execute(vanished).scalars()]
+    return scan
 
 
 def source_records(ctx: Context, customer: str | None = None) -> dict[str, Record]:
