@@ -496,6 +496,8 @@ def _travelling_scan(
     spellings: Sequence[str],
     held: Mapping[str, str],
 ) -> CustomerScan:
+    for setting in server_query.session_settings(conn.dialect.name):
+        conn.exec_driver_sql(setting)  # the count's memory for the join, as in _server_count
     shared = shared_uuids(conn, info)
     rows = int(conn.execute(server_query.customer_rows(info, spellings)).scalar_one())
     selected, sizes = row_columns(conn, info, columns)
