@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 UUID_BYTES = 36  # the dashed form
 HASH_BYTES = 64  # SHA-256 as hex
@@ -26,6 +27,27 @@ def as_hash_array(hashes: Sequence[str | None]) -> np.ndarray:
     return np.array([h or "" for h in hashes], dtype=f"S{HASH_BYTES}")
 
 
+def dash_hex(uuids: np.ndarray) -> np.ndarray:
+    """An S36 array of uuids with those given as 32 hex digits (SQLite's stored form)
+    dashed, in numpy: the same text a source row's uuid is read as."""
+    raw = uuids.view(np.uint8).reshape(-1, UUID_BYTES)
+    bare = (raw[:, 32] == 0) & (raw[:, 31] != 0)  # exactly 32 characters
+    if not bare.any():
+        return uuids
+    src = raw[bare]
+    out = np.full((len(src), UUID_BYTES), ord("-"), dtype=np.uint8)
+    for (a, b), start in zip(_HEX_GROUPS, _DASHED_STARTS, strict=True):
+        out[:, start : start + b - a] = src[:, a:b]
+    raw = raw.copy()
+    raw[bare] = out
+    return raw.reshape(-1).view(f"S{UUID_BYTES}")
+
+
+# The five groups of a uuid's 32 hex digits, and where each starts once dashed.
+_HEX_GROUPS = ((0, 8), (8, 12), (12, 16), (16, 20), (20, 32))
+_DASHED_STARTS = (0, 9, 14, 19, 24)
+
+
 @dataclass(slots=True)
 class StateIndex:
     uuids: np.ndarray  # S36, sorted
@@ -38,7 +60,7 @@ class StateIndex:
     @classmethod
     def build(cls, chunks: Iterable[Sequence[tuple[str, str, str]]]) -> StateIndex:
         """From (uuid, customer, hash) triples, read in chunks (the whole list never sits
-        in memory as Python objects)."""
+        in memory as Python objects); a uuid dashed, or as 32 hex digits."""
         names: dict[str, int] = {}
         uuids: list[np.ndarray] = []
         hashes: list[np.ndarray] = []
@@ -47,9 +69,11 @@ class StateIndex:
             if not chunk:
                 continue
             us, cs, hs = zip(*chunk, strict=True)
-            uuids.append(as_uuid_array(us))
+            uuids.append(dash_hex(as_uuid_array(us)))
             hashes.append(as_hash_array(hs))
-            codes.append(np.fromiter((names.setdefault(c, len(names)) for c in cs), np.int32))
+            local, found = pd.factorize(pd.Series(cs, dtype=object))
+            into = np.array([names.setdefault(c, len(names)) for c in found], dtype=np.int32)
+            codes.append(into[local])
         if not uuids:
             return cls.empty()
         # One array at a time, its parts freed before the next: at a million records the
