@@ -132,9 +132,21 @@ def _canonical_column(
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     canon = np.empty(len(uniques) + 1, dtype=object)  # last slot: NULL, for code -1
     bad_codes: dict[int, str] = {}
+    top = limit.max_length if limit is not None else None
+    cut = limit is not None and limit.overflow == "cut" and top is not None
+    nbytes: np.ndarray | None = None
+    canon[-1] = None
     plain = _plain_texts(kind, uniques)
     if plain is not None:
+        # ASCII: a character is one byte and one UTF-16 unit, and no call per value.
         canon[:-1] = plain
+        encoded = np.array([f"{len(t)}:{t}" for t in plain] + ["~"], dtype=object)
+        lengths = [len(t) for t in plain]
+        long_codes = {i: n for i, n in enumerate(lengths) if n > top} if top else {}
+        if sized:
+            for i in long_codes if cut else ():
+                lengths[i] = len(fit_text(plain[i], top).encode("utf-8"))  # type: ignore[arg-type]
+            nbytes = np.asarray([*lengths, 0], dtype=np.int64)[codes]
     else:
         for i, value in enumerate(uniques):
             try:
@@ -142,22 +154,18 @@ def _canonical_column(
             except CanonicalError as exc:
                 canon[i] = None
                 bad_codes[i] = str(exc)
-    canon[-1] = None
-    encoded = np.array([encode_value(v) for v in canon], dtype=object)
-    long_codes: dict[int, int] = {}
-    top = limit.max_length if limit is not None else None
-    if top is not None:
-        for i, text in enumerate(canon[:-1]):
-            if isinstance(text, str) and len(text) * 2 > top and utf16_len(text) > top:
-                long_codes[i] = utf16_len(text)
-    nbytes = None
-    if sized:
-        cut = limit is not None and limit.overflow == "cut" and top is not None
-        sizes = [
-            0 if t is None else len((fit_text(t, top) if cut and top else t).encode("utf-8"))
-            for t in canon
-        ]
-        nbytes = np.asarray(sizes, dtype=np.int64)[codes]
+        encoded = np.array([encode_value(v) for v in canon], dtype=object)
+        long_codes = {}
+        if top is not None:
+            for i, text in enumerate(canon[:-1]):
+                if isinstance(text, str) and len(text) * 2 > top and utf16_len(text) > top:
+                    long_codes[i] = utf16_len(text)
+        if sized:
+            sizes = [
+                0 if t is None else len((fit_text(t, top) if cut and top else t).encode("utf-8"))
+                for t in canon
+            ]
+            nbytes = np.asarray(sizes, dtype=np.int64)[codes]
     return _Column(
         canon[codes],
         encoded[codes],
