@@ -24,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy import column as sql_column
 from sqlalchemy import table as sql_table
 from sqlalchemy import types as sqltypes
+from sqlalchemy.engine import Dialect
 from sqlalchemy.types import NullType
 
 from ..core.columns import (
@@ -215,6 +216,17 @@ def stream_frames(
         # LOCAL: until the end of this transaction.
         # https://www.postgresql.org/docs/current/runtime-config-query.html
         conn.exec_driver_sql("SET LOCAL cursor_tuple_fraction = 1.0")
+    if conn.dialect.name == "sqlite" and _unprocessed(stmt, conn.dialect):
+        # SQLite's cursor steps through the rows as they are asked for: its own tuples,
+        # taken as they come, without a SQLAlchemy Row each (a tenth of a count).
+        plain = conn.execute(stmt)
+        names = list(plain.keys())
+        try:
+            while rows := plain.cursor.fetchmany(chunk_rows):
+                yield pd.DataFrame(rows, columns=names, dtype=object)
+        finally:
+            plain.close()
+        return
     # Per statement: Connection.execution_options() would set them on the connection
     # for good, and every later statement on it would open a server-side cursor too.
     streamed = {"stream_results": True, "yield_per": chunk_rows}
@@ -226,6 +238,14 @@ def stream_frames(
             yield pd.DataFrame([tuple(r) for r in part], columns=names, dtype=object)
     finally:
         result.close()
+
+
+def _unprocessed(stmt: Select[Any], dialect: Dialect) -> bool:
+    """Whether SQLAlchemy would hand every selected value back as the driver gives it."""
+    return all(
+        c.type.dialect_impl(dialect).result_processor(dialect, None) is None
+        for c in stmt.selected_columns
+    )
 
 
 def stream_source(
