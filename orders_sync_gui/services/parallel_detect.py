@@ -5,11 +5,12 @@ table order.
 Hashing is pure Python under one GIL, so threads gain nothing; processes do (about 1.8x
 on two cores at a million rows). Only SQLite: the workers open the file themselves, with
 no credentials to pass; a server database computes its own row hash (store/dbhash.py).
-Below MIN_ROWS a worker's start (importing pandas, about half a second) costs more than
-it saves: on two cores, the two ways took the same at 50,000 rows, and the workers a fifth
-less at 100,000 (2.7 s against 3.4 s). The processes are spawned, not forked: the window's
-threads must not be copied into them (and a frozen build re-runs its executable, see
-qt/launcher.py).
+Below MIN_ROWS the count stays in this process: on two cores, the two ways took the
+same at 50,000 rows and the workers a fifth less at 100,000 (2.4 s against 2.95 s), but
+each worker holds its own pandas and SQLAlchemy (over 100 MB): at 100,000 rows they would
+have more than doubled the count's memory for half a second. The processes are spawned,
+not forked: the window's threads must not be copied into them (and a frozen build re-runs
+its executable, see qt/launcher.py).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from ..core.stream_detect import HashedChunk, hash_chunk
 from ..store.engine import make_engine, sqlite_path
 from ..store.source import SourceInfo, reflect_source, rowid_range, stream_source
 
-MIN_ROWS = 60_000
+MIN_ROWS = 150_000
 SLICE_ROWS = 50_000
 MIN_SLICE_ROWS = 10_000
 MAX_WORKERS = 4
