@@ -9,9 +9,10 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, Select
 
 from ..core.adopt_match import withhold
 from ..core.columns import CUSTOMER_NAME, ORDER_NUMBER, PO_NUMBER, RECORD_HASH
@@ -378,10 +379,11 @@ def preview(
             columns.append(RECORD_HASH)  # staged with the row, kept in the sync state
         theirs = uuids_of(info, spellings)
         held = held_back(conn, customer)  # orders an adoption holds back
+        read = _CustomerRead(conn, info, columns, spec, customer, spellings, held)
         if server:
-            scan, gone = _server_scan(conn, info, columns, spec, customer, spellings, held)
+            scan, gone = _server_scan(read)
         elif conn.dialect.name == "sqlite":
-            scan, gone = _joined_scan(conn, info, columns, spec, customer, spellings, held)
+            scan, gone = _joined_scan(read)
         else:
             # Only this customer's state and that of its rows: not the whole table's.
             hashes = state_hashes_of(conn, customer, theirs)
@@ -433,40 +435,51 @@ def preview(
     )
 
 
-def _joined_scan(
-    conn: Connection,
-    info: SourceInfo,
-    columns: list[str],
-    spec: SourceSpec,
-    customer: str,
-    spellings: Sequence[str],
-    held: Mapping[str, str],
-) -> tuple[CustomerScan, list[str]]:
+@dataclass(slots=True)
+class _CustomerRead:
+    """What a preview's scan of one customer reads with."""
+
+    conn: Connection
+    info: SourceInfo
+    columns: list[str]
+    spec: SourceSpec
+    customer: str
+    spellings: Sequence[str]
+    held: Mapping[str, str]  # orders an adoption holds back
+
+    def scan(
+        self,
+        stmt: Select[Any],
+        sizes: Sequence[str],
+        recheck: Callable[[list[str]], Mapping[str, str]] | None = None,
+    ) -> tuple[CustomerScan, int]:
+        """The rows a statement selects, each with its state hash (STATE_HASH), scanned
+        by chunks; and how many it read."""
+        read = 0
+
+        def frames() -> Iterator[pd.DataFrame]:
+            nonlocal read
+            for frame in stream_frames(self.conn, stmt, chunk_rows=SCAN_ROWS):
+                read += len(frame)
+                yield unpack(self.conn, self.info.table, frame, sizes) if sizes else frame
+
+        scan = scan_frames(frames(), self.spec, state=None, held=self.held, recheck=recheck)
+        return scan, read
+
+
+def _joined_scan(read: _CustomerRead) -> tuple[CustomerScan, list[str]]:
     """The preview's scan on SQLite: every row of the customer, each with the hash its
     record's push recorded, joined by SQLite (store/customer_state_join.py); and the uuids
     of the customer's records that none of its rows holds now."""
-    selected, sizes = row_columns(conn, info, columns)
+    conn, info, spellings = read.conn, read.info, read.spellings
+    selected, sizes = row_columns(conn, info, read.columns)
     stmt = customer_state_join.rows_with_state(info, selected, spellings, STATE_HASH, STATE_KEY)
-    frames = (
-        unpack(conn, info.table, f, sizes) if sizes else f
-        for f in stream_frames(conn, stmt, chunk_rows=SCAN_ROWS)
-    )
-    scan = scan_frames(
-        frames, spec, state=None, held=held, recheck=lambda uuids: source_hashes(conn, uuids)
-    )
-    vanished = conn.execute(customer_state_join.synced_not_held(info, customer, spellings))
+    scan, _ = read.scan(stmt, sizes, recheck=lambda uuids: source_hashes(conn, uuids))
+    vanished = conn.execute(customer_state_join.synced_not_held(info, read.customer, spellings))
     return scan, [u for u in map(str, vanished.scalars()) if u not in scan.present]
 
 
-def _server_scan(
-    conn: Connection,
-    info: SourceInfo,
-    columns: list[str],
-    spec: SourceSpec,
-    customer: str,
-    spellings: Sequence[str],
-    held: Mapping[str, str],
-) -> tuple[CustomerScan, list[str]]:
+def _server_scan(read: _CustomerRead) -> tuple[CustomerScan, list[str]]:
     """The preview's scan where the database computes its row hash: the rows whose hash is
     still the one their push recorded under this customer are counted by the server and
     never travel; the others are read with the hash their push recorded. Also the uuids
@@ -475,44 +488,28 @@ def _server_scan(
     # server works out that set difference while it joins the rows read here (0.85 s of a
     # preview of 237,000 orders at a million, now hidden behind the join).
     with ThreadPoolExecutor(1, thread_name_prefix="vanished") as pool:
-        vanished = pool.submit(_vanished, conn.engine, info, customer, spellings)
-        scan = _travelling_scan(conn, info, columns, spec, customer, spellings, held)
-        return scan, vanished.result()
+        vanished = pool.submit(_vanished, read.conn.engine, read)
+        return _travelling_scan(read), vanished.result()
 
 
-def _vanished(
-    engine: Engine, info: SourceInfo, customer: str, spellings: Sequence[str]
-) -> list[str]:
+def _vanished(engine: Engine, read: _CustomerRead) -> list[str]:
     with engine.connect() as conn:
-        found = conn.execute(server_query.customer_vanished(info, customer, spellings))
-        return [str(u) for u in found.scalars()]
+        stmt = server_query.customer_vanished(read.info, read.customer, read.spellings)
+        return [str(u) for u in conn.execute(stmt).scalars()]
 
 
-def _travelling_scan(
-    conn: Connection,
-    info: SourceInfo,
-    columns: list[str],
-    spec: SourceSpec,
-    customer: str,
-    spellings: Sequence[str],
-    held: Mapping[str, str],
-) -> CustomerScan:
+def _travelling_scan(read: _CustomerRead) -> CustomerScan:
+    conn, info = read.conn, read.info
     for setting in server_query.session_settings(conn.dialect.name):
         conn.exec_driver_sql(setting)  # the count's memory for the join, as in _server_count
     shared = shared_uuids(conn, info)
-    rows = int(conn.execute(server_query.customer_rows(info, spellings)).scalar_one())
-    selected, sizes = row_columns(conn, info, columns)
-    stmt = server_query.customer_travelling(info, selected, customer, spellings, STATE_HASH, shared)
-    read = 0
-
-    def frames() -> Iterator[pd.DataFrame]:
-        nonlocal read
-        for frame in stream_frames(conn, stmt, chunk_rows=SCAN_ROWS):
-            read += len(frame)
-            yield unpack(conn, info.table, frame, sizes) if sizes else frame
-
-    scan = scan_frames(frames(), spec, state=None, held=held)
-    scan.unchanged += max(0, rows - read)  # a row added between the two reads: not counted
+    rows = int(conn.execute(server_query.customer_rows(info, read.spellings)).scalar_one())
+    selected, sizes = row_columns(conn, info, read.columns)
+    stmt = server_query.customer_travelling(
+        info, selected, read.customer, read.spellings, STATE_HASH, shared
+    )
+    scan, travelled = read.scan(stmt, sizes)
+    scan.unchanged += max(0, rows - travelled)  # a row added between two reads: not counted
     return scan
 
 
