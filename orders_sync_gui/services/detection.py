@@ -50,6 +50,7 @@ from ..store.syncstate import (
     load_state_hashes,
     source_hashes,
     state_hash_chunks,
+    state_hashes_for,
     state_hashes_of,
     state_rows,
     tombstones_of,
@@ -303,14 +304,35 @@ def _stream_count(
     # closing: a cancel (progress raising) stops the workers now, not when the traceback
     # that holds this frame is freed.
     with closing(source):
-        counter = ChunkedCounter(
-            spec, state=StateIndex.build(state_hash_chunks(conn)), shared=shared, held=held
-        )
-        for chunk in source.chunks():
+        chunks = source.chunks()
+        first = next(chunks, None) if progress is not None else None
+        if first is None:
+            counter = ChunkedCounter(
+                spec, state=StateIndex.build(state_hash_chunks(conn)), shared=shared, held=held
+            )
+        else:
+            # The window shows its first customers now: the first chunk is counted against
+            # the state of its own rows, looked up by uuid, before the whole state's index
+            # is built (seconds at a million records); its matches carry over to that index.
+            assert progress is not None
+            found = state_hashes_for(conn, [u for u in first.uuids if u is not None])
+            early = StateIndex.build([found])
+            counter = ChunkedCounter(spec, state=early, shared=shared, held=held)
+            counter.add_hashed(first)
+            progress(DetectProgress(counter.rows, total, _copies(counter.counts)))
+            counter.state = _carried_over(early, StateIndex.build(state_hash_chunks(conn)))
+        for chunk in chunks:
             counter.add_hashed(chunk)
             if progress is not None:
                 progress(DetectProgress(counter.rows, total, _copies(counter.counts)))
     return counter.finish()
+
+
+def _carried_over(early: StateIndex, whole: StateIndex) -> StateIndex:
+    """The whole state's index, with the records a row already held in `early` marked."""
+    held = whole.lookup(early.uuids[early.matched])
+    whole.matched[held[held >= 0]] = True
+    return whole
 
 
 def _server_count(

@@ -146,15 +146,20 @@ def tombstones_of(conn: Connection, uuids: Iterable[str] | Select[Any]) -> list[
 
 def source_hashes(conn: Connection, uuids: Iterable[str]) -> dict[str, str]:
     """{uuid: hash its push recorded} of the synced records (not tombstones) among these."""
+    return {u: h for u, _, h in state_hashes_for(conn, uuids)}
+
+
+def state_hashes_for(conn: Connection, uuids: Iterable[str]) -> list[tuple[str, str, str]]:
+    """load_state_hashes' triples of the synced records among these record_uuids."""
     wanted = sorted(set(uuids))
     st = sync_state.c
-    found: dict[str, str] = {}
+    found: list[tuple[str, str, str]] = []
     for i in range(0, len(wanted), IN_CHUNK):
         part = wanted[i : i + IN_CHUNK]
-        stmt = select(st.record_uuid, st.source_hash).where(
+        stmt = select(st.record_uuid, st.customer, st.source_hash).where(
             st.record_uuid.in_(part), st.deleted_at.is_(None)
         )
-        found.update((str(u), h) for u, h in conn.execute(stmt))
+        found.extend((str(u), c, h) for u, c, h in conn.execute(stmt))
     return found
 
 
