@@ -37,7 +37,10 @@ def _on_next_box(qtbot, *keys, seen: list | None = None, tab_to: str | None = No
 
     def act() -> None:
         box = QApplication.activeModalWidget()
-        if not isinstance(box, QMessageBox):
+        focus = QApplication.focusWidget()
+        # Typed only once the box holds the focus: shown but not yet active (a loaded
+        # machine), the keys went to the window behind it.
+        if not isinstance(box, QMessageBox) or focus is None or not box.isAncestorOf(focus):
             QTimer.singleShot(20, act)
             return
         if seen is not None:
