@@ -75,14 +75,28 @@ class WorkerPeaks:
 
     def _run(self) -> None:
         while not self._stop.wait(0.05):
-            for child in multiprocessing.active_children():
-                mb = vm_hwm_mb(f"/proc/{child.pid}/status")
+            for pid in child_pids():
+                mb = vm_hwm_mb(f"/proc/{pid}/status")
                 if mb is not None:
-                    self.peaks[child.pid] = max(mb, self.peaks.get(child.pid, 0.0))
+                    self.peaks[pid] = max(mb, self.peaks.get(pid, 0.0))
 
     def stop(self) -> None:
         self._stop.set()
         self._thread.join()
+
+
+def child_pids() -> set[int]:
+    """Every process this one started, from any of its threads: detection's worker
+    processes and the child that reads a SQLite count's rows (store/sqlite_reader.py, a
+    plain subprocess, which multiprocessing does not list)."""
+    found: set[int] = set()
+    try:
+        for task in os.listdir("/proc/self/task"):
+            with open(f"/proc/self/task/{task}/children", encoding="ascii") as listed:
+                found.update(int(p) for p in listed.read().split())
+    except OSError:
+        found.update(c.pid for c in multiprocessing.active_children() if c.pid is not None)
+    return found
 
 
 def vm_hwm_mb(path: str) -> float | None:

@@ -283,7 +283,8 @@ def _stream_count(
     """The streamed path: every row travels and is hashed here, chunk by chunk."""
     info = ctx.store.source()
     held = held_back(conn)  # orders an adoption holds back
-    workers = parallel_detect.workers_for(ctx.store.engine, total or count_rows(conn, info))
+    rows = total or count_rows(conn, info)
+    workers = parallel_detect.workers_for(ctx.store.engine, rows)
     source: parallel_detect.WorkerHash | parallel_detect.LocalHash
     if workers > 1:
         # Started before the state's index is built: the workers' start overlaps it.
@@ -298,8 +299,9 @@ def _stream_count(
             chunk_rows=chunk_rows,
         )
     else:
+        offload = rows >= parallel_detect.OFFLOAD_ROWS
         source = parallel_detect.LocalHash(
-            conn, info, _columns(ctx), spec, shared, held, chunk_rows
+            conn, info, _columns(ctx), spec, shared, held, chunk_rows, offload=offload
         )
     # closing: a cancel (progress raising) stops the workers now, not when the traceback
     # that holds this frame is freed.

@@ -20,6 +20,7 @@ import os
 from collections.abc import Collection, Generator, Mapping, Sequence
 from dataclasses import dataclass
 
+import pandas as pd
 from sqlalchemy import Connection, Engine
 
 from ..core.records import SourceSpec
@@ -28,6 +29,9 @@ from ..store.engine import make_engine, sqlite_path
 from ..store.source import SourceInfo, reflect_source, rowid_range, stream_source
 
 MIN_ROWS = 150_000
+# From this many rows, a count in this process has its rows read by a child process that
+# imports nothing but sqlite3 (store/sqlite_reader.py): below, its start is not repaid.
+OFFLOAD_ROWS = 20_000
 SLICE_ROWS = 50_000
 MIN_SLICE_ROWS = 10_000
 MAX_WORKERS = 4
@@ -88,16 +92,27 @@ class LocalHash:
     held: Mapping[str, str]
     chunk_rows: int
     rowids: tuple[int, int] | None = None
+    # SQLite's rows read by a child process (store/sqlite_reader.py) while this one hashes
+    offload: bool = False
+    _frames: Generator[pd.DataFrame, None, None] | None = None
 
     def chunks(self) -> Generator[HashedChunk, None, None]:
-        frames = stream_source(
-            self.conn, self.info, self.columns, chunk_rows=self.chunk_rows, rowids=self.rowids
+        self._frames = stream_source(  # type: ignore[assignment]
+            self.conn,
+            self.info,
+            self.columns,
+            chunk_rows=self.chunk_rows,
+            rowids=self.rowids,
+            offload=self.offload,
         )
-        for frame in frames:
+        assert self._frames is not None
+        for frame in self._frames:
             yield hash_chunk(frame, self.spec, shared=self.shared, held=self.held)
 
     def close(self) -> None:
-        pass
+        """Stops the reading now (a child process that reads, at once)."""
+        if self._frames is not None:
+            self._frames.close()
 
 
 class WorkerHash:

@@ -35,6 +35,8 @@ from ..core.columns import (
     Kind,
     size_columns_between,
 )
+from . import sqlite_reader
+from .engine import sqlite_path
 from .packed_sizes import packable, packed_columns, unpack
 from .schema import SOURCE_TABLE
 from .uuid_type import LenientUuid, dashed_text
@@ -204,11 +206,19 @@ def source_columns(
 
 
 def stream_frames(
-    conn: Connection, stmt: Select[Any], *, chunk_rows: int = CHUNK_ROWS
+    conn: Connection, stmt: Select[Any], *, chunk_rows: int = CHUNK_ROWS, offload: bool = False
 ) -> Iterator[pd.DataFrame]:
     """The rows of a SELECT as frames of at most chunk_rows rows, read as they are needed:
     a server-side cursor where the driver has one (psycopg's named cursors, pyodbc's
-    fetchmany), so that the table never sits in memory whole."""
+    fetchmany), so that the table never sits in memory whole. `offload`: a SQLite file's
+    rows are read by a child process where they can be (store/sqlite_reader.py)."""
+    path = sqlite_path(conn.engine.url) if offload else None
+    handed = sqlite_reader.offloadable(stmt, conn.dialect) if path is not None else None
+    if path is not None and handed is not None:
+        names = list(stmt.selected_columns.keys())
+        for chunk in sqlite_reader.read_rows(path, *handed, chunk_rows=chunk_rows):
+            yield pd.DataFrame(chunk, columns=names, dtype=object)
+        return
     if conn.dialect.name == "postgresql":
         # Every row will be read: plan for all of them, not for the first tenth that
         # PostgreSQL assumes of a cursor (its fast-start plan walked a customer's rows in
@@ -255,6 +265,7 @@ def stream_source(
     *,
     chunk_rows: int = CHUNK_ROWS,
     rowids: tuple[int, int] | None = None,
+    offload: bool = False,
 ) -> Iterator[pd.DataFrame]:
     """record_uuid and the columns of every row, chunk by chunk (stream_frames), the sizes
     packed where the database can (see _row_select). `rowids` (SQLite): only the rows of
@@ -263,7 +274,7 @@ def stream_source(
     if rowids is not None:
         rowid: ColumnElement[Any] = literal_column("rowid")
         stmt = stmt.where(rowid >= rowids[0], rowid < rowids[1])
-    for frame in stream_frames(conn, stmt, chunk_rows=chunk_rows):
+    for frame in stream_frames(conn, stmt, chunk_rows=chunk_rows, offload=offload):
         yield unpack(conn, info.table, frame, sizes) if sizes else frame
 
 

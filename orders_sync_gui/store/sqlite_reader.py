@@ -1,0 +1,113 @@
+"""A SQLite SELECT stepped through by a bare child process, which hands its rows over in
+chunks through a pipe: SQLite's own work (decoding the wide rows, building the packed size
+text: a third of a count) runs on the other core while this process hashes.
+
+A thread cannot do it: Python's sqlite3 gives the GIL up and takes it back once per row,
+and the reading thread then waits for the hashing one at every row. The child imports
+nothing but the standard library (about 10 MB, where a worker process of
+services/parallel_detect.py holds its own pandas and SQLAlchemy), so a count of 100,000
+rows gains a third without the memory that worker processes cost. A frozen build cannot
+run `python -c`: there, and for a statement whose parameters or columns SQLAlchemy would
+convert, the caller reads in its own process (see `offloadable`).
+"""
+
+from __future__ import annotations
+
+import pickle
+import struct
+import subprocess
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Select
+from sqlalchemy.engine import Dialect
+
+# The child: the request (file, SQL, parameters, rows per chunk) comes pickled on stdin;
+# each chunk goes out as its length and its pickle, an empty one ends; an error goes out
+# as a pickled ("error", message). Read-only by PRAGMA: it never writes.
+_CHILD = r"""
+import pickle, sqlite3, struct, sys
+out = sys.stdout.buffer
+def send(data):
+    out.write(struct.pack("<q", len(data)))
+    out.write(data)
+    out.flush()
+try:
+    path, sql, params, n = pickle.load(sys.stdin.buffer)
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA query_only = 1")
+    cursor = db.execute(sql, params)
+    while rows := cursor.fetchmany(n):
+        send(pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL))
+    send(b"")
+except Exception as exc:
+    send(pickle.dumps(("error", f"{type(exc).__name__}: {exc}")))
+"""
+_LENGTH = struct.Struct("<q")
+
+
+def offloadable(stmt: Select[Any], dialect: Dialect) -> tuple[str, list[object]] | None:
+    """The SQL and positional parameters the child runs for a SELECT, when this process
+    can hand it over as it is: SQLite's `?` parameters, none SQLAlchemy would convert on
+    the way in or out, nothing rendered at execution time; None otherwise."""
+    if getattr(sys, "frozen", False) or not sys.executable or dialect.name != "sqlite":
+        return None
+    compiled = stmt.compile(dialect=dialect)
+    sql = str(compiled)
+    if compiled.positiontup is None or "POSTCOMPILE" in sql:
+        return None
+    converted = any(
+        c.type.dialect_impl(dialect).result_processor(dialect, None) is not None
+        for c in stmt.selected_columns
+    ) or any(
+        b.type.dialect_impl(dialect).bind_processor(dialect) is not None
+        for b in compiled.binds.values()
+    )
+    if converted:
+        return None
+    values = compiled.construct_params()
+    return sql, [values[name] for name in compiled.positiontup]
+
+
+def read_rows(
+    path: Path,
+    sql: str,
+    params: Sequence[object],
+    *,
+    chunk_rows: int,
+    started: Callable[[int], None] | None = None,
+) -> Iterator[list[tuple[Any, ...]]]:
+    """The rows of `sql` on the file `path`, `chunk_rows` at a time, as the child reads
+    them. Closing this early (or an error here) ends the child at once; `started` hears
+    its process id."""
+    child = subprocess.Popen(
+        [sys.executable, "-I", "-c", _CHILD],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0),  # Windows: no console flash
+    )
+    try:
+        if started is not None:
+            started(child.pid)
+        assert child.stdin is not None and child.stdout is not None
+        pickle.dump((str(path), sql, list(params), chunk_rows), child.stdin)
+        child.stdin.close()
+        while True:
+            head = child.stdout.read(_LENGTH.size)
+            if len(head) < _LENGTH.size:
+                raise RuntimeError(f"the reader of {path.name} ended without its rows")
+            (size,) = _LENGTH.unpack(head)
+            if size == 0:
+                return
+            data = pickle.loads(child.stdout.read(size))
+            if isinstance(data, tuple):  # ("error", message)
+                raise RuntimeError(f"reading {path.name}: {data[1]}")
+            yield data
+    finally:
+        child.kill()
+        child.wait()
+        if child.stdout is not None:
+            child.stdout.close()
