@@ -35,11 +35,11 @@ def ctx(tmp_path):
     context.close()
 
 
-def _frames(ctx, offload: bool) -> pd.DataFrame:
+def _frames(ctx, offload: bool) -> list[pd.DataFrame]:
     info = ctx.store.source()
     columns = [ORDER_NUMBER, *ctx.mapping.sources, *info.sizes]
     with ctx.store.engine.connect() as conn:
-        return pd.concat(list(stream_source(conn, info, columns, chunk_rows=23, offload=offload)))
+        return list(stream_source(conn, info, columns, chunk_rows=23, offload=offload))
 
 
 def test_the_child_reads_what_this_process_reads(ctx, monkeypatch):
@@ -50,10 +50,13 @@ def test_the_child_reads_what_this_process_reads(ctx, monkeypatch):
         return real(*args, **kwargs, started=children.append)
 
     monkeypatch.setattr(sqlite_reader, "read_rows", spy)
-    here = _frames(ctx, offload=False)
+    monkeypatch.setattr(sqlite_reader, "BATCH_ROWS", 7)  # chunks of 23 made of sends of 7
+    here_chunks = _frames(ctx, offload=False)
     assert not children
-    there = _frames(ctx, offload=True)
+    there_chunks = _frames(ctx, offload=True)
     assert len(children) == 1  # the premise: a child process read them
+    assert [len(f) for f in there_chunks] == [len(f) for f in here_chunks]
+    here, there = pd.concat(here_chunks), pd.concat(there_chunks)
     pd.testing.assert_frame_equal(there, here)
     # Value for value, type for type (an int stays an int, a float a float).
     assert [list(map(type, r)) for r in there.itertuples()] == [
