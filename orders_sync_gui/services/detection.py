@@ -27,7 +27,7 @@ from ..core.stream_detect import (
     ChunkedCounter,
     LateDuplicateError,
 )
-from ..store import customer_state_join, dbhash, server_query
+from ..store import customer_state_join, dbhash, server_query, sqlite_reader
 from ..store.adopting import held_back
 from ..store.prefetch import read_ahead
 from ..store.source import (
@@ -299,7 +299,7 @@ def _stream_count(
             chunk_rows=chunk_rows,
         )
     else:
-        offload = rows >= parallel_detect.OFFLOAD_ROWS
+        offload = rows >= sqlite_reader.OFFLOAD_ROWS
         source = parallel_detect.LocalHash(
             conn, info, _columns(ctx), spec, shared, held, chunk_rows, offload=offload
         )

@@ -29,9 +29,6 @@ from ..store.engine import make_engine, sqlite_path
 from ..store.source import SourceInfo, reflect_source, rowid_range, stream_source
 
 MIN_ROWS = 150_000
-# From this many rows, a count in this process has its rows read by a child process that
-# imports nothing but sqlite3 (store/sqlite_reader.py): below, its start is not repaid.
-OFFLOAD_ROWS = 20_000
 SLICE_ROWS = 50_000
 MIN_SLICE_ROWS = 10_000
 MAX_WORKERS = 4

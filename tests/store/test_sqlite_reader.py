@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select, update
 
 from orders_sync_gui.core.columns import ORDER_NUMBER
-from orders_sync_gui.services import detection, parallel_detect
+from orders_sync_gui.services import detection
 from orders_sync_gui.services.context import open_context
 from orders_sync_gui.services.demo import demo_init
 from orders_sync_gui.store import sqlite_reader
@@ -91,7 +91,7 @@ def test_a_count_read_by_the_child_counts_what_one_process_counts(ctx, monkeypat
     with ctx.store.engine.begin() as conn:
         conn.execute(update(table).where(table.c[ORDER_NUMBER] == "AAG-0100007").values(M=42))
     expected = detection.detect_counts(ctx, chunk_rows=11)
-    monkeypatch.setattr(parallel_detect, "OFFLOAD_ROWS", 0)
+    monkeypatch.setattr(sqlite_reader, "OFFLOAD_ROWS", 0)
     children = []
     real = sqlite_reader.read_rows
     monkeypatch.setattr(
@@ -107,7 +107,7 @@ def test_a_cancelled_count_ends_its_reading_child(tmp_path, monkeypatch):
     url = f"sqlite:///{tmp_path / 'more.db'}"
     demo_init(url, orders=3000, seed=9)  # more than the pipe holds: the child is still reading
     ctx = open_context(url)
-    monkeypatch.setattr(parallel_detect, "OFFLOAD_ROWS", 0)
+    monkeypatch.setattr(sqlite_reader, "OFFLOAD_ROWS", 0)
     children = []
     real = sqlite_reader.read_rows
     monkeypatch.setattr(
