@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
+from collections.abc import Callable
 
 import pytest
 from PySide6.QtCore import QSettings, QTimer
@@ -71,23 +73,51 @@ def window(qtbot, db, sandbox, pane_handler, isolated_home):
 def answer_dialog(qtbot, button=QMessageBox.StandardButton.Yes, seen: list | None = None):
     """Press `button` on the next message box that opens (it is modal: the test waits)."""
 
-    def press() -> None:
-        box = QApplication.activeModalWidget()
-        if isinstance(box, QMessageBox):
-            if seen is not None:
-                seen.append(box.text())
-            target = box.button(button)
-            if target is None:  # a named button ("Push", "Undo"): the one that says yes
-                yes = button == QMessageBox.StandardButton.Yes
-                roles = {QMessageBox.ButtonRole.AcceptRole, QMessageBox.ButtonRole.YesRole}
-                target = next(
-                    b
-                    for b in box.buttons()
-                    if (box.buttonRole(b) in roles) == yes
-                    and (yes or box.buttonRole(b) == QMessageBox.ButtonRole.RejectRole)
-                )
-            target.click()
-        else:
-            QTimer.singleShot(20, press)
+    def press(box: QMessageBox) -> None:
+        if seen is not None:
+            seen.append(box.text())
+        target = box.button(button)
+        if target is None:  # a named button ("Push", "Undo"): the one that says yes
+            yes = button == QMessageBox.StandardButton.Yes
+            roles = {QMessageBox.ButtonRole.AcceptRole, QMessageBox.ButtonRole.YesRole}
+            target = next(
+                b
+                for b in box.buttons()
+                if (box.buttonRole(b) in roles) == yes
+                and (yes or box.buttonRole(b) == QMessageBox.ButtonRole.RejectRole)
+            )
+        target.click()
 
-    QTimer.singleShot(0, press)
+    on_next_box(press)
+
+
+# Which test is running: a wait for a message box ends with the test that asked for it.
+_tests = itertools.count()
+_running = [next(_tests)]
+
+
+@pytest.fixture(autouse=True)
+def _boxes_answered_within_their_test():
+    """A box a test waited for but never saw must not be answered in a later test: its
+    answer (Cancel, say) went to that test's own question (seen as a push the operator
+    refused, on a loaded machine)."""
+    yield
+    _running[0] = next(_tests)
+
+
+def on_next_box(
+    act: Callable[[QMessageBox], None], ready: Callable[[QMessageBox], bool] | None = None
+) -> None:
+    """Do `act(box)` to the next message box that opens in this test (once `ready(box)`)."""
+    asked_in = _running[0]
+
+    def look() -> None:
+        if _running[0] != asked_in:
+            return
+        box = QApplication.activeModalWidget()
+        if isinstance(box, QMessageBox) and (ready is None or ready(box)):
+            act(box)
+        else:
+            QTimer.singleShot(20, look)
+
+    QTimer.singleShot(0, look)

@@ -8,14 +8,13 @@ in the background; the adoption is a batch of the history, undone from there.
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QMessageBox
 
 from orders_sync_gui.monday.sandbox import SandboxConfig, SandboxServer
 from orders_sync_gui.monday.sandbox.config import LegacyMess
 from orders_sync_gui.qt.adopt_view import AdoptDialog
 from orders_sync_gui.services.legacy_source import legacy_records
-from tests.qt.conftest import TOKEN, answer_dialog
+from tests.qt.conftest import TOKEN, answer_dialog, on_next_box
 
 CUSTOMER = "GREYSON"
 MESS = LegacyMess(edited=0.08, duplicated=0.03, missing=0.03, orphan=0.03)
@@ -54,15 +53,11 @@ def uuids(sandbox: SandboxServer) -> dict[str, str]:
 def press(button: QMessageBox.StandardButton, seen: list[QMessageBox]) -> None:
     """Press `button` on the next message box, noting the box (its default button)."""
 
-    def find() -> None:
-        box = QApplication.activeModalWidget()
-        if isinstance(box, QMessageBox):
-            seen.append(box)
-            box.button(button).click()
-        else:
-            QTimer.singleShot(20, find)
+    def click(box: QMessageBox) -> None:
+        seen.append(box)
+        box.button(button).click()
 
-    QTimer.singleShot(0, find)
+    on_next_box(click)
 
 
 def test_preview_choose_apply_and_undo_from_the_history(qtbot, window, sandbox, tmp_path):

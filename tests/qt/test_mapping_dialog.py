@@ -4,8 +4,8 @@ one column missing (DROP) and two look-alikes (PLANNER): choose, create, save.""
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QItemSelectionModel, QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+from PySide6.QtCore import QItemSelectionModel
+from PySide6.QtWidgets import QMessageBox, QWidget
 
 from orders_sync_gui.monday.board import check_mapping, fetch_board
 from orders_sync_gui.monday.sandbox import SandboxConfig, SandboxServer
@@ -18,7 +18,7 @@ from orders_sync_gui.services.demo import demo_init
 from orders_sync_gui.services.mapping_from_board import mapping_from_board
 from orders_sync_gui.services.monday_setup import monday_setup
 from orders_sync_gui.settings import load_mapping, user_mapping_file
-from tests.qt.conftest import TOKEN
+from tests.qt.conftest import TOKEN, on_next_box
 
 LOOK_ALIKE = {"column_id": "text_mkplanner2", "title": "Planner", "type": "text"}
 
@@ -63,15 +63,11 @@ def dialog(qtbot, tmp_path, generated_board, isolated_home):
 def press_later(button: QMessageBox.StandardButton, defaults: list) -> None:
     """Press `button` on the next message box, noting which button was its default."""
 
-    def press() -> None:
-        box = QApplication.activeModalWidget()
-        if isinstance(box, QMessageBox):
-            defaults.append(box.defaultButton() is box.button(QMessageBox.StandardButton.Cancel))
-            box.button(button).click()
-        else:
-            QTimer.singleShot(20, press)
+    def press(box: QMessageBox) -> None:
+        defaults.append(box.defaultButton() is box.button(QMessageBox.StandardButton.Cancel))
+        box.button(button).click()
 
-    QTimer.singleShot(0, press)
+    on_next_box(press)
 
 
 def line(view: MappingDialog, source: str) -> int:

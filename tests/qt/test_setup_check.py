@@ -6,16 +6,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QMessageBox
 
 from orders_sync_gui.paths import log_dir
 from orders_sync_gui.qt.main_window import MainWindow
 from orders_sync_gui.qt.session import Session
 from orders_sync_gui.qt.setup_check import SetupCheckDialog
 from orders_sync_gui.resources import resource_path
-from tests.qt.conftest import TOKEN
+from tests.qt.conftest import TOKEN, on_next_box
 
 RANK = {"fail": 0, "warn": 1, "skip": 2, "pass": 3}
 
@@ -32,15 +32,11 @@ def _open_checked(qtbot, window) -> SetupCheckDialog:
 def _on_next_box(qtbot, act, seen: list[QMessageBox]) -> None:
     """Do `act(box)` to the next message box that opens (modal: the test waits for it)."""
 
-    def look() -> None:
-        box = QApplication.activeModalWidget()
-        if isinstance(box, QMessageBox):
-            seen.append(box)
-            act(box)
-        else:
-            QTimer.singleShot(20, look)
+    def note(box: QMessageBox) -> None:
+        seen.append(box)
+        act(box)
 
-    QTimer.singleShot(0, look)
+    on_next_box(note)
 
 
 def test_a_mapped_column_the_source_lacks_is_listed_first(qtbot, window, isolated_home):

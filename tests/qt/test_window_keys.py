@@ -9,13 +9,13 @@ from argparse import Namespace
 import openpyxl
 import pytest
 import requests
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from orders_sync_gui.qt import app as qt_app
 from orders_sync_gui.qt.export_view import export_to, shown
 from orders_sync_gui.qt.single_instance import SingleInstance, instance_key
-from tests.qt.conftest import answer_dialog
+from tests.qt.conftest import answer_dialog, on_next_box
 
 CTRL, SHIFT = Qt.KeyboardModifier.ControlModifier, Qt.KeyboardModifier.ShiftModifier
 
@@ -35,14 +35,13 @@ def _on_next_box(qtbot, *keys, seen: list | None = None, tab_to: str | None = No
     first Tab to the button of that text (then Space presses it). Whatever happens, the box
     is closed afterwards, so a test that fails cannot hang on it."""
 
-    def act() -> None:
-        box = QApplication.activeModalWidget()
-        focus = QApplication.focusWidget()
+    def holds_focus(box: QMessageBox) -> bool:
         # Typed only once the box holds the focus: shown but not yet active (a loaded
         # machine), the keys went to the window behind it.
-        if not isinstance(box, QMessageBox) or focus is None or not box.isAncestorOf(focus):
-            QTimer.singleShot(20, act)
-            return
+        focus = QApplication.focusWidget()
+        return focus is not None and box.isAncestorOf(focus)
+
+    def act(box: QMessageBox) -> None:
         if seen is not None:
             seen.append(box.text())
         if tab_to is not None:
@@ -56,7 +55,7 @@ def _on_next_box(qtbot, *keys, seen: list | None = None, tab_to: str | None = No
         if box.isVisible():
             box.reject()
 
-    QTimer.singleShot(0, act)
+    on_next_box(act, ready=holds_focus)
 
 
 def _rows_to_sync(window) -> int:
