@@ -186,6 +186,10 @@ def test_detection_counts_the_same_with_and_without_the_database_hash(pg_ctx):
     assert not found.ready and "not computed by the database" in found.reason
     without, _ = detection.detect_counts(ctx)
     assert without == with_hash
+    # As the window counts (a progress hook: its first chunk before the whole state).
+    seen = []
+    assert detection.detect_counts(ctx, chunk_rows=13, progress=seen.append)[0] == with_hash
+    assert len(seen) > 1
     assert {c.customer: _preview_shape(ctx, c.customer) for c in without} == previews
     assert sum(c.changed for c in without) == 5 and sum(c.deleted for c in without) == 3
 
