@@ -113,17 +113,22 @@ def _state_row(row: Any) -> StateRow:
     )
 
 
-def state_rows(conn: Connection, uuids: Iterable[str]) -> list[StateRow]:
-    """The synced records (not tombstones) of these record_uuids, IN_CHUNK to a query."""
+def _of_uuids(
+    conn: Connection, columns: Sequence[Any], uuids: Iterable[str], *, tombstones: bool = False
+) -> Iterator[Any]:
+    """The sync state's rows (these columns) of these record_uuids, IN_CHUNK to a query:
+    the synced records, or (`tombstones`) the records whose delete was pushed."""
+    st = sync_state.c
+    kept = st.deleted_at.is_not(None) if tombstones else st.deleted_at.is_(None)
     wanted = sorted(set(uuids))
-    found: list[StateRow] = []
     for i in range(0, len(wanted), IN_CHUNK):
-        stmt = select(sync_state).where(
-            sync_state.c.record_uuid.in_(wanted[i : i + IN_CHUNK]),
-            sync_state.c.deleted_at.is_(None),
-        )
-        found.extend(_state_row(row) for row in conn.execute(stmt))
-    return found
+        part = wanted[i : i + IN_CHUNK]
+        yield from conn.execute(select(*columns).where(st.record_uuid.in_(part), kept))
+
+
+def state_rows(conn: Connection, uuids: Iterable[str]) -> list[StateRow]:
+    """The synced records (not tombstones) of these record_uuids."""
+    return [_state_row(row) for row in _of_uuids(conn, [sync_state], uuids)]
 
 
 def tombstones_of(conn: Connection, uuids: Iterable[str] | Select[Any]) -> list[StateRow]:
@@ -131,17 +136,11 @@ def tombstones_of(conn: Connection, uuids: Iterable[str] | Select[Any]) -> list[
     IN_CHUNK to a query, or a subquery. SQLite ran a subquery of a customer's rows as a
     scan of the whole sync state (1.5 s at a million records); PostgreSQL hashes it, where
     a long list cost more in binding its parameters (0.8 s for 59,000)."""
-    st = sync_state.c
     if isinstance(uuids, Select):
+        st = sync_state.c
         stmt = select(sync_state).where(st.deleted_at.is_not(None), st.record_uuid.in_(uuids))
         return [_state_row(row) for row in conn.execute(stmt)]
-    wanted = sorted(set(uuids))
-    found: list[StateRow] = []
-    for i in range(0, len(wanted), IN_CHUNK):
-        part = wanted[i : i + IN_CHUNK]
-        stmt = select(sync_state).where(st.record_uuid.in_(part), st.deleted_at.is_not(None))
-        found.extend(_state_row(row) for row in conn.execute(stmt))
-    return found
+    return [_state_row(row) for row in _of_uuids(conn, [sync_state], uuids, tombstones=True)]
 
 
 def source_hashes(conn: Connection, uuids: Iterable[str]) -> dict[str, str]:
@@ -151,16 +150,9 @@ def source_hashes(conn: Connection, uuids: Iterable[str]) -> dict[str, str]:
 
 def state_hashes_for(conn: Connection, uuids: Iterable[str]) -> list[tuple[str, str, str]]:
     """load_state_hashes' triples of the synced records among these record_uuids."""
-    wanted = sorted(set(uuids))
     st = sync_state.c
-    found: list[tuple[str, str, str]] = []
-    for i in range(0, len(wanted), IN_CHUNK):
-        part = wanted[i : i + IN_CHUNK]
-        stmt = select(st.record_uuid, st.customer, st.source_hash).where(
-            st.record_uuid.in_(part), st.deleted_at.is_(None)
-        )
-        found.extend((str(u), c, h) for u, c, h in conn.execute(stmt))
-    return found
+    columns = [st.record_uuid, st.customer, st.source_hash]
+    return [(str(u), c, h) for u, c, h in _of_uuids(conn, columns, uuids)]
 
 
 def state_hashes_of(
