@@ -13,22 +13,28 @@ convert, the caller reads in its own process (see `offloadable`).
 
 from __future__ import annotations
 
+import marshal
 import pickle
 import struct
 import subprocess
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from sqlalchemy import Select
 from sqlalchemy.engine import Dialect
 
+from .prefetch import read_ahead
+
 # The child: the request (file, SQL, parameters, rows per chunk) comes pickled on stdin;
-# each chunk goes out as its length and its pickle, an empty one ends; an error goes out
-# as a pickled ("error", message). Read-only by PRAGMA: it never writes.
+# each chunk goes out as its length and its marshal, an empty one ends; an error goes out
+# as a marshalled ("error", message). Read-only by PRAGMA: it never writes. marshal, not
+# pickle: SQLite's values are all types it knows, both ends run the same interpreter, and
+# it writes a chunk in a quarter of pickle's time (the child is the slower end of a read
+# of a large customer's rows).
 _CHILD = r"""
-import pickle, sqlite3, struct, sys
+import marshal, pickle, sqlite3, struct, sys
 out = sys.stdout.buffer
 def send(data):
     out.write(struct.pack("<q", len(data)))
@@ -43,13 +49,13 @@ try:
         rows = cursor.fetchmany(n)
         if not rows:
             break
-        data = pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL)
+        data = marshal.dumps(rows)
         del rows  # one batch held at a time, not the next one's rows beside it
         send(data)
         del data
     send(b"")
 except Exception as exc:
-    send(pickle.dumps(("error", f"{type(exc).__name__}: {exc}")))
+    send(marshal.dumps(("error", f"{type(exc).__name__}: {exc}")))
 """
 _LENGTH = struct.Struct("<q")
 # From this many rows a read is worth a child process: below, its start is not repaid.
@@ -57,6 +63,11 @@ OFFLOAD_ROWS = 20_000
 # Rows the child sends at a time, at most: a whole chunk lets it read the next one while
 # this process hashes (at 1,000 a 100,000-row count took 3.5 s, at 5,000 2.4 s).
 BATCH_ROWS = 5_000
+# Batches a thread takes off the pipe ahead of their use, at most. Without it the child
+# stopped at every batch until this process, busy hashing the last chunk, came back for it
+# (a pipe holds 64 KB, a batch megabytes): a large customer's preview waited a second for
+# its rows. Bounded, so that a slow consumer's memory is too.
+PUMPED_BATCHES = 8
 
 
 def offloadable(stmt: Select[Any], dialect: Dialect) -> tuple[str, list[object]] | None:
@@ -100,31 +111,47 @@ def read_rows(
         stderr=subprocess.DEVNULL,
         creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0),  # Windows: no console flash
     )
+    assert child.stdin is not None and child.stdout is not None
+    batches = read_ahead(_batches(child.stdout), PUMPED_BATCHES)
     try:
         if started is not None:
             started(child.pid)
-        assert child.stdin is not None and child.stdout is not None
         pickle.dump((str(path), sql, list(params), min(chunk_rows, BATCH_ROWS)), child.stdin)
         child.stdin.close()
         chunk: list[tuple[Any, ...]] = []
-        while True:
-            head = child.stdout.read(_LENGTH.size)
-            if len(head) < _LENGTH.size:
-                raise RuntimeError(f"the reader of {path.name} ended without its rows")
-            (size,) = _LENGTH.unpack(head)
-            if size == 0:
-                break
-            data = pickle.loads(child.stdout.read(size))
-            if isinstance(data, tuple):  # ("error", message)
-                raise RuntimeError(f"reading {path.name}: {data[1]}")
-            chunk.extend(data)
+        for data in batches:
+            batch = marshal.loads(data)
+            if isinstance(batch, tuple):  # ("error", message)
+                raise RuntimeError(f"reading {path.name}: {batch[1]}")
+            chunk.extend(batch)
             if len(chunk) >= chunk_rows:
                 yield chunk[:chunk_rows]
                 chunk = chunk[chunk_rows:]
         if chunk:
             yield chunk
+    except _Ended:
+        raise RuntimeError(f"the reader of {path.name} ended without its rows") from None
     finally:
-        child.kill()
+        child.kill()  # first: the reading thread then sees the pipe's end and stops
         child.wait()
-        if child.stdout is not None:
-            child.stdout.close()
+        batches.close()
+        child.stdout.close()
+
+
+class _Ended(Exception):
+    """The child's output ended before its end mark."""
+
+
+def _batches(stream: IO[bytes]) -> Iterator[bytes]:
+    """The bytes of each batch the child writes, until its end mark."""
+    while True:
+        head = stream.read(_LENGTH.size)
+        if len(head) < _LENGTH.size:
+            raise _Ended
+        (size,) = _LENGTH.unpack(head)
+        if size == 0:
+            return
+        data = stream.read(size)
+        if len(data) < size:
+            raise _Ended
+        yield data
