@@ -58,6 +58,7 @@ from ..store.syncstate import (
 from . import parallel_detect
 from .context import Context
 from .customer_scan import SCAN_ROWS, STATE_KEY, CustomerScan, scan_customer, scan_frames
+from .gc_pause import collector_paused
 
 log = logging.getLogger(__name__)
 
@@ -392,6 +393,11 @@ def preview(
 
     po_number and limit narrow the change set to a pilot batch: one PO, the first N orders.
     """
+    with collector_paused():  # a Record per order: see gc_pause.py
+        return _preview(ctx, customer, po_number=po_number, limit=limit)
+
+
+def _preview(ctx: Context, customer: str, *, po_number: str | None, limit: int | None) -> Preview:
     customer = _canonical(ctx, customer)
     spec = _spec(ctx)
     spellings = _spellings(ctx, customer)
