@@ -107,9 +107,9 @@ class CustomerCounts:
     unchanged: int = 0
     invalid: int = 0
 
-    def add(self, change_type: ChangeType) -> None:
+    def add(self, change_type: ChangeType, n: int = 1) -> None:
         name = change_type.value.lower()
-        setattr(self, name, getattr(self, name) + 1)
+        setattr(self, name, getattr(self, name) + n)
 
 
 class RowStatus(StrEnum):

@@ -25,6 +25,8 @@ from ..store.source import SourceInfo, stream_rows
 # The column a frame carries when a SQLite join found its rows' state by the uuid's hex
 # digits (store/customer_state_join.py): what the row's state was looked up by.
 STATE_KEY = "_state_key"
+# And whether the state that key names is a tombstone (1) or not (0).
+STATE_GONE = "_state_gone"
 
 # Larger than detection's chunks: hash_frame's work per column and chunk (factorising, the
 # numpy passes) made 5,000-row chunks cost twice the hashing of one frame; at 20,000 the
@@ -34,10 +36,12 @@ SCAN_ROWS = 20_000
 
 @dataclass(slots=True)
 class CustomerScan:
-    """What a customer's rows came to: Records of the rows that are not unchanged, in
-    order-number order; every row's errors and warnings; the uuids of all the rows read
+    """What a customer's rows came to: Records of the rows that are not unchanged, in the
+    order read; every row's errors and warnings; the uuids of all the rows read
     (valid or not); those of the Records that have a sync state, and how many valid rows
-    hashed as their state did."""
+    hashed as their state did. `buried`: where a frame says which rows' records are
+    tombstones (STATE_GONE), the uuids that may be one (those rechecked too); None where
+    no frame said."""
 
     records: list[Record] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
@@ -45,6 +49,7 @@ class CustomerScan:
     present: set[str] = field(default_factory=set)
     synced: set[str] = field(default_factory=set)
     unchanged: int = 0
+    buried: set[str] | None = None
 
 
 def scan_customer(
@@ -85,7 +90,12 @@ def scan_frames(
         carried = frame[STATE_HASH].tolist() if state is None else None
         if carried is not None and STATE_KEY in frame.columns:
             assert recheck is not None
-            _recheck(carried, frame[STATE_KEY].tolist(), hashed.uuids, recheck)
+            odd = _recheck(carried, frame[STATE_KEY].tolist(), hashed.uuids, recheck)
+            if STATE_GONE in frame.columns:
+                gone = frame[STATE_GONE].tolist()
+                scan.buried = scan.buried if scan.buried is not None else set()
+                scan.buried.update(hashed.uuids[i] for i in odd)  # type: ignore[misc]
+                scan.buried.update(u for u, g in zip(hashed.uuids, gone, strict=True) if g and u)
         moved: list[int] = []
         for i in hashed.valid_rows():
             uid = hashed.uuids[i]
@@ -112,8 +122,9 @@ def _recheck(
     keys: Sequence[object],
     uuids: Sequence[str | None],
     recheck: Callable[[list[str]], Mapping[str, str]],
-) -> None:
-    """Put right the state of the rows whose join key is not the uuid the app read."""
+) -> list[int]:
+    """Put right the state of the rows whose join key is not the uuid the app read; the
+    positions of those rows."""
     odd = [
         i
         for i, (u, k) in enumerate(zip(uuids, keys, strict=True))
@@ -123,3 +134,4 @@ def _recheck(
         found = recheck([uuids[i] for i in odd])  # type: ignore[misc]
         for i in odd:
             carried[i] = found.get(uuids[i])  # type: ignore[arg-type]
+    return odd

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import copy
 import logging
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections import Counter
+from collections.abc import Callable, Collection, Generator, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 import pandas as pd
 from sqlalchemy import Connection, Engine, Select
@@ -57,10 +59,18 @@ from ..store.syncstate import (
 )
 from . import parallel_detect
 from .context import Context
-from .customer_scan import SCAN_ROWS, STATE_KEY, CustomerScan, scan_customer, scan_frames
+from .customer_scan import (
+    SCAN_ROWS,
+    STATE_GONE,
+    STATE_KEY,
+    CustomerScan,
+    scan_customer,
+    scan_frames,
+)
 from .gc_pause import collector_paused
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 NO_CUSTOMER = "(no customer)"
 
@@ -402,7 +412,11 @@ def _preview(ctx: Context, customer: str, *, po_number: str | None, limit: int |
     spec = _spec(ctx)
     spellings = _spellings(ctx, customer)
     info = ctx.store.source()
-    with ctx.store.engine.connect() as conn:
+    engine = ctx.store.engine
+    with engine.connect() as conn, ThreadPoolExecutor(2, thread_name_prefix="preview") as pool:
+        # The uuids several rows hold (a bad load; a grouping of the whole table), found on
+        # a connection of their own while this customer's rows are read.
+        shared = pool.submit(_on_own_connection, engine, partial(shared_uuids, info=info))
         columns = _columns(ctx)
         server = dbhash.status(conn, info, ctx.mapping).ready
         if server:
@@ -411,7 +425,7 @@ def _preview(ctx: Context, customer: str, *, po_number: str | None, limit: int |
         held = held_back(conn, customer)  # orders an adoption holds back
         read = _CustomerRead(conn, info, columns, spec, customer, spellings, held)
         if server:
-            scan, gone = _server_scan(read)
+            scan, gone = _server_scan(read, pool, shared)
         elif conn.dialect.name == "sqlite":
             scan, gone = _joined_scan(read)
         else:
@@ -421,6 +435,7 @@ def _preview(ctx: Context, customer: str, *, po_number: str | None, limit: int |
                 conn, info, columns, spec, spellings=spellings, state=hashes, held=held
             )
             gone = [u for u, (c, _) in hashes.items() if c == customer and u not in scan.present]
+        _fail_shared(read, scan, shared.result())
         records, errors = scan.records, scan.errors
         # Whole state rows only where Method 1 compares: the rows whose hash moved, and
         # this customer's records that no row holds now (DELETED, or moved elsewhere).
@@ -435,24 +450,30 @@ def _preview(ctx: Context, customer: str, *, po_number: str | None, limit: int |
         changes = classify_by_join(records, state)
         # Not synced records (Method 2 leaves them out too): a returning one is NEW.
         fresh = [c.record_uuid for c in changes if c.change_type is ChangeType.NEW]
-        ask = fresh if conn.dialect.name == "sqlite" else theirs  # what each runs fastest
+        ask: list[str] | Select[Any] = theirs  # what each database runs fastest
+        if scan.buried is not None:  # the join said which rows' records are tombstones
+            ask = [u for u in fresh if u in scan.buried]
+        elif conn.dialect.name == "sqlite":
+            ask = fresh
         tombs = {s.record.record_uuid: s for s in tombstones_of(conn, ask)}
-    previous |= {
-        c.record_uuid: tombs[c.record_uuid]
-        for c in changes
-        if c.change_type is ChangeType.NEW and c.record_uuid in tombs
-    }
+    if tombs:
+        previous |= {
+            c.record_uuid: tombs[c.record_uuid]
+            for c in changes
+            if c.change_type is ChangeType.NEW and c.record_uuid in tombs
+        }
     counts = CustomerCounts(customer, invalid=len(errors), unchanged=scan.unchanged)
-    for change in changes:
-        counts.add(change.change_type)
+    for kind, n in Counter(c.change_type for c in changes).items():
+        counts.add(kind, n)
     changed = [c for c in changes if c.change_type is not ChangeType.UNCHANGED]
-    changed.sort(key=lambda c: (c.value(ORDER_NUMBER) or "", c.record_uuid))
+    changed.sort(key=_by_order_number)  # a scan reads the rows in no particular order
     if po_number is not None:
         changed = [c for c in changed if c.value(PO_NUMBER) == po_number]
     if limit is not None:
         changed = changed[:limit]
     shown = {c.record_uuid for c in changed}
-    warnings = [w for w in scan.warnings if w.record_uuid in shown]
+    warnings = sorted((w for w in scan.warnings if w.record_uuid in shown), key=_in_order)
+    errors.sort(key=_in_order)  # a scan reads the rows in no particular order
     for warning in warnings:
         log.warning("%s", warning)
     return Preview(
@@ -463,6 +484,18 @@ def _preview(ctx: Context, customer: str, *, po_number: str | None, limit: int |
         previous=previous,
         warnings=warnings,
     )
+
+
+def _in_order(error: RowError) -> tuple[str, str]:
+    # str(): a bad row's order number is what the source holds, a number as well.
+    number = error.order_number
+    return ("" if number is None else str(number)), error.record_uuid or ""
+
+
+def _by_order_number(change: RowChange) -> tuple[str, str]:
+    record = change.new or change.old  # RowChange.value, without two calls per change
+    assert record is not None
+    return record.fields.get(ORDER_NUMBER) or "", change.record_uuid
 
 
 @dataclass(slots=True)
@@ -482,18 +515,32 @@ class _CustomerRead:
         stmt: Select[Any],
         sizes: Sequence[str],
         recheck: Callable[[list[str]], Mapping[str, str]] | None = None,
+        *,
+        offload: bool = False,
+        ahead: bool = False,
+        then: Callable[[], Select[Any] | None] | None = None,
     ) -> tuple[CustomerScan, int]:
         """The rows a statement selects, each with its state hash (STATE_HASH), scanned
-        by chunks; and how many it read."""
+        by chunks; and how many it read. `offload`: read by a child process where it can
+        be (store/sqlite_reader.py); `ahead`: the next chunk fetched by a thread while
+        this one is hashed (store/prefetch.py); `then`: once those rows are read, the
+        statement whose rows are read too (None: none)."""
         read = 0
 
-        def frames() -> Iterator[pd.DataFrame]:
+        def fetched() -> Iterator[pd.DataFrame]:
+            yield from stream_frames(self.conn, stmt, chunk_rows=SCAN_ROWS, offload=offload)
+            more = then() if then is not None else None
+            if more is not None:
+                yield from stream_frames(self.conn, more, chunk_rows=SCAN_ROWS)
+
+        def frames() -> Generator[pd.DataFrame, None, None]:
             nonlocal read
-            for frame in stream_frames(self.conn, stmt, chunk_rows=SCAN_ROWS):
+            for frame in read_ahead(fetched()) if ahead else fetched():
                 read += len(frame)
                 yield unpack(self.conn, self.info.table, frame, sizes) if sizes else frame
 
-        scan = scan_frames(frames(), self.spec, state=None, held=self.held, recheck=recheck)
+        with closing(frames()) as chunks:
+            scan = scan_frames(chunks, self.spec, state=None, held=self.held, recheck=recheck)
         return scan, read
 
 
@@ -503,23 +550,31 @@ def _joined_scan(read: _CustomerRead) -> tuple[CustomerScan, list[str]]:
     of the customer's records that none of its rows holds now."""
     conn, info, spellings = read.conn, read.info, read.spellings
     selected, sizes = row_columns(conn, info, read.columns)
-    stmt = customer_state_join.rows_with_state(info, selected, spellings, STATE_HASH, STATE_KEY)
-    scan, _ = read.scan(stmt, sizes, recheck=lambda uuids: source_hashes(conn, uuids))
+    labels = (STATE_HASH, STATE_KEY, STATE_GONE)
+    stmt = customer_state_join.rows_with_state(info, selected, spellings, labels)
+    # A large customer's rows are read by a child process while this one hashes them; a
+    # small one's are not worth its start. (Two children, each a half of the rows by
+    # rowid, were no faster on two cores: the children and this process then share them.)
+    rows = int(conn.execute(server_query.customer_rows(info, spellings)).scalar_one())
+    offload = rows >= sqlite_reader.OFFLOAD_ROWS
+    recheck = partial(source_hashes, conn)
+    scan, _ = read.scan(stmt, sizes, recheck=recheck, offload=offload)
     vanished = conn.execute(customer_state_join.synced_not_held(info, read.customer, spellings))
     return scan, [u for u in map(str, vanished.scalars()) if u not in scan.present]
 
 
-def _server_scan(read: _CustomerRead) -> tuple[CustomerScan, list[str]]:
+def _server_scan(
+    read: _CustomerRead, pool: ThreadPoolExecutor, shared: Future[set[str]]
+) -> tuple[CustomerScan, list[str]]:
     """The preview's scan where the database computes its row hash: the rows whose hash is
     still the one their push recorded under this customer are counted by the server and
     never travel; the others are read with the hash their push recorded. Also the uuids
     of the customer's records that none of its rows holds now."""
-    # The records no row holds are asked for on a connection of their own, at once: the
-    # server works out that set difference while it joins the rows read here (0.85 s of a
-    # preview of 237,000 orders at a million, now hidden behind the join).
-    with ThreadPoolExecutor(1, thread_name_prefix="vanished") as pool:
-        vanished = pool.submit(_vanished, read.conn.engine, read)
-        return _travelling_scan(read), vanished.result()
+    # Asked on a connection of its own, at once: the server works out that set difference
+    # while it joins the rows read here (0.85 s of a preview of 237,000 orders at a
+    # million, now hidden behind the join).
+    vanished = pool.submit(_vanished, read.conn.engine, read)
+    return _travelling_scan(read, shared), vanished.result()
 
 
 def _vanished(engine: Engine, read: _CustomerRead) -> list[str]:
@@ -528,17 +583,54 @@ def _vanished(engine: Engine, read: _CustomerRead) -> list[str]:
         return [str(u) for u in conn.execute(stmt).scalars()]
 
 
-def _travelling_scan(read: _CustomerRead) -> CustomerScan:
-    conn, info = read.conn, read.info
+def _on_own_connection(engine: Engine, ask: Callable[..., T]) -> T:
+    with engine.connect() as conn:
+        return ask(conn=conn)
+
+
+def _fail_shared(read: _CustomerRead, scan: CustomerScan, shared: Collection[str]) -> None:
+    """The customer's rows whose record_uuid other rows hold too, maybe another customer's
+    (a bad load), fail as the count fails them: each with the message that names every
+    order holding it, read and hashed together. The scan saw only this customer's rows,
+    so it may have taken such a row for a change, or for unchanged."""
+    mine = sorted(u for u in shared if u in scan.present)
+    if not mine:
+        return
+    frame = read_rows(read.conn, read.info, read.columns, uuids=mine)
+    hashed = hash_frame(frame, read.spec, with_sizes=False)
+    ours = [c == read.customer for c in hashed.customers]
+    # The errors come in row order, one per failing row: those rows have no hash.
+    failing = [i for i, h in enumerate(hashed.hashes) if h is None]
+    taken = set(mine)
+    records = [r for r in scan.records if r.record_uuid not in taken]
+    errors = [e for e in scan.errors if e.record_uuid not in taken]
+    # Each of the customer's rows read again was a Record, an error or counted unchanged.
+    dropped = len(scan.records) - len(records) + len(scan.errors) - len(errors)
+    scan.unchanged -= sum(ours) - dropped
+    scan.records, scan.errors = records, errors
+    scan.synced -= taken
+    scan.errors.extend(e for i, e in zip(failing, hashed.errors, strict=True) if ours[i])
+
+
+def _travelling_scan(read: _CustomerRead, shared: Future[set[str]]) -> CustomerScan:
+    conn, info, customer, spellings = read.conn, read.info, read.customer, read.spellings
     for setting in server_query.session_settings(conn.dialect.name):
         conn.exec_driver_sql(setting)  # the count's memory for the join, as in _server_count
-    shared = shared_uuids(conn, info)
-    rows = int(conn.execute(server_query.customer_rows(info, read.spellings)).scalar_one())
+    rows = int(conn.execute(server_query.customer_rows(info, spellings)).scalar_one())
     selected, sizes = row_columns(conn, info, read.columns)
-    stmt = server_query.customer_travelling(
-        info, selected, read.customer, read.spellings, STATE_HASH, shared
-    )
-    scan, travelled = read.scan(stmt, sizes)
+    stmt = server_query.customer_travelling(info, selected, customer, spellings, STATE_HASH)
+
+    def then() -> Select[Any] | None:  # once those rows are read
+        return server_query.customer_shared_unchanged(
+            info, selected, customer, spellings, STATE_HASH, shared.result()
+        )
+
+    streamed, undone = server_query.streamed_join(conn.dialect.name, rows)
+    for setting in streamed:
+        conn.exec_driver_sql(setting)
+    scan, travelled = read.scan(stmt, sizes, ahead=True, then=then)
+    for setting in undone:
+        conn.exec_driver_sql(setting)
     scan.unchanged += max(0, rows - travelled)  # a row added between two reads: not counted
     return scan
 

@@ -15,9 +15,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, except_, func, select
+from sqlalchemy import ColumnElement, Select, String, case, except_, func, literal, select
 
-from ..core.columns import CUSTOMER_NAME, ORDER_NUMBER, RECORD_UUID
+from ..core.columns import CUSTOMER_NAME, RECORD_UUID
 from .schema import sync_state
 from .source import SourceInfo
 
@@ -31,21 +31,35 @@ def rows_with_state(
     info: SourceInfo,
     columns: Sequence[ColumnElement[Any]],
     spellings: Sequence[str],
-    state_label: str,
-    key_label: str,
+    labels: tuple[str, str, str],
 ) -> Select[Any]:
-    """Every row of some customer spellings, with the hash recorded at the push of the
-    synced record its key names (NULL: none) and the key itself, in order-number order."""
+    """Every row of some customer spellings, in no particular order, with three columns
+    named by `labels`: the hash recorded at the push of the synced record its key names
+    (NULL: none), the key itself, and whether that key names a tombstone (a record whose
+    delete was pushed: a row of it is NEW again, and its preview shows what was deleted).
+
+    Unordered so that SQLite hands the rows over as it finds them (a child process reads
+    them while this one hashes: store/sqlite_reader.py); the caller sorts what it shows."""
+    state_label, key_label, tomb_label = labels
     src, st = info.table, sync_state.c
     key = state_key(info)
-    joined = src.outerjoin(sync_state, and_(st.record_uuid == key, st.deleted_at.is_(None)))
-    order = [src.c[c] for c in (ORDER_NUMBER,) if c in src.c]
+    live = st.deleted_at.is_(None)  # also where no state row joined: 0 below
     return (
-        select(*columns, st.source_hash.label(state_label), key.label(key_label))
-        .select_from(joined)
-        .where(src.c[CUSTOMER_NAME].in_(list(spellings)))
-        .order_by(*order, src.c[RECORD_UUID])
+        select(
+            *columns,
+            case((live, st.source_hash), else_=None).label(state_label),
+            key.label(key_label),
+            case((live, 0), else_=1).label(tomb_label),  # an int: no conversion
+        )
+        .select_from(src.outerjoin(sync_state, st.record_uuid == key))
+        .where(_of_customer(info, spellings))
     )
+
+
+def _of_customer(info: SourceInfo, spellings: Sequence[str]) -> ColumnElement[bool]:
+    # Each spelling a parameter of its own: an expanding IN is rendered at execution
+    # time, which the reading child cannot do.
+    return info.table.c[CUSTOMER_NAME].in_([literal(s, String()) for s in spellings])
 
 
 def synced_not_held(info: SourceInfo, customer: str, spellings: Sequence[str]) -> Any:

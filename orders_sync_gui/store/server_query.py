@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, except_, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, except_, exists, func, not_, or_, select
 
 from ..core.columns import CUSTOMER_NAME, RECORD_HASH, RECORD_UUID
 from .schema import sync_state
@@ -32,6 +32,27 @@ def session_settings(dialect: str) -> list[str]:
         "SET LOCAL enable_sort = off",
         "SET LOCAL jit = off",
     ]
+
+
+# Up to this many rows, a customer's travelling rows are joined to the sync state by
+# index lookups (see streamed_join).
+STREAMED_JOIN_ROWS = 200_000
+
+
+def streamed_join(dialect: str, rows: int) -> tuple[list[str], list[str]]:
+    """The settings that make PostgreSQL join a customer of `rows` rows to the sync state
+    by a lookup per row, and those that undo them (for the rest of the transaction).
+
+    Unsorted, that join hands its first rows over at once, and the server finds the
+    others while the app hashes those. The plan PostgreSQL prefers, a hash join, reads the
+    whole sync state before its first row (a second at a million records), and its merge
+    join took 8 s. Up to about a quarter of the state's size the lookups cost no more in
+    all (59,476 rows: 0.6 s against 1.1 s; 236,535: 1.6 s each, at 940,521 records);
+    beyond, the hash join's single scan is the cheaper."""
+    if dialect != "postgresql" or rows > STREAMED_JOIN_ROWS:
+        return [], []
+    names = ("enable_hashjoin", "enable_mergejoin")
+    return [f"SET LOCAL {n} = off" for n in names], [f"SET LOCAL {n} = DEFAULT" for n in names]
 
 
 # Up to this many shared uuids go to the server as a list; more, as its own GROUP BY.
@@ -132,30 +153,60 @@ def customer_travelling(
     customer: str,
     spellings: Sequence[str],
     state_label: str,
-    shared: Collection[str] | None,
 ) -> Select[Any]:
     """The rows of one customer's spellings whose database hash is not the one their push
-    recorded under that customer (or whose uuid is shared), with the hash their push
-    recorded (NULL for a new row), in order-number order. The others are unchanged."""
+    recorded under that customer, with the hash their push recorded (NULL for a new row).
+    The others are unchanged, but those whose uuid is shared (customer_shared_unchanged).
+    In no particular order: the server hands rows over as its join finds them, while the
+    app hashes the ones before (sorted by order number, it finished the whole join first:
+    2 s of a preview of 59,000 new orders at a million); the caller sorts what it shows."""
+    stmt, moved = _customer_rows_with_state(info, columns, customer, spellings, state_label)
+    return stmt.where(moved)
+
+
+def customer_shared_unchanged(
+    info: SourceInfo,
+    columns: Sequence[ColumnElement[Any]],
+    customer: str,
+    spellings: Sequence[str],
+    state_label: str,
+    shared: Collection[str],
+) -> Select[Any] | None:
+    """The rows customer_travelling leaves out whose uuid is shared (a bad load): those
+    fail, so they are read too. None where no uuid is shared. Apart, so that the shared
+    uuids (a grouping of the whole table: 0.4 s at a million rows) are found while the
+    customer's other rows are read."""
+    is_shared = _is_shared(info, shared)
+    if is_shared is None:
+        return None
+    stmt, moved = _customer_rows_with_state(info, columns, customer, spellings, state_label)
+    return stmt.where(not_(moved), is_shared)  # moved is never NULL: see below
+
+
+def _customer_rows_with_state(
+    info: SourceInfo,
+    columns: Sequence[ColumnElement[Any]],
+    customer: str,
+    spellings: Sequence[str],
+    state_label: str,
+) -> tuple[Select[Any], ColumnElement[bool]]:
     src, st = info.table, sync_state.c
     uid = src.c[RECORD_UUID]
     joined = src.outerjoin(sync_state, and_(st.record_uuid == uid, st.deleted_at.is_(None)))
-    changed = [
+    # The two NULL tests come first: where both are false, the comparisons are not NULL,
+    # so that NOT of this is exactly the rows it leaves out.
+    moved = or_(
         st.db_hash.is_(None),
         src.c[RECORD_HASH].is_(None),
         st.db_hash != src.c[RECORD_HASH],
         st.customer != customer,
-    ]
-    is_shared = _is_shared(info, shared)
-    if is_shared is not None:
-        changed.append(is_shared)
-    order = [src.c[c] for c in ("AAG ORDER NUMBER",) if c in src.c]
-    return (
+    )
+    stmt = (
         select(*columns, st.source_hash.label(state_label))
         .select_from(joined)
-        .where(src.c[CUSTOMER_NAME].in_(list(spellings)), or_(*changed))
-        .order_by(*order, uid)
+        .where(src.c[CUSTOMER_NAME].in_(list(spellings)))
     )
+    return stmt, moved
 
 
 def customer_vanished(info: SourceInfo, customer: str, spellings: Sequence[str]) -> Any:

@@ -128,10 +128,13 @@ def read_rows(
     *,
     spellings: Sequence[str] | None = None,
     po_number: str | None = None,
+    uuids: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Rows of the given columns, of some customer spellings (all rows when None), in
-    order-number order."""
+    order-number order. `uuids`: only the rows that hold one of these record_uuids."""
     stmt, sizes = _ordered_rows(conn, info, columns, spellings, po_number)
+    if uuids is not None:
+        stmt = stmt.where(info.table.c[RECORD_UUID].in_(list(uuids)))
     result = conn.execute(stmt)
     # Plain tuples: pandas probes each Row for namedtuple fields, at a cost.
     rows = [tuple(r) for r in result.fetchall()]

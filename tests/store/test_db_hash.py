@@ -265,7 +265,10 @@ def test_detection_queries_compile_for_sql_server(tmp_path):
             server_query.deleted_by_customer(info),
             server_query.travelling(info, cols, ["Greyson ", None], "_state_hash"),
             server_query.travelling(info, cols, [], "_state_hash", listed),
-            server_query.customer_travelling(info, cols, "GREYSON", ["Greyson "], "_s", None),
+            server_query.customer_travelling(info, cols, "GREYSON", ["Greyson "], "_s"),
+            server_query.customer_shared_unchanged(
+                info, cols, "GREYSON", ["Greyson "], "_s", listed
+            ),
             server_query.customer_vanished(info, "GREYSON", ["Greyson "]),
         ):
             sql = str(stmt.compile(dialect=dialect))

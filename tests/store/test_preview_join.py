@@ -5,6 +5,9 @@ the app read. Either way the preview is the one Method 2's count agrees with."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import datetime
+
 import pytest
 from sqlalchemy import text
 
@@ -12,19 +15,37 @@ from orders_sync_gui.core.models import ChangeType
 from orders_sync_gui.services import detection
 from orders_sync_gui.services.context import open_context
 from orders_sync_gui.services.demo import demo_init
+from orders_sync_gui.store import sqlite_reader
 from orders_sync_gui.store.demo import mutate_orders
+from orders_sync_gui.store.syncstate import load_state, save_state
 from tests.helpers import mark_synced
 
 
-@pytest.fixture
-def ctx(tmp_path):
+@pytest.fixture(params=["here", "child"])
+def ctx_back(tmp_path, request, monkeypatch):
+    """Read in this process, or (as a large customer's rows are) by the reading child."""
     url = f"sqlite:///{tmp_path / 'orders.db'}"
     demo_init(url, orders=240, seed=41)
     context = open_context(url)
     mark_synced(context)
-    mutate_orders(context.store.engine, changed=7, deleted=4, added=5, seed=6)
-    yield context
+    touched = mutate_orders(context.store.engine, changed=7, deleted=4, added=5, seed=6)
+    # One order whose delete was pushed is in the source again: NEW, and the preview
+    # holds its tombstone (what was deleted), which the join finds by its key.
+    with context.store.engine.begin() as conn:
+        moved = {*touched["changed"], *touched["deleted"]}
+        back = [s for s in load_state(conn) if s.record.record_uuid not in moved][100]
+        when = datetime(2026, 11, 2, 10, 0)
+        save_state(conn, [replace(back, deleted_at=when, deleted_action="status")], now=when)
+    if request.param == "child":
+        monkeypatch.setattr(sqlite_reader, "OFFLOAD_ROWS", 1)
+    children: list[int] = []
+    real = sqlite_reader.read_rows
+    monkeypatch.setattr(
+        sqlite_reader, "read_rows", lambda *a, **k: real(*a, **k, started=children.append)
+    )
+    yield context, back.record.record_uuid
     context.close()
+    assert bool(children) == (request.param == "child")  # the premise: who read the rows
 
 
 def _shape(ctx, customer):
@@ -38,14 +59,17 @@ def _odd(hex32: str, i: int) -> str:
     return [dashed.upper(), "{" + dashed + "}", f"  {dashed} ", hex32.upper(), dashed][i % 5]
 
 
-def test_a_preview_finds_each_rows_state_whatever_form_its_uuid_is_stored_in(ctx):
+def test_a_preview_finds_each_rows_state_whatever_form_its_uuid_is_stored_in(ctx_back):
+    ctx, back = ctx_back
     counts, _ = detection.detect_counts(ctx)
     before = {c.customer: _shape(ctx, c.customer) for c in counts}
     # The preview agrees with the count, customer by customer, deletions included.
     assert {name: shape[0] for name, shape in before.items()} == {c.customer: c for c in counts}
     kinds = [change[1] for shape in before.values() for change in shape[1]]
     assert (kinds.count(ChangeType.CHANGED), kinds.count(ChangeType.DELETED)) == (7, 4)
-    assert kinds.count(ChangeType.NEW) == 5
+    assert kinds.count(ChangeType.NEW) == 5 + 1
+    returning = [s for s in before.values() if back in s[2]]
+    assert len(returning) == 1  # its tombstone is the previous state the preview shows
 
     with ctx.store.engine.begin() as conn:
         stored = conn.execute(text('SELECT rowid, record_uuid FROM "ORDERS_UNIFIED"')).all()
