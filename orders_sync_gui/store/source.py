@@ -100,9 +100,23 @@ def reflect_source(engine: Engine) -> SourceInfo:
 
 
 def customer_spellings(conn: Connection, info: SourceInfo) -> list[str]:
+    """Every distinct CUSTOMER NAME the source holds."""
     col = info.table.c[CUSTOMER_NAME]
-    rows = conn.execute(select(col).where(col.is_not(None)).distinct()).scalars()
-    return [r for r in rows if isinstance(r, str)]
+    stmt: Select[Any] = select(col).where(col.is_not(None)).distinct()
+    if conn.dialect.name == "postgresql":
+        stmt = _skipping_distinct(col)
+    return [r for r in conn.execute(stmt).scalars() if isinstance(r, str)]
+
+
+def _skipping_distinct(col: ColumnElement[Any]) -> Select[Any]:
+    """The distinct values of an indexed column, each found by one probe of its index for
+    the least value above the last (PostgreSQL has no skip scan of its own before 18): a
+    few dozen probes where DISTINCT reads every entry (0.1 s at a million rows, for every
+    preview). https://wiki.postgresql.org/wiki/Loose_indexscan"""
+    first = select(func.min(col).label("v")).cte("spelling", recursive=True)
+    after = select(func.min(col)).where(col > first.c.v).scalar_subquery()
+    walk = first.union_all(select(after).where(first.c.v.is_not(None)))
+    return select(walk.c.v).where(walk.c.v.is_not(None))
 
 
 def _raw(info: SourceInfo, name: str) -> ColumnElement[Any]:

@@ -7,9 +7,10 @@ from dataclasses import replace
 from datetime import datetime
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, update
 from sqlalchemy.exc import OperationalError
 
+from orders_sync_gui.core.columns import CUSTOMER_NAME, ORDER_NUMBER
 from orders_sync_gui.core.models import BatchStatus, ChangeType
 from orders_sync_gui.core.records import SourceSpec, hash_frame
 from orders_sync_gui.services import detection, staging
@@ -23,6 +24,7 @@ from orders_sync_gui.store.schema import (
     staged_subitems,
     sync_state,
 )
+from orders_sync_gui.store.source import customer_spellings
 from orders_sync_gui.store.staging import BatchConflictError, BatchStateError
 from orders_sync_gui.store.syncstate import load_state, load_state_hashes, save_state
 from tests.helpers import mark_synced
@@ -252,3 +254,22 @@ def test_tombstones_are_not_synced_records_and_both_methods_agree(ctx):
     assert {s.size: (s.change_type, s.qty, s.previous_qty) for s in subs} == {
         size: (ChangeType.CHANGED, qty, qty) for size, qty in state[back].record.sizes.items()
     }
+
+
+def test_the_customer_spellings_are_every_distinct_name_the_source_holds(ctx):
+    """PostgreSQL finds them by probing the customer index once per name (a loose index
+    scan), the others by DISTINCT: the same list, odd spellings and NULLs included."""
+    info = ctx.store.source()
+    col = info.table.c[CUSTOMER_NAME]
+    odd = [None, "", " ", "greyson", "GREYSON ", "Zürich Ltd", "ZZZ"]
+    with ctx.store.engine.begin() as conn:
+        numbers = list(conn.execute(select(info.table.c[ORDER_NUMBER])).scalars())
+        for number, name in zip(numbers[::37], odd, strict=False):
+            conn.execute(
+                update(info.table).where(info.table.c[ORDER_NUMBER] == number).values({col: name})
+            )
+    with ctx.store.engine.connect() as conn:
+        found = customer_spellings(conn, info)
+        every = set(conn.execute(select(col).where(col.is_not(None))).scalars())
+    assert len(found) == len(set(found)) and set(found) == every
+    assert {"", " ", "greyson", "GREYSON ", "Zürich Ltd", "ZZZ"} <= set(found)
