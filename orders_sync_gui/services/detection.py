@@ -413,7 +413,7 @@ def _preview(ctx: Context, customer: str, *, po_number: str | None, limit: int |
     spellings = _spellings(ctx, customer)
     info = ctx.store.source()
     engine = ctx.store.engine
-    with engine.connect() as conn, ThreadPoolExecutor(2, thread_name_prefix="preview") as pool:
+    with engine.connect() as conn, ThreadPoolExecutor(3, thread_name_prefix="preview") as pool:
         # The uuids several rows hold (a bad load; a grouping of the whole table), found on
         # a connection of their own while this customer's rows are read.
         shared = pool.submit(_on_own_connection, engine, partial(shared_uuids, info=info))
@@ -422,6 +422,10 @@ def _preview(ctx: Context, customer: str, *, po_number: str | None, limit: int |
         if server:
             columns.append(RECORD_HASH)  # staged with the row, kept in the sync state
         theirs = uuids_of(info, spellings)
+        early: Future[list[StateRow]] | None = None
+        if conn.dialect.name != "sqlite":  # asked by all the customer's uuids: at once
+            ask_all = partial(tombstones_of, uuids=theirs)
+            early = pool.submit(_on_own_connection, engine, ask_all)
         held = held_back(conn, customer)  # orders an adoption holds back
         read = _CustomerRead(conn, info, columns, spec, customer, spellings, held)
         if server:
@@ -449,13 +453,12 @@ def _preview(ctx: Context, customer: str, *, po_number: str | None, limit: int |
             raise UnknownCustomerError(f"no customer {customer!r} in the source or sync state")
         changes = classify_by_join(records, state)
         # Not synced records (Method 2 leaves them out too): a returning one is NEW.
-        fresh = [c.record_uuid for c in changes if c.change_type is ChangeType.NEW]
-        ask: list[str] | Select[Any] = theirs  # what each database runs fastest
-        if scan.buried is not None:  # the join said which rows' records are tombstones
-            ask = [u for u in fresh if u in scan.buried]
-        elif conn.dialect.name == "sqlite":
-            ask = fresh
-        tombs = {s.record.record_uuid: s for s in tombstones_of(conn, ask)}
+        if early is None:  # SQLite: by the NEW rows' uuids, what it runs fastest
+            fresh = [c.record_uuid for c in changes if c.change_type is ChangeType.NEW]
+            if scan.buried is not None:  # the join said which rows' records are tombstones
+                fresh = [u for u in fresh if u in scan.buried]
+        found = early.result() if early is not None else tombstones_of(conn, fresh)
+        tombs = {s.record.record_uuid: s for s in found}
     if tombs:
         previous |= {
             c.record_uuid: tombs[c.record_uuid]
