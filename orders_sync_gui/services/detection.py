@@ -37,6 +37,7 @@ from ..store.adopting import held_back
 from ..store.prefetch import read_ahead
 from ..store.source import (
     CHUNK_ROWS,
+    IN_CHUNK,
     SourceInfo,
     count_rows,
     customer_spellings,
@@ -615,7 +616,13 @@ def _fail_shared(read: _CustomerRead, scan: CustomerScan, shared: Collection[str
     mine = sorted(u for u in shared if u in scan.present)
     if not mine:
         return
-    frame = read_rows(read.conn, read.info, read.columns, uuids=mine)
+    # IN_CHUNK at a time: SQL Server takes 2,100 parameters a statement. A uuid's rows all
+    # come in one of them, in order-number order: its message lists them as the count's.
+    parts = [
+        read_rows(read.conn, read.info, read.columns, uuids=mine[i : i + IN_CHUNK])
+        for i in range(0, len(mine), IN_CHUNK)
+    ]
+    frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
     hashed = hash_frame(frame, read.spec, with_sizes=False)
     ours = [c == read.customer for c in hashed.customers]
     # The errors come in row order, one per failing row: those rows have no hash.

@@ -193,8 +193,8 @@ def _customer_rows_with_state(
     src, st = info.table, sync_state.c
     uid = src.c[RECORD_UUID]
     joined = src.outerjoin(sync_state, and_(st.record_uuid == uid, st.deleted_at.is_(None)))
-    # The two NULL tests come first: where both are false, the comparisons are not NULL,
-    # so that NOT of this is exactly the rows it leaves out.
+    # Never NULL: where neither hash is NULL the comparisons are not (a joined state row's
+    # customer is NOT NULL), so NOT of this is exactly the rows it leaves out.
     moved = or_(
         st.db_hash.is_(None),
         src.c[RECORD_HASH].is_(None),
